@@ -1,0 +1,236 @@
+"""The `dondoc` command line. Every command reads DATABASE_URL and brings the schema up to date."""
+
+import functools
+import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+from bot.demo import run_demo
+from bot.settings import ConfigError, Settings, load_settings
+from data import DEFAULT_PLAN
+from messages import format_date, t
+from models.base import utcnow
+from models.db import make_engine, session_scope, upgrade_schema
+from services.invitations import issue_invitations
+from services.people import PeopleFileError, import_people
+from services.plan_files import PlanFileError, dump_text, read_plan, write_workbook
+from services.plan_store import export_plan, import_plan
+from services.schools import SchoolNotFound, resolve_school
+
+app = typer.Typer(help=t("cli.help"), no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help=t("cli.db"), no_args_is_help=True)
+plan_app = typer.Typer(help=t("cli.plan"), no_args_is_help=True)
+people_app = typer.Typer(help=t("cli.people"), no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(plan_app, name="plan")
+app.add_typer(people_app, name="people")
+
+SchoolOption = Annotated[str | None, typer.Option("--school", help=t("cli.school"))]
+UserError = (ConfigError, PlanFileError, PeopleFileError, SchoolNotFound)
+F = TypeVar("F", bound=Callable[..., None])
+
+
+class ExportFormat(StrEnum):
+    YAML = "yaml"
+    JSON = "json"
+    XLSX = "xlsx"
+
+
+class InviteFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(2)
+
+
+def user_errors(command: F) -> F:
+    """Known bad input ends the command with its message and exit code 2, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        try:
+            command(*args, **kwargs)
+        except UserError as exc:
+            fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade_schema(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        url = engine.url.render_as_string(hide_password=True)
+        fail(t("db.unreachable", url=url, reason=str(exc.orig).strip().splitlines()[0]))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@app.callback()
+def main() -> None:
+    try:
+        level = load_settings().log_level
+    except ConfigError as exc:
+        fail(str(exc))
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+@db_app.command("upgrade", help=t("cli.db.upgrade"))
+@user_errors
+def db_upgrade() -> None:
+    settings = load_settings()
+    with database(settings) as engine:
+        typer.echo(t("db.upgraded", url=engine.url.render_as_string(hide_password=True)))
+
+
+@plan_app.command("import", help=t("cli.plan.import"))
+@user_errors
+def plan_import(
+    file: Annotated[Path | None, typer.Argument(show_default=False)] = None,
+    school: SchoolOption = None,
+) -> None:
+    settings = load_settings()
+    plan = read_plan(file or DEFAULT_PLAN)
+    if school is not None and school.lower() != plan.school.code.lower():
+        fail(t("school.mismatch", file_code=plan.school.code, code=school))
+    with database(settings) as engine, session_scope(engine) as session:
+        summary = import_plan(session, plan, now=utcnow())
+    typer.echo(
+        t(
+            "plan.imported",
+            school=summary.school,
+            created=summary.created,
+            updated=summary.updated,
+            unchanged=summary.unchanged,
+            **summary.counts,
+        )
+    )
+
+
+@plan_app.command("export", help=t("cli.plan.export"))
+@user_errors
+def plan_export(
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help=t("cli.plan.format"))
+    ] = ExportFormat.YAML,
+    out: Annotated[Path | None, typer.Option("--out", help=t("cli.plan.out"))] = None,
+    school: SchoolOption = None,
+) -> None:
+    if fmt == ExportFormat.XLSX and out is None:
+        fail(t("plan.xlsx_needs_out"))
+    settings = load_settings()
+    with database(settings) as engine, session_scope(engine) as session:
+        plan = export_plan(session, resolve_school(session, school))
+    if fmt == ExportFormat.XLSX:
+        write_workbook(plan, out)
+    elif out is None:
+        typer.echo(dump_text(plan, fmt), nl=False)
+        return
+    else:
+        out.write_text(dump_text(plan, fmt), encoding="utf-8")
+    typer.echo(t("plan.exported", path=out), err=True)
+
+
+@plan_app.command("template", help=t("cli.plan.template"))
+def plan_template(
+    out: Annotated[Path, typer.Option("--out", help=t("cli.plan.out"))] = Path("ke-hoach-mau.xlsx"),
+) -> None:
+    write_workbook(None, out)
+    typer.echo(t("plan.template_written", path=out))
+
+
+@people_app.command("import", help=t("cli.people.import"))
+@user_errors
+def people_import(file: Path, school: SchoolOption = None) -> None:
+    settings = load_settings()
+    with database(settings) as engine, session_scope(engine) as session:
+        summary = import_people(session, resolve_school(session, school), file)
+    typer.echo(
+        t(
+            "people.imported",
+            rows=summary.rows,
+            created=summary.created,
+            updated=summary.updated,
+            memberships=summary.memberships,
+        )
+    )
+
+
+@app.command("invite", help=t("cli.invite"))
+@user_errors
+def invite(
+    fmt: Annotated[
+        InviteFormat, typer.Option("--format", help=t("cli.invite.format"))
+    ] = InviteFormat.TEXT,
+    school: SchoolOption = None,
+) -> None:
+    settings = load_settings()
+    with database(settings) as engine, session_scope(engine) as session:
+        target = resolve_school(session, school)
+        issued = issue_invitations(
+            session, target, now=utcnow(), ttl_days=settings.invitation_ttl_days
+        )
+    username = settings.telegram_bot_username
+    rows = [
+        {
+            "name": item.member.name,
+            "unit": item.units[0].code if item.units else None,
+            "units": [unit.code for unit in item.units],
+            "role": item.role.value,
+            "phone": item.member.phone,
+            "code": item.code,
+            "expires_at": item.expires_at.isoformat(),
+            "telegram_link": f"https://t.me/{username}?start={item.code}" if username else None,
+        }
+        for item in issued
+    ]
+    if fmt == InviteFormat.JSON:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        typer.echo(t("invite.none"))
+        return
+    typer.echo(
+        t(
+            "invite.header",
+            school=target.name,
+            expires=format_date(issued[0].expires_at, settings.timezone),
+        )
+    )
+    for row in rows:
+        typer.echo(
+            t(
+                "invite.line",
+                name=row["name"],
+                units=", ".join(row["units"]),
+                role=t(f"role.{row['role']}"),
+                code=row["code"],
+            )
+        )
+        if row["telegram_link"]:
+            typer.echo(t("invite.link", link=row["telegram_link"]))
+
+
+@app.command("demo", help=t("cli.demo"))
+@user_errors
+def demo(
+    out: Annotated[Path, typer.Option("--out", help=t("cli.demo.out"))] = Path("demo-output"),
+) -> None:
+    typer.echo(run_demo(out, utcnow()))

@@ -1,0 +1,62 @@
+from functools import cached_property
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from messages import t
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed; the message is one line for the user."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "sqlite:///./data/dondoc.db"
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_bot_username: str | None = None
+    default_timezone: str = "Asia/Ho_Chi_Minh"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    invitation_ttl_days: int = Field(default=14, ge=1, le=365)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+            raise ValueError("unknown database scheme")
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown time zone") from exc
+        return value
+
+    @cached_property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.default_timezone)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment and `.env`; a bad value becomes one readable line, not a traceback."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        variable = str(error["loc"][0]).upper() if error["loc"] else "?"
+        value = error.get("input")
+        raise ConfigError(
+            t(
+                "config.invalid",
+                variable=variable,
+                value=value,
+                expected=t(f"config.expected.{variable}"),
+            )
+        ) from None

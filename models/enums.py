@@ -1,0 +1,72 @@
+from enum import StrEnum
+
+import sqlalchemy as sa
+
+
+class Role(StrEnum):
+    PRINCIPAL = "principal"
+    VICE_PRINCIPAL = "vice_principal"
+    UNIT_HEAD = "unit_head"
+    STAFF = "staff"
+
+
+ROLE_RANK = {Role.PRINCIPAL: 0, Role.VICE_PRINCIPAL: 1, Role.UNIT_HEAD: 2, Role.STAFF: 3}
+
+
+class Channel(StrEnum):
+    TELEGRAM = "telegram"
+    ZALO = "zalo"
+    CONSOLE = "console"
+
+
+class TaskStatus(StrEnum):
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+    DONE = "done"
+
+
+class UpdateSource(StrEnum):
+    COMMAND = "command"
+    REPLY = "reply"
+    BUTTON = "button"
+    EVIDENCE = "evidence"
+    IMPORT = "import"
+
+
+class Direction(StrEnum):
+    AT_MOST = "<="
+    AT_LEAST = ">="
+    BELOW = "<"
+    ABOVE = ">"
+    EQUAL = "="
+    YES_NO = "yes_no"
+
+
+class ReminderKind(StrEnum):
+    BEFORE_7D = "before_7d"
+    BEFORE_1D = "before_1d"
+    DUE_DAY = "due_day"
+    OVERDUE = "overdue"
+    ESCALATION = "escalation"
+    CHECKIN = "checkin"
+
+
+class ReminderStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+def enum_type(enum: type[StrEnum]) -> sa.Enum:
+    """Store an enum as its value in a VARCHAR with a CHECK, the same on SQLite and PostgreSQL."""
+    return sa.Enum(
+        enum,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(member.value) for member in enum),
+        values_callable=lambda members: [member.value for member in members],
+        name=f"{enum.__name__.lower()}_enum",
+    )

@@ -1,0 +1,51 @@
+"""What the bot must send: reminder rows (the outbox) and the log of weekly digests."""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import utcnow
+from models.enums import Channel, ReminderKind, ReminderStatus, enum_type
+
+
+class Reminder(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("task_id", "recipient_id", "kind", "occurrence"),
+        sa.Index("ix_reminder_status_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", ondelete="CASCADE")
+    task_id: int = Field(foreign_key="task.id", ondelete="CASCADE")
+    recipient_id: int = Field(foreign_key="member.id", ondelete="CASCADE", index=True)
+    kind: ReminderKind = Field(sa_type=enum_type(ReminderKind))
+    occurrence: date
+    due_at: datetime
+    status: ReminderStatus = Field(
+        default=ReminderStatus.PENDING, sa_type=enum_type(ReminderStatus)
+    )
+    attempts: int = 0
+    claimed_at: datetime | None = None
+    claimed_by: str | None = Field(default=None, max_length=100)
+    sent_at: datetime | None = None
+    channel: Channel | None = Field(default=None, sa_type=enum_type(Channel))
+    chat_id: str | None = Field(default=None, max_length=64)
+    message_id: str | None = Field(default=None, max_length=64)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DigestLog(SQLModel, table=True):
+    __tablename__ = "digest_log"
+    __table_args__ = (sa.UniqueConstraint("school_id", "week", "recipient_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", ondelete="CASCADE")
+    week: str = Field(max_length=10)
+    recipient_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
+    period_start: datetime
+    period_end: datetime
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    message_id: str | None = Field(default=None, max_length=64)

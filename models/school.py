@@ -1,0 +1,73 @@
+"""Who is who: schools (tenants), their units, members and how members reach the bot."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import utcnow
+from models.enums import Channel, Role, enum_type
+
+
+class School(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=200)
+    timezone: str = Field(default="Asia/Ho_Chi_Minh", max_length=64)
+    plan_title: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Unit(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("school_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", ondelete="CASCADE", index=True)
+    code: str = Field(max_length=40)
+    name: str = Field(max_length=200)
+    description: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class Member(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_member_school_phone", "school_id", "phone"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=200)
+    phone: str | None = Field(default=None, max_length=20)
+    locale: str = Field(default="vi", max_length=5)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Membership(SQLModel, table=True):
+    """A member's place in one unit; a member may belong to several units with different roles."""
+
+    member_id: int = Field(foreign_key="member.id", ondelete="CASCADE", primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", ondelete="CASCADE", primary_key=True, index=True)
+    role: Role = Field(default=Role.STAFF, sa_type=enum_type(Role))
+
+
+class ChatIdentity(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("channel", "external_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", ondelete="CASCADE", index=True)
+    channel: Channel = Field(sa_type=enum_type(Channel))
+    external_user_id: str = Field(max_length=64)
+    chat_id: str = Field(max_length=64)
+    username: str | None = Field(default=None, max_length=64)
+    linked_at: datetime = Field(default_factory=utcnow)
+    unreachable_at: datetime | None = None
+
+
+class Invitation(SQLModel, table=True):
+    """A single-use joining code; only its SHA-256 is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", ondelete="CASCADE", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None

@@ -1,0 +1,62 @@
+"""A readable overview of a school's plan: units with their tasks, then KPI targets by year."""
+
+from datetime import date
+from itertools import groupby
+
+from sqlmodel import Session, select
+
+from messages import format_date, t
+from models import Kpi, School, Task, Unit
+from services.plan_text import countdown, describe_recurrence, describe_target, next_due
+
+
+def render_overview(session: Session, school: School, today: date, locale: str = "vi") -> str:
+    units = session.exec(select(Unit).where(Unit.school_id == school.id).order_by(Unit.id)).all()
+    tasks = session.exec(select(Task).where(Task.school_id == school.id)).all()
+    kpis = session.exec(
+        select(Kpi).where(Kpi.school_id == school.id).order_by(Kpi.target_year, Kpi.id)
+    ).all()
+    lines = [t("overview.title", locale, school=school.name, plan=school.plan_title or ""), ""]
+    lines.append(t("overview.units", locale, units=len(units), tasks=len(tasks)))
+    for unit in units:
+        unit_tasks = sorted(
+            (task for task in tasks if task.unit_id == unit.id),
+            key=lambda task: (next_due(task, today), task.code),
+        )
+        lines.append(
+            t("overview.unit", locale, name=unit.name, code=unit.code, count=len(unit_tasks))
+        )
+        lines += [_task_line(task, today, locale) for task in unit_tasks]
+    for year, year_kpis in groupby(kpis, key=lambda kpi: kpi.target_year):
+        lines += ["", t("overview.kpis", locale, year=year)]
+        lines += [
+            t(
+                "overview.kpi",
+                locale,
+                name=kpi.name,
+                key=kpi.key,
+                target=describe_target(kpi, locale),
+            )
+            for kpi in year_kpis
+        ]
+    return "\n".join(lines)
+
+
+def _task_line(task: Task, today: date, locale: str) -> str:
+    if task.deadline is not None:
+        return t(
+            "overview.task_deadline",
+            locale,
+            code=task.code,
+            title=task.title,
+            deadline=format_date(task.deadline),
+            countdown=countdown(task.deadline, today, locale),
+        )
+    return t(
+        "overview.task_recurring",
+        locale,
+        code=task.code,
+        title=task.title,
+        rule=describe_recurrence(task.recurrence, locale),
+        next=format_date(next_due(task, today)),
+    )

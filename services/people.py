@@ -1,0 +1,194 @@
+"""The staff list: `name,unit,role,phone` rows from CSV or Excel, upserted into members."""
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from messages import t
+from models import Member, Membership, Role, School, Unit
+from services.workbooks import UnreadableWorkbook, open_workbook
+
+HEADERS = {
+    "name": ("name", "họ tên", "họ và tên", "ho ten"),
+    "unit": ("unit", "tổ/bộ phận", "tổ", "bộ phận", "đơn vị"),
+    "role": ("role", "vai trò", "chức vụ"),
+    "phone": ("phone", "điện thoại", "số điện thoại", "sđt"),
+}
+ROLE_WORDS = {
+    Role.PRINCIPAL: ("principal", "hiệu trưởng"),
+    Role.VICE_PRINCIPAL: ("vice_principal", "vice principal", "phó hiệu trưởng"),
+    Role.UNIT_HEAD: (
+        "unit_head",
+        "unit head",
+        "tổ trưởng",
+        "trưởng bộ phận",
+        "tổ trưởng/trưởng bộ phận",
+        "tổ trưởng chuyên môn",
+    ),
+    Role.STAFF: ("staff", "giáo viên", "nhân viên", "giáo viên/nhân viên"),
+}
+
+
+class PeopleFileError(Exception):
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.problems = problems
+        lines = [t("people.file_refused", file=path.name), *(f"  - {p}" for p in problems[:20])]
+        if len(problems) > 20:
+            lines.append(t("plan.more_problems", count=len(problems) - 20))
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class PeopleSummary:
+    rows: int
+    created: int
+    updated: int
+    memberships: int
+
+
+def _fold(text: str) -> str:
+    """Case- and spacing-insensitive comparison key; keeps diacritics (they change meaning)."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip().casefold()
+
+
+ROLE_BY_WORD = {_fold(word): role for role, words in ROLE_WORDS.items() for word in words}
+FIELD_BY_HEADER = {_fold(word): field for field, words in HEADERS.items() for word in words}
+
+
+def normalize_phone(raw: str) -> str | None:
+    digits = re.sub(r"[\s.\-()]", "", raw)
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    elif len(digits) == 9 and not digits.startswith("0"):
+        digits = "0" + digits  # Excel drops the leading zero of numbers typed as numbers
+    return digits if re.fullmatch(r"0\d{9}", digits) else None
+
+
+def _rows(path: Path) -> Iterator[list[str]]:
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            workbook = open_workbook(path)
+        except UnreadableWorkbook:
+            raise PeopleFileError(path, [t("plan.bad_workbook")]) from None
+        for values in workbook.worksheets[0].iter_rows(values_only=True):
+            yield [_cell_text(value) for value in values]
+        workbook.close()
+        return
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise PeopleFileError(path, [t("plan.not_utf8")]) from None
+    first_line = text.partition("\n")[0]
+    yield from csv.reader(io.StringIO(text), delimiter=max(",;\t", key=first_line.count))
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def import_people(session: Session, school: School, path: Path) -> PeopleSummary:
+    """Validate every row first; write only if all are good. The caller owns the transaction."""
+    if path.suffix.lower() not in (".csv", ".xlsx", ".xlsm"):
+        raise PeopleFileError(path, [t("people.unknown_format")])
+    if not path.is_file():
+        raise PeopleFileError(path, [t("file.not_found", path=path)])
+    units = session.exec(select(Unit).where(Unit.school_id == school.id)).all()
+    unit_by_key = {_fold(u.code): u for u in units} | {_fold(u.name): u for u in units}
+    known_units = ", ".join(u.code for u in units)
+
+    rows = iter(_rows(path))
+    header = [FIELD_BY_HEADER.get(_fold(cell)) for cell in next(rows, [])]
+    missing = [f for f in HEADERS if f not in header and f != "phone"]
+    if missing:
+        raise PeopleFileError(path, [t("people.bad_header", missing=", ".join(missing))])
+
+    problems: list[str] = []
+    parsed: list[tuple[str, str | None, Unit, Role]] = []
+    for number, cells in enumerate(rows, start=2):
+        record = {f: c.strip() for f, c in zip(header, cells, strict=False) if f}
+        if not any(record.values()):
+            continue
+        row_problems = []
+        name = re.sub(r"\s+", " ", record.get("name", ""))
+        if not name:
+            row_problems.append(t("people.missing_name"))
+        unit = unit_by_key.get(_fold(record.get("unit", "")))
+        if unit is None:
+            row_problems.append(
+                t("people.unknown_unit", value=record.get("unit", ""), known=known_units)
+            )
+        role = ROLE_BY_WORD.get(_fold(record.get("role", "") or "staff"))
+        if role is None:
+            row_problems.append(t("people.unknown_role", value=record.get("role", "")))
+        phone = None
+        if record.get("phone"):
+            phone = normalize_phone(record["phone"])
+            if phone is None:
+                row_problems.append(t("people.bad_phone", value=record["phone"]))
+        problems += [t("people.row", row=number, problem=p) for p in row_problems]
+        if not row_problems:
+            parsed.append((name, phone, unit, role))
+    if not parsed and not problems:
+        problems.append(t("people.empty"))
+    if problems:
+        raise PeopleFileError(path, problems)
+    return _store(session, school, parsed, path)
+
+
+def _store(
+    session: Session,
+    school: School,
+    parsed: list[tuple[str, str | None, Unit, Role]],
+    path: Path,
+) -> PeopleSummary:
+    members = session.exec(select(Member).where(Member.school_id == school.id)).all()
+    by_phone = {m.phone: m for m in members if m.phone}
+    by_name = {_fold(m.name): m for m in members}
+    created = updated = 0
+    seen_roles: dict[tuple[int, int], Role] = {}
+    touched: set[int] = set()
+    problems: list[str] = []
+    for name, phone, unit, role in parsed:
+        member = (by_phone.get(phone) if phone else None) or by_name.get(_fold(name))
+        if member is None:
+            member = Member(school_id=school.id, name=name, phone=phone)
+            session.add(member)
+            session.flush()
+            created += 1
+        elif member.id not in touched and (member.name, member.phone) != (
+            name,
+            phone or member.phone,
+        ):
+            member.name, member.phone = name, phone or member.phone
+            updated += 1
+        touched.add(member.id)
+        by_name[_fold(name)] = member
+        if phone:
+            by_phone[phone] = member
+        key = (member.id, unit.id)
+        if seen_roles.get(key, role) != role:
+            problems.append(t("people.conflict", name=name, unit=unit.code))
+        seen_roles[key] = role
+        membership = session.get(Membership, key)
+        if membership is None:
+            session.add(Membership(member_id=member.id, unit_id=unit.id, role=role))
+        else:
+            membership.role = role
+    if problems:
+        raise PeopleFileError(path, problems)
+    session.flush()
+    return PeopleSummary(
+        rows=len(parsed), created=created, updated=updated, memberships=len(seen_roles)
+    )

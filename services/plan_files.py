@@ -1,0 +1,285 @@
+"""Reading and writing plan files (YAML, JSON, Excel), with errors that point at the bad spot."""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import yaml
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from pydantic import ValidationError
+
+from messages import t
+from services.plan_schema import Location, PlanFile, reference_problems
+from services.workbooks import UnreadableWorkbook, open_workbook
+
+SECTIONS = ("school", "units", "kpis", "tasks")
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "school": ("code", "name", "timezone", "plan"),
+    "units": ("code", "name", "description"),
+    "kpis": ("key", "name", "measure", "direction", "target", "year", "section"),
+    "tasks": ("code", "title", "description", "section", "unit", "deadline", "recurrence"),
+}
+COLUMN_WIDTHS = {"name": 50, "title": 60, "description": 70, "plan": 70}
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+TEXT_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class PlanFileError(Exception):
+    """A plan file that cannot be imported; `str()` is the message shown to the user."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = [t("plan.file_refused", file=path.name), *(f"  - {p}" for p in problems[:20])]
+        if len(problems) > 20:
+            lines.append(t("plan.more_problems", count=len(problems) - 20))
+        super().__init__("\n".join(lines))
+
+
+def sheet_title(section: str) -> str:
+    return t(f"xlsx.sheet.{section}")
+
+
+def column_header(section: str, field: str) -> str:
+    return t(f"xlsx.column.{section}.{field}")
+
+
+@dataclass
+class _Source:
+    data: Any
+    locate: Callable[[Location], str]
+
+
+def read_plan(path: Path) -> PlanFile:
+    """Load and validate a plan file; raise `PlanFileError` listing every problem found."""
+    source = _read_source(path)
+    try:
+        plan = PlanFile.model_validate(source.data)
+    except ValidationError as exc:
+        problems = [(_field_location(error["loc"]), _describe(error)) for error in exc.errors()]
+    else:
+        problems = reference_problems(plan)
+    if problems:
+        unique = dict.fromkeys(f"{source.locate(loc)}: {message}" for loc, message in problems)
+        raise PlanFileError(path, list(unique))
+    return plan
+
+
+def _read_source(path: Path) -> _Source:
+    suffix = path.suffix.lower()
+    if suffix not in TEXT_SUFFIXES + EXCEL_SUFFIXES:
+        raise PlanFileError(path, [t("plan.unknown_format")])
+    if not path.is_file():
+        raise PlanFileError(path, [t("file.not_found", path=path)])
+    if suffix in EXCEL_SUFFIXES:
+        return _read_workbook(path)
+    return _read_text(path)
+
+
+class _PlanLoader(yaml.SafeLoader):
+    """Dates stay text, so an impossible date is reported by the schema with its line."""
+
+
+_PlanLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _read_text(path: Path) -> _Source:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise PlanFileError(path, [t("plan.not_utf8")]) from None
+    try:
+        node = yaml.compose(text, Loader=_PlanLoader)
+        data = yaml.load(text, Loader=_PlanLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = t("plan.at_line", line=mark.line + 1, column=mark.column + 1) if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PlanFileError(path, [t("plan.syntax", where=where, problem=problem)]) from None
+
+    def locate(loc: Location) -> str:
+        current, line = node, 1
+        for part in loc:
+            if current is not None:
+                line = current.start_mark.line + 1
+            current = _child(current, part)
+        if current is not None:
+            line = current.start_mark.line + 1
+        path_text = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in loc)
+        return t("plan.at_path", line=line, path=path_text.replace(".[", "[") or "—")
+
+    return _Source(data, locate)
+
+
+def _child(node: yaml.Node | None, part: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+        return next((value for key, value in node.value if key.value == part), None)
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part]
+    return None
+
+
+def _read_workbook(path: Path) -> _Source:
+    try:
+        workbook = open_workbook(path)
+    except UnreadableWorkbook:
+        raise PlanFileError(path, [t("plan.bad_workbook")]) from None
+    sheets = {ws.title.strip().lower(): ws for ws in workbook.worksheets}
+    data: dict[str, Any] = {}
+    rows: dict[str, list[int]] = {}
+    headers: dict[str, dict[str, str]] = {}
+    problems: list[str] = []
+    for section in SECTIONS:
+        sheet = sheets.get(sheet_title(section).lower()) or sheets.get(section)
+        if sheet is None:
+            if section in ("school", "units"):
+                problems.append(t("plan.missing_sheet", sheet=sheet_title(section)))
+            continue
+        items, rows[section], headers[section], unknown = _sheet_rows(sheet, section)
+        problems += [t("plan.unknown_column", sheet=sheet.title, column=c) for c in unknown]
+        data[section] = (items[0] if items else {}) if section == "school" else items
+    workbook.close()
+    if problems:
+        raise PlanFileError(path, problems)
+
+    def locate(loc: Location) -> str:
+        section = str(loc[0]) if loc else ""
+        if section not in rows:
+            return t("plan.whole_file")
+        parts = (*loc, None, None)
+        index, field = (0, parts[1]) if section == "school" else (parts[1], parts[2])
+        where = [t("plan.at_sheet", sheet=sheet_title(section))]
+        if isinstance(index, int) and index < len(rows[section]):
+            where.append(t("plan.at_row", row=rows[section][index]))
+        if isinstance(field, str):
+            where.append(t("plan.at_column", column=headers[section].get(field, field)))
+        return ", ".join(where)
+
+    return _Source(data, locate)
+
+
+def _sheet_rows(
+    sheet: Worksheet, section: str
+) -> tuple[list[dict[str, Any]], list[int], dict[str, str], list[str]]:
+    by_header = {column_header(section, f).lower(): f for f in COLUMNS[section]}
+    by_header.update({f: f for f in COLUMNS[section]})
+    table = sheet.iter_rows(values_only=True)
+    header_row = next(table, ())
+    fields: list[str | None] = []
+    headers: dict[str, str] = {}
+    unknown: list[str] = []
+    for cell in header_row:
+        label = str(cell).strip() if cell is not None else ""
+        field = by_header.get(label.lower())
+        fields.append(field)
+        if field:
+            headers[field] = label
+        elif label:
+            unknown.append(label)
+    items: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    for number, values in enumerate(table, start=2):
+        item = {
+            field: value.strip() if isinstance(value, str) else value
+            for field, value in zip(fields, values, strict=False)
+            if field and value is not None and value != ""
+        }
+        if item:
+            items.append(item)
+            numbers.append(number)
+    return items, numbers, headers, unknown
+
+
+def _field_location(loc: tuple[str | int, ...]) -> Location:
+    """Drop pydantic's union-member and validator tags after the field name."""
+    depth = 2 if loc[:1] == ("school",) else 3
+    return tuple(loc[:depth])
+
+
+def _describe(error: dict[str, Any]) -> str:
+    kind, value, field = error["type"], error.get("input"), error["loc"][-1] if error["loc"] else ""
+    ctx = error.get("ctx") or {}
+    simple = {
+        "missing": ("plan.missing_field", {"field": field}),
+        "extra_forbidden": ("plan.unknown_field", {"field": field}),
+        "string_too_long": ("plan.too_long", {"max": ctx.get("max_length")}),
+        "string_too_short": ("plan.empty_value", {}),
+        "too_short": ("plan.empty_list", {}),
+        "enum": ("plan.bad_choice", {"value": value, "choices": ctx.get("expected")}),
+        "greater_than_equal": ("plan.out_of_range", {"value": value}),
+        "less_than_equal": ("plan.out_of_range", {"value": value}),
+    }
+    if kind == "plan":
+        return error["msg"]
+    if kind in simple:
+        key, params = simple[kind]
+        return t(key, **params)
+    if kind == "string_pattern_mismatch":
+        return t("plan.bad_kpi_key" if field == "key" else "plan.bad_code", value=value)
+    if kind.startswith(("float", "int", "bool")):
+        return t("plan.need_number", value=value)
+    if kind in ("model_type", "model_attributes_type", "dict_type", "list_type", "string_type"):
+        return t("plan.wrong_shape")
+    return error["msg"]
+
+
+def plan_as_data(plan: PlanFile) -> dict[str, Any]:
+    data = plan.model_dump(mode="json", exclude_none=True)
+    for kpi in data["kpis"]:
+        if isinstance(kpi["target"], float) and kpi["target"].is_integer():
+            kpi["target"] = int(kpi["target"])
+    return data
+
+
+def dump_text(plan: PlanFile, fmt: str) -> str:
+    data = plan_as_data(plan)
+    if fmt == "json":
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+
+
+def write_workbook(plan: PlanFile | None, path: Path) -> None:
+    """The Excel form of a plan; with no plan, the empty template with a help sheet."""
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    data = plan_as_data(plan) if plan else {"school": {}, "units": [], "kpis": [], "tasks": []}
+    for section in SECTIONS:
+        sheet = workbook.create_sheet(sheet_title(section))
+        fields = COLUMNS[section]
+        sheet.append([column_header(section, f) for f in fields])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        items = [data[section]] if section == "school" else data[section]
+        for item in items:
+            if item:
+                sheet.append([_cell(field, item.get(field)) for field in fields])
+        for index, field in enumerate(fields, start=1):
+            letter = get_column_letter(index)
+            sheet.column_dimensions[letter].width = COLUMN_WIDTHS.get(field, 16)
+            if field == "deadline":
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                    cell.number_format = "DD/MM/YYYY"
+        sheet.freeze_panes = "A2"
+    guide = workbook.create_sheet(t("xlsx.sheet.guide"))
+    for line in t("xlsx.guide").splitlines():
+        guide.append([line])
+    guide.column_dimensions["A"].width = 110
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+
+
+def _cell(field: str, value: Any) -> Any:
+    if field == "deadline" and isinstance(value, str):
+        return date.fromisoformat(value)
+    if field == "target" and isinstance(value, bool):
+        return t("xlsx.yes") if value else t("xlsx.no")
+    return value

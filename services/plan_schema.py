@@ -1,0 +1,175 @@
+"""The plan file's schema, shared by YAML, JSON and Excel: `school`, `units`, `kpis`, `tasks`."""
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from messages import t
+from models import Direction
+from services.recurrence import RecurrenceError, parse_recurrence
+
+YES = {"true", "yes", "có", "co", "đạt", "dat", "1", "x"}
+NO = {"false", "no", "không", "khong", "chưa đạt", "0"}
+
+
+def _invalid(key: str, **params: object) -> PydanticCustomError:
+    return PydanticCustomError("plan", t(key, **params).replace("{", "{{").replace("}", "}}"))
+
+
+def parse_plan_date(value: Any) -> date:
+    """Dates as users write them: 31/03/2026, 2026-03-31, or a real date from Excel."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    match = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text) or re.fullmatch(
+        r"(\d{4})-(\d{1,2})-(\d{1,2})", text
+    )
+    if match is None:
+        raise _invalid("plan.bad_date_format", value=text)
+    first, second, third = (int(part) for part in match.groups())
+    year, month, day = (first, second, third) if first > 31 else (third, second, first)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise _invalid("plan.impossible_date", value=text) from None
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format(value, "g")
+    return value
+
+
+PlanDate = Annotated[date, BeforeValidator(parse_plan_date)]
+Text = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
+Code = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=40, pattern=r"^\S+$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SchoolIn(_Strict):
+    code: Code
+    name: Annotated[Text, Field(max_length=200)]
+    timezone: str = "Asia/Ho_Chi_Minh"
+    plan: Annotated[str, Field(max_length=500)] | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _invalid("plan.bad_timezone", value=value) from None
+        return value
+
+
+class UnitIn(_Strict):
+    code: Code
+    name: Annotated[Text, Field(max_length=200)]
+    description: str | None = None
+
+
+class KpiIn(_Strict):
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+    name: Annotated[Text, Field(max_length=300)]
+    measure: Annotated[str, Field(max_length=40)] | None = None
+    direction: Direction
+    target: float | bool
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    section: Annotated[str, BeforeValidator(_text), Field(max_length=20)] | None = None
+
+    @field_validator("direction", mode="before")
+    @classmethod
+    def _direction(cls, value: Any) -> Any:
+        aliases = {"≤": "<=", "≥": ">=", "yes/no": "yes_no", "có/không": "yes_no"}
+        text = str(value).strip().lower() if value is not None else value
+        return aliases.get(text, text)
+
+    @field_validator("target", mode="before")
+    @classmethod
+    def _target(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text in YES or text in NO:
+                return text in YES
+            text = text.removesuffix("%").strip().replace(",", ".")
+            try:
+                return float(text)
+            except ValueError:
+                raise _invalid("plan.bad_target", value=value) from None
+        return value
+
+    @model_validator(mode="after")
+    def _target_fits_direction(self) -> "KpiIn":
+        is_yes_no = self.direction == Direction.YES_NO
+        if is_yes_no != isinstance(self.target, bool):
+            key = "plan.target_needs_yes_no" if is_yes_no else "plan.target_needs_number"
+            raise _invalid(key, value=self.target)
+        return self
+
+
+class TaskIn(_Strict):
+    code: Code
+    title: Annotated[Text, Field(max_length=300)]
+    description: str | None = None
+    section: Annotated[str, BeforeValidator(_text), Field(max_length=20)] | None = None
+    unit: Code
+    deadline: PlanDate | None = None
+    recurrence: str | None = None
+
+    @field_validator("recurrence")
+    @classmethod
+    def _rule(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            return parse_recurrence(value).rule
+        except RecurrenceError:
+            raise _invalid("plan.bad_recurrence", value=value) from None
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> "TaskIn":
+        if (self.deadline is None) == (self.recurrence is None):
+            raise _invalid("plan.deadline_or_recurrence")
+        return self
+
+
+class PlanFile(_Strict):
+    school: SchoolIn
+    units: Annotated[list[UnitIn], Field(min_length=1)]
+    kpis: list[KpiIn] = []
+    tasks: list[TaskIn] = []
+
+
+Location = tuple[str | int, ...]
+
+
+def reference_problems(plan: PlanFile) -> list[tuple[Location, str]]:
+    """What pydantic cannot see item by item: duplicates and tasks pointing at unknown units."""
+    problems: list[tuple[Location, str]] = []
+
+    def first_seen(section: str, keys: list[str], field: str) -> None:
+        seen: set[str] = set()
+        for index, key in enumerate(keys):
+            if key in seen:
+                problems.append(((section, index, field), t("plan.duplicate", value=key)))
+            seen.add(key)
+
+    first_seen("units", [unit.code.upper() for unit in plan.units], "code")
+    first_seen("kpis", [f"{kpi.key} ({kpi.year})" for kpi in plan.kpis], "key")
+    first_seen("tasks", [task.code.upper() for task in plan.tasks], "code")
+    unit_codes = {unit.code.upper() for unit in plan.units}
+    known = ", ".join(unit.code for unit in plan.units)
+    for index, task in enumerate(plan.tasks):
+        if task.unit.upper() not in unit_codes:
+            message = t("plan.unknown_unit", value=task.unit, known=known)
+            problems.append((("tasks", index, "unit"), message))
+    return problems

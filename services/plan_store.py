@@ -1,0 +1,180 @@
+"""The plan in the database: import a validated plan file (upsert by code), export it back."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from models import Direction, Kpi, School, Task, Unit
+from models.base import utcnow
+from services.plan_schema import KpiIn, PlanFile, SchoolIn, TaskIn, UnitIn
+
+
+@dataclass
+class ImportSummary:
+    school: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _apply(row: object, values: dict[str, object], summary: ImportSummary) -> bool:
+    changed = {name: value for name, value in values.items() if getattr(row, name) != value}
+    for name, value in changed.items():
+        setattr(row, name, value)
+    if changed:
+        summary.updated += 1
+    else:
+        summary.unchanged += 1
+    return bool(changed)
+
+
+def import_plan(session: Session, plan: PlanFile, *, now: datetime | None = None) -> ImportSummary:
+    """Create or update the school's rows from `plan`; never deletes rows or progress history.
+
+    The caller owns the transaction: on any error nothing of the import is kept.
+    """
+    now = now or utcnow()
+    summary = ImportSummary(school=plan.school.name)
+    school = _upsert_school(session, plan.school, summary)
+    units = {
+        unit.code.upper(): unit
+        for unit in session.exec(select(Unit).where(Unit.school_id == school.id))
+    }
+    for unit_in in plan.units:
+        units[unit_in.code.upper()] = _upsert_unit(session, school, units, unit_in, summary)
+    session.flush()
+    kpis = {
+        (k.key, k.target_year): k
+        for k in session.exec(select(Kpi).where(Kpi.school_id == school.id))
+    }
+    for kpi_in in plan.kpis:
+        _upsert_kpi(session, school, kpis, kpi_in, summary)
+    tasks = {
+        t.code.upper(): t for t in session.exec(select(Task).where(Task.school_id == school.id))
+    }
+    for task_in in plan.tasks:
+        _upsert_task(session, school, tasks, units[task_in.unit.upper()], task_in, now, summary)
+    session.flush()
+    summary.counts = {"units": len(plan.units), "kpis": len(plan.kpis), "tasks": len(plan.tasks)}
+    return summary
+
+
+def _upsert_school(session: Session, school_in: SchoolIn, summary: ImportSummary) -> School:
+    school = session.exec(select(School).where(School.code == school_in.code)).first()
+    values = {"name": school_in.name, "timezone": school_in.timezone, "plan_title": school_in.plan}
+    if school is None:
+        school = School(code=school_in.code, **values)
+        session.add(school)
+        session.flush()
+        summary.created += 1
+    else:
+        _apply(school, values, summary)
+    return school
+
+
+def _upsert_unit(
+    session: Session,
+    school: School,
+    units: dict[str, Unit],
+    unit_in: UnitIn,
+    summary: ImportSummary,
+) -> Unit:
+    values = {"name": unit_in.name, "description": unit_in.description}
+    unit = units.get(unit_in.code.upper())
+    if unit is None:
+        unit = Unit(school_id=school.id, code=unit_in.code, **values)
+        session.add(unit)
+        summary.created += 1
+    else:
+        _apply(unit, values, summary)
+    return unit
+
+
+def _upsert_kpi(
+    session: Session,
+    school: School,
+    kpis: dict[tuple[str, int], Kpi],
+    kpi_in: KpiIn,
+    summary: ImportSummary,
+) -> None:
+    values = {
+        "name": kpi_in.name,
+        "measure": kpi_in.measure,
+        "direction": kpi_in.direction,
+        "target": float(kpi_in.target),
+        "section": kpi_in.section,
+    }
+    kpi = kpis.get((kpi_in.key, kpi_in.year))
+    if kpi is None:
+        session.add(Kpi(school_id=school.id, key=kpi_in.key, target_year=kpi_in.year, **values))
+        summary.created += 1
+    else:
+        _apply(kpi, values, summary)
+
+
+def _upsert_task(
+    session: Session,
+    school: School,
+    tasks: dict[str, Task],
+    unit: Unit,
+    task_in: TaskIn,
+    now: datetime,
+    summary: ImportSummary,
+) -> None:
+    values = {
+        "title": task_in.title,
+        "description": task_in.description,
+        "section": task_in.section,
+        "unit_id": unit.id,
+        "deadline": task_in.deadline,
+        "recurrence": task_in.recurrence,
+    }
+    task = tasks.get(task_in.code.upper())
+    if task is None:
+        session.add(
+            Task(school_id=school.id, code=task_in.code, created_at=now, updated_at=now, **values)
+        )
+        summary.created += 1
+    elif _apply(task, values, summary):
+        task.updated_at = now
+
+
+def export_plan(session: Session, school: School) -> PlanFile:
+    units = session.exec(select(Unit).where(Unit.school_id == school.id).order_by(Unit.id)).all()
+    unit_codes = {unit.id: unit.code for unit in units}
+    kpis = session.exec(
+        select(Kpi).where(Kpi.school_id == school.id).order_by(Kpi.target_year, Kpi.id)
+    ).all()
+    tasks = session.exec(select(Task).where(Task.school_id == school.id).order_by(Task.id)).all()
+    return PlanFile(
+        school=SchoolIn(
+            code=school.code, name=school.name, timezone=school.timezone, plan=school.plan_title
+        ),
+        units=[UnitIn(code=u.code, name=u.name, description=u.description) for u in units],
+        kpis=[
+            KpiIn(
+                key=k.key,
+                name=k.name,
+                measure=k.measure,
+                direction=k.direction,
+                target=bool(k.target) if k.direction == Direction.YES_NO else k.target,
+                year=k.target_year,
+                section=k.section,
+            )
+            for k in kpis
+        ],
+        tasks=[
+            TaskIn(
+                code=task.code,
+                title=task.title,
+                description=task.description,
+                section=task.section,
+                unit=unit_codes[task.unit_id],
+                deadline=task.deadline,
+                recurrence=task.recurrence,
+            )
+            for task in tasks
+        ],
+    )
