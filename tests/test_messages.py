@@ -1,0 +1,73 @@
+"""One catalogue, two locales; numbers and dates the Vietnamese way."""
+
+import re
+import string
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from messages import (
+    CATALOG,
+    LOCALES,
+    format_date,
+    format_number,
+    format_percent,
+    format_quantity,
+    t,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCE_DIRS = ("bot", "handlers", "scheduler", "services", "models")
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@pytest.mark.parametrize("key", sorted(CATALOG))
+def test_every_message_has_every_locale_with_the_same_placeholders(key: str) -> None:
+    entry = CATALOG[key]
+    assert set(entry) == set(LOCALES)
+    assert placeholders(entry["vi"]) == placeholders(entry["en"])
+
+
+def test_every_literal_key_used_in_code_exists() -> None:
+    used = set()
+    for folder in SOURCE_DIRS:
+        for path in (REPO / folder).rglob("*.py"):
+            used |= set(re.findall(r'\bt\(\s*"([a-z_]+(?:\.[A-Za-z_<>=]+)+)"', path.read_text()))
+    assert used, "no message keys found"
+    assert sorted(used - set(CATALOG)) == []
+
+
+def test_english_is_the_second_locale() -> None:
+    assert t("countdown.overdue", "en", days=2) == "2 days overdue"
+    assert t("countdown.overdue", days=2) == "quá hạn 2 ngày"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.5, "0,5"),
+        (96, "96"),
+        (1234.5, "1.234,5"),
+        (0.4838, "0,48"),
+        (-0.0, "0"),
+        (1_000_000, "1.000.000"),
+    ],
+)
+def test_numbers_use_a_decimal_comma_and_dot_thousands(value: float, text: str) -> None:
+    assert format_number(value) == text
+
+
+def test_percent_quantities_and_dates_read_the_vietnamese_way() -> None:
+    assert format_percent(0.5) == "0,5 %"
+    assert format_percent(0.5, locale="en") == "0.5 %"
+    assert format_quantity(38, "lớp") == "38 lớp"
+    assert format_quantity(3, "mức độ") == "mức độ 3"
+    assert format_quantity(96, "%") == "96 %"
+    assert format_date(date(2026, 3, 5)) == "05/03/2026"
+    late_evening_utc = datetime(2026, 12, 31, 18, 0, tzinfo=UTC)
+    assert format_date(late_evening_utc, ZoneInfo("Asia/Ho_Chi_Minh")) == "01/01/2027"
