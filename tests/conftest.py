@@ -70,3 +70,8 @@ def cli(engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.M
     ):
         monkeypatch.delenv(variable, raising=False)
     return Cli(CliRunner())
+
+
+def pytest_report_header() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    return f"database: {'PostgreSQL (TEST_DATABASE_URL)' if url else 'SQLite file'}"
