@@ -9,17 +9,28 @@ from models.enums import (
     TaskStatus,
     UpdateSource,
 )
-from models.outbox import DigestLog, Reminder
+from models.outbox import BotMessage, DigestLog, Reminder, Snooze
 from models.plan import Attachment, Kpi, KpiValue, ProgressUpdate, Task
-from models.school import ChatIdentity, Invitation, Member, Membership, School, Unit
+from models.school import (
+    ChatIdentity,
+    Invitation,
+    JoinAttempt,
+    Member,
+    Membership,
+    School,
+    Unit,
+    UnitChat,
+)
 
 __all__ = [
     "Attachment",
+    "BotMessage",
     "Channel",
     "ChatIdentity",
     "DigestLog",
     "Direction",
     "Invitation",
+    "JoinAttempt",
     "Kpi",
     "KpiValue",
     "Member",
@@ -30,8 +41,10 @@ __all__ = [
     "ReminderStatus",
     "Role",
     "School",
+    "Snooze",
     "Task",
     "TaskStatus",
     "Unit",
+    "UnitChat",
     "UpdateSource",
 ]

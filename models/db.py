@@ -61,8 +61,23 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade_schema(engine: Engine) -> None:
+class BrokenForeignKeys(RuntimeError):
+    pass
+
+
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Migrate to `revision`. On SQLite, foreign keys are off meanwhile: Alembic rebuilds tables
+    to alter them, and dropping the old copy must not cascade; they are checked afterwards."""
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
+        connection.commit()
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if broken:
+                raise BrokenForeignKeys(str(broken[:5]))

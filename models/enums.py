@@ -60,13 +60,16 @@ class ReminderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-def enum_type(enum: type[StrEnum]) -> sa.Enum:
-    """Store an enum as its value in a VARCHAR with a CHECK, the same on SQLite and PostgreSQL."""
+def enum_type(enum: type[StrEnum], name: str | None = None) -> sa.Enum:
+    """Store an enum as its value in a VARCHAR with a CHECK, the same on SQLite and PostgreSQL.
+
+    The CHECK is named after `name`; give one when a table has two columns of the same enum.
+    """
     return sa.Enum(
         enum,
         native_enum=False,
         create_constraint=True,
         length=max(len(member.value) for member in enum),
         values_callable=lambda members: [member.value for member in members],
-        name=f"{enum.__name__.lower()}_enum",
+        name=name or f"{enum.__name__.lower()}_enum",
     )

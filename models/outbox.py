@@ -1,4 +1,4 @@
-"""What the bot must send: reminder rows (the outbox) and the log of weekly digests."""
+"""What the bot sends: reminder rows (the outbox), messages it sent, snoozes, digests."""
 
 from datetime import date, datetime
 
@@ -49,3 +49,30 @@ class DigestLog(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
     message_id: str | None = Field(default=None, max_length=64)
+
+
+class BotMessage(SQLModel, table=True):
+    """A message the bot sent about a task, so a reply to it or a button under it finds the task."""
+
+    __tablename__ = "bot_message"
+    __table_args__ = (sa.UniqueConstraint("channel", "chat_id", "message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: Channel = Field(sa_type=enum_type(Channel))
+    chat_id: str = Field(max_length=64)
+    message_id: str = Field(max_length=64)
+    task_id: int = Field(foreign_key="task.id", ondelete="CASCADE", index=True)
+    expects: str | None = Field(default=None, max_length=20)  # "blocked": the reply is a reason
+    sent_at: datetime = Field(default_factory=utcnow)
+
+
+class Snooze(SQLModel, table=True):
+    """ "Nhắc lại sau": no reminder about this task for this member before `until`."""
+
+    __table_args__ = (sa.UniqueConstraint("member_id", "task_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
+    task_id: int = Field(foreign_key="task.id", ondelete="CASCADE", index=True)
+    until: datetime
+    created_at: datetime = Field(default_factory=utcnow)

@@ -52,6 +52,10 @@ class ProgressUpdate(SQLModel, table=True):
     status: TaskStatus = Field(sa_type=enum_type(TaskStatus))
     note: str | None = Field(default=None, sa_type=sa.Text)
     source: UpdateSource = Field(sa_type=enum_type(UpdateSource))
+    previous_status: TaskStatus = Field(
+        default=TaskStatus.TODO, sa_type=enum_type(TaskStatus, "previous_status_enum")
+    )
+    previous_progress: int = 0
     undone_at: datetime | None = None
 
 

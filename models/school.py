@@ -59,6 +59,7 @@ class ChatIdentity(SQLModel, table=True):
     username: str | None = Field(default=None, max_length=64)
     linked_at: datetime = Field(default_factory=utcnow)
     unreachable_at: datetime | None = None
+    current_task_id: int | None = Field(default=None, foreign_key="task.id", ondelete="SET NULL")
 
 
 class Invitation(SQLModel, table=True):
@@ -71,3 +72,33 @@ class Invitation(SQLModel, table=True):
     expires_at: datetime
     used_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+class UnitChat(SQLModel, table=True):
+    """A group chat linked to a unit: commands work there, replies are attributed to the sender."""
+
+    __tablename__ = "unit_chat"
+    __table_args__ = (sa.UniqueConstraint("channel", "chat_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", ondelete="CASCADE", index=True)
+    channel: Channel = Field(sa_type=enum_type(Channel))
+    chat_id: str = Field(max_length=64)
+    title: str | None = Field(default=None, max_length=200)
+    linked_by_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
+    linked_at: datetime = Field(default_factory=utcnow)
+
+
+class JoinAttempt(SQLModel, table=True):
+    """Every joining code tried, so repeated wrong codes from one account can be slowed down."""
+
+    __tablename__ = "join_attempt"
+    __table_args__ = (
+        sa.Index("ix_join_attempt_account", "channel", "external_user_id", "attempted_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: Channel = Field(sa_type=enum_type(Channel))
+    external_user_id: str = Field(max_length=64)
+    attempted_at: datetime = Field(default_factory=utcnow)
+    succeeded: bool = False
