@@ -271,8 +271,8 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "people.row": {"vi": "dòng {row}: {problem}", "en": "row {row}: {problem}"},
     "people.missing_name": {
-        "vi": "thiếu họ tên.",
-        "en": "the name is missing.",
+        "vi": "thiếu họ tên; hãy ghi họ và tên đầy đủ ở cột name (Họ tên).",
+        "en": "the name is missing; write the full name in the name column.",
     },
     "people.unknown_unit": {
         "vi": "không có tổ/bộ phận '{value}'; hãy ghi mã hoặc tên, một trong: {known}.",
@@ -290,6 +290,16 @@ CATALOG: dict[str, dict[str, str]] = {
     "people.conflict": {
         "vi": "'{name}' có hai vai trò khác nhau trong cùng tổ/bộ phận {unit}.",
         "en": "'{name}' has two different roles in the same unit {unit}.",
+    },
+    "people.ambiguous": {
+        "vi": "có nhiều người tên '{name}'; hãy ghi thêm số điện thoại để phân biệt.",
+        "en": "several people are named '{name}'; add the phone number to tell them apart.",
+    },
+    "people.shared_phone": {
+        "vi": "số điện thoại {phone} đang dùng cho nhiều người ({names}); mỗi người một số, "
+        "hãy sửa lại trong tệp.",
+        "en": "phone {phone} belongs to several people ({names}); give each person their own "
+        "number in the file.",
     },
     "people.empty": {
         "vi": "tệp không có dòng dữ liệu nào dưới dòng tiêu đề.",

@@ -115,7 +115,7 @@ def import_people(session: Session, school: School, path: Path) -> PeopleSummary
         raise PeopleFileError(path, [t("people.bad_header", missing=", ".join(missing))])
 
     problems: list[str] = []
-    parsed: list[tuple[str, str | None, Unit, Role]] = []
+    parsed: list[tuple[int, str, str | None, Unit, Role]] = []
     for number, cells in enumerate(rows, start=2):
         record = {f: c.strip() for f, c in zip(header, cells, strict=False) if f}
         if not any(record.values()):
@@ -139,7 +139,7 @@ def import_people(session: Session, school: School, path: Path) -> PeopleSummary
                 row_problems.append(t("people.bad_phone", value=record["phone"]))
         problems += [t("people.row", row=number, problem=p) for p in row_problems]
         if not row_problems:
-            parsed.append((name, phone, unit, role))
+            parsed.append((number, name, phone, unit, role))
     if not parsed and not problems:
         problems.append(t("people.empty"))
     if problems:
@@ -147,48 +147,77 @@ def import_people(session: Session, school: School, path: Path) -> PeopleSummary
     return _store(session, school, parsed, path)
 
 
+def _match(
+    members: list[Member], name: str, phone: str | None, phone_in_file: dict[int, str]
+) -> Member | None:
+    """The member a row means: same name and phone; or same name when that member's phone
+    was not already given differently earlier in this file (then they are namesakes)."""
+    namesakes = [m for m in members if _fold(m.name) == _fold(name)]
+    if phone:
+        same = [m for m in namesakes if m.phone == phone]
+        if same:
+            return same[0]
+        namesakes = [m for m in namesakes if phone_in_file.get(m.id, phone) == phone]
+    if len(namesakes) > 1:
+        raise AmbiguousName
+    return namesakes[0] if namesakes else None
+
+
+class AmbiguousName(Exception):
+    pass
+
+
 def _store(
     session: Session,
     school: School,
-    parsed: list[tuple[str, str | None, Unit, Role]],
+    parsed: list[tuple[int, str, str | None, Unit, Role]],
     path: Path,
 ) -> PeopleSummary:
-    members = session.exec(select(Member).where(Member.school_id == school.id)).all()
-    by_phone = {m.phone: m for m in members if m.phone}
-    by_name = {_fold(m.name): m for m in members}
+    members = list(session.exec(select(Member).where(Member.school_id == school.id)).all())
     created = updated = 0
-    seen_roles: dict[tuple[int, int], Role] = {}
-    touched: set[int] = set()
+    roles: dict[tuple[int, int], Role] = {}
+    phone_in_file: dict[int, str] = {}
     problems: list[str] = []
-    for name, phone, unit, role in parsed:
-        member = (by_phone.get(phone) if phone else None) or by_name.get(_fold(name))
+    for number, name, phone, unit, role in parsed:
+        try:
+            member = _match(members, name, phone, phone_in_file)
+        except AmbiguousName:
+            problems.append(t("people.row", row=number, problem=t("people.ambiguous", name=name)))
+            continue
         if member is None:
             member = Member(school_id=school.id, name=name, phone=phone)
             session.add(member)
             session.flush()
+            members.append(member)
             created += 1
-        elif member.id not in touched and (member.name, member.phone) != (
+        elif member.id not in phone_in_file and (member.name, member.phone) != (
             name,
             phone or member.phone,
         ):
             member.name, member.phone = name, phone or member.phone
             updated += 1
-        touched.add(member.id)
-        by_name[_fold(name)] = member
-        if phone:
-            by_phone[phone] = member
+        phone_in_file.setdefault(member.id, member.phone or "")
         key = (member.id, unit.id)
-        if seen_roles.get(key, role) != role:
-            problems.append(t("people.conflict", name=name, unit=unit.code))
-        seen_roles[key] = role
+        if roles.get(key, role) != role:
+            problems.append(
+                t("people.row", row=number, problem=t("people.conflict", name=name, unit=unit.code))
+            )
+        roles[key] = role
         membership = session.get(Membership, key)
         if membership is None:
             session.add(Membership(member_id=member.id, unit_id=unit.id, role=role))
         else:
             membership.role = role
+    session.flush()
+    by_phone: dict[str, list[str]] = {}
+    for member in members:
+        if member.phone:
+            by_phone.setdefault(member.phone, []).append(member.name)
+    problems += [
+        t("people.shared_phone", phone=phone, names=", ".join(names))
+        for phone, names in by_phone.items()
+        if len(names) > 1
+    ]
     if problems:
         raise PeopleFileError(path, problems)
-    session.flush()
-    return PeopleSummary(
-        rows=len(parsed), created=created, updated=updated, memberships=len(seen_roles)
-    )
+    return PeopleSummary(rows=len(parsed), created=created, updated=updated, memberships=len(roles))

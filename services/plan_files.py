@@ -208,13 +208,16 @@ def _field_location(loc: tuple[str | int, ...]) -> Location:
 def _describe(error: dict[str, Any]) -> str:
     kind, value, field = error["type"], error.get("input"), error["loc"][-1] if error["loc"] else ""
     ctx = error.get("ctx") or {}
+    choices = str(ctx.get("expected", "")).replace(" or ", ", ")
+    if value is None and error["loc"] and kind != "missing":
+        return t("plan.empty_value")
     simple = {
         "missing": ("plan.missing_field", {"field": field}),
         "extra_forbidden": ("plan.unknown_field", {"field": field}),
         "string_too_long": ("plan.too_long", {"max": ctx.get("max_length")}),
         "string_too_short": ("plan.empty_value", {}),
         "too_short": ("plan.empty_list", {}),
-        "enum": ("plan.bad_choice", {"value": value, "choices": ctx.get("expected")}),
+        "enum": ("plan.bad_choice", {"value": value, "choices": choices}),
         "greater_than_equal": ("plan.out_of_range", {"value": value}),
         "less_than_equal": ("plan.out_of_range", {"value": value}),
     }
