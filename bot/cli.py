@@ -13,7 +13,9 @@ import typer
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from bot.console import ConsoleChannel, UnknownPerson, console_user
 from bot.demo import run_demo
+from bot.runner import chat_core, known_username, run_telegram
 from bot.settings import ConfigError, Settings, load_settings
 from data import DEFAULT_PLAN
 from messages import format_date, t
@@ -34,7 +36,7 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(people_app, name="people")
 
 SchoolOption = Annotated[str | None, typer.Option("--school", help=t("cli.school"))]
-UserError = (ConfigError, PlanFileError, PeopleFileError, SchoolNotFound)
+UserError = (ConfigError, PlanFileError, PeopleFileError, SchoolNotFound, UnknownPerson)
 F = TypeVar("F", bound=Callable[..., None])
 
 
@@ -187,7 +189,7 @@ def invite(
         issued = issue_invitations(
             session, target, now=utcnow(), ttl_days=settings.invitation_ttl_days
         )
-    username = settings.telegram_bot_username
+        username = known_username(engine, settings)
     rows = [
         {
             "name": item.member.name,
@@ -234,3 +236,23 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help=t("cli.demo.out"))] = Path("demo-output"),
 ) -> None:
     typer.echo(run_demo(out, utcnow()))
+
+
+@app.command("run", help=t("cli.run"))
+@user_errors
+def run() -> None:
+    settings = load_settings()
+    with database(settings) as engine:
+        run_telegram(settings, engine)
+
+
+@app.command("console", help=t("cli.console"))
+@user_errors
+def console(who: Annotated[str, typer.Option("--as", help=t("cli.console.as"))]) -> None:
+    settings = load_settings()
+    with database(settings) as engine:
+        user_id, first_line = console_user(engine, who)
+        channel = ConsoleChannel(chat_core(settings, engine), user_id, write=typer.echo)
+        if first_line:
+            channel.on_line(first_line)
+        channel.run()

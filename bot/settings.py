@@ -1,4 +1,5 @@
 from functools import cached_property
+from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,6 +23,40 @@ class Settings(BaseSettings):
     default_timezone: str = "Asia/Ho_Chi_Minh"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     invitation_ttl_days: int = Field(default=14, ge=1, le=365)
+    evidence_dir: Path = Path("./data/evidence")
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,256}$")
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+
+    @field_validator(
+        "webhook_url",
+        "webhook_secret",
+        "telegram_bot_username",
+        "telegram_bot_token",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("telegram_bot_username")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        return value.removeprefix("@") if value else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("webhook must be https")
+        return value
+
+    @property
+    def telegram_file_url(self) -> str:
+        """Where files are downloaded from: `.../bot` becomes `.../file/bot`."""
+        base = self.telegram_api_base_url.rstrip("/")
+        return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
 
     @field_validator("database_url")
     @classmethod

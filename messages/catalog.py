@@ -36,6 +36,26 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "cần số ngày hiệu lực của mã mời, từ 1 đến 365.",
         "en": "expected the invitation lifetime in days, from 1 to 365.",
     },
+    "config.expected.EVIDENCE_DIR": {
+        "vi": "cần đường dẫn thư mục lưu minh chứng, ví dụ ./data/evidence.",
+        "en": "expected a folder for evidence files, e.g. ./data/evidence.",
+    },
+    "config.expected.WEBHOOK_URL": {
+        "vi": "cần địa chỉ https công khai của bot, ví dụ https://bot.truong.edu.vn/telegram.",
+        "en": "expected the bot's public https address, e.g. https://bot.school.example/telegram.",
+    },
+    "config.expected.WEBHOOK_SECRET": {
+        "vi": "cần chuỗi bí mật 1–256 ký tự gồm chữ, số, _ và -.",
+        "en": "expected a secret of 1–256 letters, digits, _ and -.",
+    },
+    "config.expected.WEBHOOK_LISTEN": {
+        "vi": "cần địa chỉ IP để lắng nghe, ví dụ 0.0.0.0.",
+        "en": "expected an IP address to listen on, e.g. 0.0.0.0.",
+    },
+    "config.expected.WEBHOOK_PORT": {
+        "vi": "cần số cổng từ 1 đến 65535, ví dụ 8443.",
+        "en": "expected a port from 1 to 65535, e.g. 8443.",
+    },
     "file.not_found": {
         "vi": "không tìm thấy tệp {path}.",
         "en": "file {path} not found.",
@@ -340,6 +360,42 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "Không kết nối được cơ sở dữ liệu {url}: {reason}. Kiểm tra DATABASE_URL.",
         "en": "Cannot connect to the database {url}: {reason}. Check DATABASE_URL.",
     },
+    "run.no_token": {
+        "vi": "Chưa có TELEGRAM_BOT_TOKEN. Tạo bot với @BotFather, chép mã vào tệp .env "
+        "(TELEGRAM_BOT_TOKEN=...), rồi chạy lại. Muốn thử không cần mã: make demo hoặc dondoc console.",
+        "en": "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather, put the token in .env "
+        "(TELEGRAM_BOT_TOKEN=...), then run again. To try without a token: make demo or dondoc console.",
+    },
+    "run.webhook_needs_secret": {
+        "vi": "WEBHOOK_URL cần đi kèm WEBHOOK_SECRET (chuỗi bí mật gồm chữ, số, _ và -).",
+        "en": "WEBHOOK_URL needs WEBHOOK_SECRET too (a secret of letters, digits, _ and -).",
+    },
+    "cli.run": {
+        "vi": "Chạy bot Telegram (long polling, hoặc webhook khi có WEBHOOK_URL).",
+        "en": "Run the Telegram bot (long polling, or a webhook when WEBHOOK_URL is set).",
+    },
+    "cli.console": {
+        "vi": "Trò chuyện với bot ngay trong terminal, không cần Telegram.",
+        "en": "Chat with the bot in the terminal, no Telegram needed.",
+    },
+    "cli.console.as": {
+        "vi": "Mã mời hoặc họ tên của người dùng thử.",
+        "en": "Invitation code or name of the person to act as.",
+    },
+    "console.unknown_person": {
+        "vi": "Không tìm thấy '{who}'. Hãy dùng mã mời (dondoc invite) hoặc đúng họ tên, ví dụ: {names}.",
+        "en": "No one called '{who}'. Use an invitation code (dondoc invite) or an exact name, e.g. {names}.",
+    },
+    "console.ambiguous_person": {
+        "vi": "Có nhiều người tên '{who}'; hãy dùng mã mời của người đó (dondoc invite).",
+        "en": "Several people are called '{who}'; use that person's invitation code (dondoc invite).",
+    },
+    "console.intro": {
+        "vi": "Trò chuyện với dondoc (kênh console). Gõ như trên Telegram; chọn nút bằng số; "
+        "gõ /thoat để thoát.",
+        "en": "Chatting with dondoc (console channel). Type as on Telegram; pick buttons by number; "
+        "type /quit to leave.",
+    },
     # --- plan overview (demo) ----------------------------------------------------------------
     "overview.title": {
         "vi": "{school}\n{plan}",
@@ -442,4 +498,331 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Folder for the demo database.",
     },
     "cli.error": {"vi": "Lỗi: {message}", "en": "Error: {message}"},
+    # --- chat: joining -----------------------------------------------------------------------
+    "join.stranger": {
+        "vi": "Xin chào! Đây là trợ lý đôn đốc công việc của nhà trường. Bạn chưa liên kết tài khoản "
+        "nên chưa xem được thông tin.\nHãy xin <b>mã mời</b> ở văn phòng hoặc ban giám hiệu, rồi bấm "
+        "đường liên kết trong lời mời hoặc gõ mã vào đây (ví dụ: <code>K7M2XQ4P</code>).",
+        "en": "Hello! This is the school's follow-up assistant. Your account is not linked yet, so "
+        "there is nothing to show.\nAsk the office or the principal for an <b>invitation code</b>, "
+        "then open the link in it or type the code here (e.g. <code>K7M2XQ4P</code>).",
+    },
+    "join.stranger_short": {
+        "vi": "Bạn chưa liên kết tài khoản; hãy gõ mã mời.",
+        "en": "Your account is not linked; type your invitation code.",
+    },
+    "join.welcome": {
+        "vi": "Chào {name}! Tài khoản đã được liên kết. Từ nay bot sẽ nhắc việc và nhận báo cáo của bạn.",
+        "en": "Welcome, {name}! Your account is linked. The bot will now remind you and take your reports.",
+    },
+    "join.hello": {"vi": "Chào {name}!", "en": "Hello, {name}!"},
+    "join.already": {
+        "vi": "Tài khoản này đã liên kết với {name}; không cần mã mời nữa. Gõ /viec để xem việc.",
+        "en": "This account is already linked to {name}; no code needed. Type /tasks to see your tasks.",
+    },
+    "join.unknown": {
+        "vi": "Mã mời không đúng. Hãy kiểm tra lại từng ký tự (mã gồm 8 chữ và số, ví dụ "
+        "<code>K7M2XQ4P</code>) hoặc xin mã mới ở văn phòng.",
+        "en": "That invitation code is not valid. Check each character (8 letters and digits, e.g. "
+        "<code>K7M2XQ4P</code>) or ask the office for a new one.",
+    },
+    "join.expired": {
+        "vi": "Mã mời này đã hết hạn. Hãy xin mã mới ở văn phòng hoặc ban giám hiệu.",
+        "en": "This invitation code has expired. Ask the office or the principal for a new one.",
+    },
+    "join.used": {
+        "vi": "Mã mời này đã được dùng. Mỗi mã chỉ dùng một lần; nếu không phải bạn dùng, hãy báo "
+        "văn phòng để cấp mã mới.",
+        "en": "This invitation code was already used. Each code works once; if it was not you, ask "
+        "the office for a new one.",
+    },
+    "join.taken": {
+        "vi": "Tài khoản này đã liên kết với một người khác trong trường. Hãy báo văn phòng.",
+        "en": "This account is already linked to someone else at the school. Tell the office.",
+    },
+    "join.throttled": {
+        "vi": "Bạn đã nhập sai mã nhiều lần. Hãy thử lại sau {minutes} phút.",
+        "en": "Too many wrong codes. Try again in {minutes} minutes.",
+    },
+    "help.text": {
+        "vi": "<b>Cách dùng</b>\n"
+        "/viec — việc của bạn và tổ, hạn gần nhất trước; /viec <i>mã</i> — chi tiết\n"
+        "/capnhat <i>mã</i> <i>phần trăm</i> [ghi chú] — ví dụ: /capnhat III.4.2 60 đã số hoá khối 6\n"
+        "/xong <i>mã</i> [ghi chú] — báo hoàn thành\n"
+        "/vuong <i>mã</i> <i>lý do</i> — báo gặp vướng mắc\n"
+        "/chiso — các chỉ số; /chiso <i>mã</i> <i>giá trị</i> — ghi chỉ số (ví dụ: /chiso dropout 0,4)\n"
+        "/lienket — (trong nhóm) liên kết nhóm với tổ của bạn\n"
+        "/ngonngu en — English\n"
+        'Trả lời (reply) tin nhắn về một nhiệm vụ bằng "80%", "xong" hoặc "vướng: lý do"; '
+        "gửi ảnh, tệp kèm mã nhiệm vụ ở chú thích để nộp minh chứng.",
+        "en": "<b>How to use</b>\n"
+        "/tasks — your and your unit's tasks, nearest deadline first; /tasks <i>code</i> — details\n"
+        "/update <i>code</i> <i>percent</i> [note] — e.g. /update III.4.2 60 grade 6 scanned\n"
+        "/done <i>code</i> [note] — report done\n"
+        "/blocked <i>code</i> <i>reason</i> — report a blocker\n"
+        "/kpi — KPIs; /kpi <i>key</i> <i>value</i> — record a KPI (e.g. /kpi dropout 0.4)\n"
+        "/link — (in a group) link the group to your unit\n"
+        "/language vi — tiếng Việt\n"
+        'Reply to a message about a task with "80%", "done" or "blocked: reason"; send a '
+        "photo or file with the task code as caption to hand in evidence.",
+    },
+    "hint.text": {
+        "vi": "Mình chưa hiểu tin nhắn này. Gõ /viec để xem việc, hoặc trả lời (reply) tin nhắn về "
+        "một nhiệm vụ để cập nhật. Gõ /huongdan để xem hướng dẫn.",
+        "en": "I did not understand that. Type /tasks to see your tasks, or reply to a message about "
+        "a task to update it. Type /help for help.",
+    },
+    "command.unknown": {
+        "vi": "Không có lệnh /{command}. Gõ /huongdan để xem các lệnh.",
+        "en": "There is no /{command} command. Type /help to see the commands.",
+    },
+    "language.usage": {
+        "vi": "Chọn ngôn ngữ: /ngonngu vi (tiếng Việt) hoặc /ngonngu en (English).",
+        "en": "Choose a language: /language vi (tiếng Việt) or /language en (English).",
+    },
+    "language.done": {"vi": "Đã chuyển sang tiếng Việt.", "en": "Switched to English."},
+    "error.internal": {
+        "vi": "Xin lỗi, có lỗi khi xử lý tin nhắn; chưa có gì được ghi. Vui lòng thử lại sau ít phút.",
+        "en": "Sorry, something went wrong; nothing was recorded. Please try again in a few minutes.",
+    },
+    "menu.tasks": {"vi": "Việc của tôi và tổ", "en": "My and my unit's tasks"},
+    "menu.update": {
+        "vi": "Cập nhật tiến độ: mã, phần trăm",
+        "en": "Update progress: code, percent",
+    },
+    "menu.done": {"vi": "Báo hoàn thành: mã", "en": "Report done: code"},
+    "menu.blocked": {"vi": "Báo vướng mắc: mã, lý do", "en": "Report a blocker: code, reason"},
+    "menu.kpi": {"vi": "Chỉ số so với mục tiêu", "en": "KPIs against target"},
+    "menu.link": {"vi": "Liên kết nhóm với tổ", "en": "Link this group to a unit"},
+    "menu.language": {"vi": "Ngôn ngữ: vi hoặc en", "en": "Language: vi or en"},
+    "menu.help": {"vi": "Hướng dẫn", "en": "Help"},
+    # --- chat: tasks -------------------------------------------------------------------------
+    "task.title": {"vi": "<b>{code}</b> — {title}", "en": "<b>{code}</b> — {title}"},
+    "task.unit": {"vi": "Tổ/bộ phận: {unit}", "en": "Unit: {unit}"},
+    "task.assignee": {"vi": " · Phụ trách: {name}", "en": " · Assignee: {name}"},
+    "task.deadline": {"vi": "Hạn: {deadline} ({countdown})", "en": "Due: {deadline} ({countdown})"},
+    "task.recurring": {
+        "vi": "Lặp lại: {rule}; lần tới {next} ({countdown})",
+        "en": "Repeats: {rule}; next {next} ({countdown})",
+    },
+    "task.progress": {
+        "vi": "Tiến độ: {progress} % — {status}",
+        "en": "Progress: {progress} % — {status}",
+    },
+    "task.how_to_answer": {
+        "vi": "<i>Trả lời tin nhắn này để cập nhật, ví dụ: 80% · xong · vướng: thiếu máy chiếu.</i>",
+        "en": "<i>Reply to this message to update it, e.g. 80% · done · blocked: no projector.</i>",
+    },
+    "task.history": {"vi": "<b>Cập nhật gần đây</b>", "en": "<b>Recent updates</b>"},
+    "task.line": {
+        "vi": "• <b>{code}</b> {title} — {progress} % — {countdown}",
+        "en": "• <b>{code}</b> {title} — {progress} % — {countdown}",
+    },
+    "task.not_found": {
+        "vi": "Không có nhiệm vụ mã <b>{code}</b>. Gõ /viec để xem mã các việc của bạn.",
+        "en": "There is no task <b>{code}</b>. Type /tasks to see your task codes.",
+    },
+    "task.did_you_mean": {
+        "vi": "Không có nhiệm vụ mã <b>{code}</b>. Có phải bạn muốn: {codes}?",
+        "en": "There is no task <b>{code}</b>. Did you mean: {codes}?",
+    },
+    "tasks.header": {
+        "vi": "<b>Việc đang mở ({count})</b>, hạn gần nhất trước:",
+        "en": "<b>Open tasks ({count})</b>, nearest deadline first:",
+    },
+    "tasks.more": {"vi": "… và {count} việc khác.", "en": "… and {count} more."},
+    "tasks.footer": {
+        "vi": "Gõ /viec <i>mã</i> để xem chi tiết và cập nhật.",
+        "en": "Type /tasks <i>code</i> for details and to update.",
+    },
+    "tasks.none": {
+        "vi": "Không có việc nào đang mở. Cảm ơn bạn!",
+        "en": "No open tasks. Thank you!",
+    },
+    "status.todo": {"vi": "chưa bắt đầu", "en": "not started"},
+    "status.in_progress": {"vi": "đang thực hiện", "en": "in progress"},
+    "status.blocked": {"vi": "gặp vướng mắc", "en": "blocked"},
+    "status.done": {"vi": "hoàn thành", "en": "done"},
+    "deny.not_your_unit": {
+        "vi": "Nhiệm vụ {code} không thuộc tổ/bộ phận của bạn nên bạn không cập nhật được.",
+        "en": "Task {code} is not your unit's, so you cannot update it.",
+    },
+    "deny.not_your_unit_view": {
+        "vi": "Nhiệm vụ {code} không thuộc tổ/bộ phận của bạn.",
+        "en": "Task {code} does not belong to your unit.",
+    },
+    "deny.not_assigned": {
+        "vi": "Nhiệm vụ {code} chưa giao cho bạn; chỉ người được giao, tổ trưởng hoặc ban giám hiệu "
+        "cập nhật được. Hãy báo tổ trưởng.",
+        "en": "Task {code} is not assigned to you; only the assignee, the unit head or the "
+        "principal can update it. Tell your unit head.",
+    },
+    "deny.kpi": {
+        "vi": "Chỉ hiệu trưởng và phó hiệu trưởng ghi được chỉ số. Bạn vẫn xem được bằng /chiso.",
+        "en": "Only the principal and vice principals record KPIs. You can still view them with /kpi.",
+    },
+    # --- chat: progress ----------------------------------------------------------------------
+    "usage.update": {
+        "vi": "Cách dùng: /capnhat <i>mã</i> <i>phần trăm từ 0 đến 100</i> [ghi chú]\n"
+        "Ví dụ: /capnhat III.4.2 60 đã số hoá khối 6",
+        "en": "Usage: /update <i>code</i> <i>percent from 0 to 100</i> [note]\n"
+        "Example: /update III.4.2 60 grade 6 scanned",
+    },
+    "usage.done": {
+        "vi": "Cách dùng: /xong <i>mã</i> [ghi chú] — ví dụ: /xong III.1.11 đã gửi báo cáo tháng",
+        "en": "Usage: /done <i>code</i> [note] — e.g. /done III.1.11 monthly report sent",
+    },
+    "usage.blocked": {
+        "vi": "Cách dùng: /vuong <i>mã</i> <i>lý do</i> — ví dụ: /vuong III.4.2 thiếu máy quét",
+        "en": "Usage: /blocked <i>code</i> <i>reason</i> — e.g. /blocked III.4.2 no scanner",
+    },
+    "update.recorded": {
+        "vi": "Đã ghi cho <b>{code}</b> — {title}:",
+        "en": "Recorded for <b>{code}</b> — {title}:",
+    },
+    "update.state": {
+        "vi": "Tiến độ {progress} % — {status}",
+        "en": "Progress {progress} % — {status}",
+    },
+    "update.evidence": {"vi": "Minh chứng: {count} tệp", "en": "Evidence: {count} file(s)"},
+    "update.note_recorded": {"vi": "Ghi chú: {note}", "en": "Note: {note}"},
+    "update.line": {"vi": "{when} · {who}: {what}", "en": "{when} · {who}: {what}"},
+    "update.percent": {"vi": "{percent} % ({status})", "en": "{percent} % ({status})"},
+    "update.note": {"vi": " — {note}", "en": " — {note}"},
+    "blocked.ask": {
+        "vi": "Nhiệm vụ <b>{code}</b> — {title} gặp vướng mắc gì? Hãy trả lời tin nhắn này bằng lý do.",
+        "en": "What is blocking <b>{code}</b> — {title}? Reply to this message with the reason.",
+    },
+    "reply.unclear": {
+        "vi": 'Mình chưa rõ ý "{text}" cho <b>{code}</b>. Bạn chọn giúp một mục dưới đây, hoặc trả '
+        'lời lại bằng số phần trăm (ví dụ 80%), "xong" hay "vướng: lý do".',
+        "en": 'I am not sure what "{text}" means for <b>{code}</b>. Pick one below, or reply again '
+        'with a percentage (e.g. 80%), "done" or "blocked: reason".',
+    },
+    "reply.no_task": {
+        "vi": "Tin nhắn bạn trả lời không gắn với nhiệm vụ nào. Gõ /viec <i>mã</i> rồi trả lời tin "
+        "nhắn nhiệm vụ đó.",
+        "en": "The message you replied to is not about a task. Type /tasks <i>code</i>, then reply "
+        "to that task's message.",
+    },
+    "progress.choose": {
+        "vi": "Chọn mức tiến độ cho <b>{code}</b>:",
+        "en": "Choose the progress of <b>{code}</b>:",
+    },
+    "button.done": {"vi": "✅ Hoàn thành", "en": "✅ Done"},
+    "button.progress": {"vi": "📈 Cập nhật tiến độ", "en": "📈 Update progress"},
+    "button.snooze": {"vi": "⏰ Nhắc lại sau", "en": "⏰ Remind me later"},
+    "button.blocked": {"vi": "⚠️ Gặp vướng mắc", "en": "⚠️ Blocked"},
+    "button.undo": {"vi": "↩️ Hoàn tác", "en": "↩️ Undo"},
+    "button.snooze_hour": {"vi": "1 giờ", "en": "1 hour"},
+    "button.snooze_tomorrow": {"vi": "Ngày mai", "en": "Tomorrow"},
+    "button.snooze_3days": {"vi": "3 ngày", "en": "3 days"},
+    "button.outdated": {
+        "vi": "Nút này đã cũ. Gõ /viec để xem việc hiện tại.",
+        "en": "This button is outdated. Type /tasks to see current tasks.",
+    },
+    "button.already_done": {
+        "vi": "Nhiệm vụ {code} đã hoàn thành; không cần cập nhật thêm.",
+        "en": "Task {code} is already done; nothing more to update.",
+    },
+    "snooze.choose": {
+        "vi": "Nhắc lại <b>{code}</b> sau bao lâu?",
+        "en": "Remind you about <b>{code}</b> when?",
+    },
+    "snooze.done": {"vi": "Sẽ nhắc lại lúc {when}.", "en": "Will remind you at {when}."},
+    "snooze.done_long": {
+        "vi": "Được rồi, sẽ nhắc lại <b>{code}</b> lúc {when}.",
+        "en": "OK, I will remind you about <b>{code}</b> at {when}.",
+    },
+    "undo.done_short": {"vi": "Đã hoàn tác.", "en": "Undone."},
+    "undo.done": {
+        "vi": "Đã hoàn tác. <b>{code}</b> trở lại: {progress} % — {status}.",
+        "en": "Undone. <b>{code}</b> is back to {progress} % — {status}.",
+    },
+    "undo.already": {
+        "vi": "Cập nhật này của {code} đã được hoàn tác rồi.",
+        "en": "This update of {code} was already undone.",
+    },
+    "undo.not_yours": {
+        "vi": "Chỉ người đã gửi cập nhật này mới hoàn tác được.",
+        "en": "Only the person who sent this update can undo it.",
+    },
+    "undo.newer_exists": {
+        "vi": "{code} đã có cập nhật mới hơn nên không hoàn tác được; hãy gửi cập nhật đúng.",
+        "en": "{code} has a newer update, so this one cannot be undone; send the right update instead.",
+    },
+    "evidence.which_task": {
+        "vi": "Ảnh/tệp này là minh chứng cho nhiệm vụ nào? Hãy gửi lại bằng cách trả lời (reply) tin "
+        "nhắn về nhiệm vụ, hoặc ghi mã nhiệm vụ ở chú thích, ví dụ: <code>III.4.2 biên bản họp</code>.",
+        "en": "Which task is this photo/file evidence for? Send it again as a reply to the task's "
+        "message, or put the task code in the caption, e.g. <code>III.4.2 meeting minutes</code>.",
+    },
+    # --- chat: KPIs --------------------------------------------------------------------------
+    "kpi.header": {"vi": "<b>Chỉ số so với mục tiêu</b>", "en": "<b>KPIs against target</b>"},
+    "kpi.line": {
+        "vi": "• {name} [<code>{key}</code>] — mục tiêu {year}: {target}; {latest} — <b>{status}</b>",
+        "en": "• {name} [<code>{key}</code>] — {year} target: {target}; {latest} — <b>{status}</b>",
+    },
+    "kpi.latest": {"vi": "mới nhất {value} ({date})", "en": "latest {value} ({date})"},
+    "kpi.no_value": {"vi": "chưa có số liệu", "en": "no data yet"},
+    "kpi.footer": {
+        "vi": "Ghi số liệu: /chiso <i>mã</i> <i>giá trị</i>, ví dụ /chiso dropout 0,4 hoặc /chiso dropout 3/620",
+        "en": "Record: /kpi <i>key</i> <i>value</i>, e.g. /kpi dropout 0.4 or /kpi dropout 3/620",
+    },
+    "kpi.none": {"vi": "Trường chưa có chỉ số nào.", "en": "The school has no KPIs yet."},
+    "kpi.unknown": {
+        "vi": "Không có chỉ số <b>{key}</b>. Các mã chỉ số: {keys}.",
+        "en": "There is no KPI <b>{key}</b>. KPI keys: {keys}.",
+    },
+    "kpi.bad_value": {
+        "vi": 'Giá trị "{value}" không hợp lệ. Hãy ghi một số (dấu phẩy thập phân được), ví dụ '
+        "/chiso {key_name} 0,4 — hoặc số đếm, ví dụ /chiso {key_name} 3/620.",
+        "en": '"{value}" is not a valid value. Write a number, e.g. /kpi {key_name} 0.4 — or a '
+        "count, e.g. /kpi {key_name} 3/620.",
+    },
+    "kpi.bad_yes_no": {
+        "vi": 'Chỉ số {key_name} chỉ nhận có hoặc không, ví dụ: /chiso {key_name} có (bạn gõ "{value}").',
+        "en": 'KPI {key_name} takes yes or no, e.g. /kpi {key_name} yes (you typed "{value}").',
+    },
+    "kpi.recorded": {
+        "vi": "Đã ghi {name}: <b>{value}</b>",
+        "en": "Recorded {name}: <b>{value}</b>",
+    },
+    "kpi.target": {
+        "vi": "Mục tiêu {year}: {target} — <b>{status}</b>",
+        "en": "{year} target: {target} — <b>{status}</b>",
+    },
+    "kpi.detail": {
+        "vi": "<b>{name}</b> [<code>{key}</code>]",
+        "en": "<b>{name}</b> [<code>{key}</code>]",
+    },
+    "kpi.history_line": {"vi": "• {date}: {value}", "en": "• {date}: {value}"},
+    "kpi.yes": {"vi": "có", "en": "yes"},
+    "kpi.no": {"vi": "không", "en": "no"},
+    "kpi.status.met": {"vi": "đạt", "en": "met"},
+    "kpi.status.not_met": {"vi": "chưa đạt", "en": "not met"},
+    "kpi.status.no_data": {"vi": "chưa có số liệu", "en": "no data"},
+    # --- chat: groups ------------------------------------------------------------------------
+    "group.only_in_group": {
+        "vi": "Lệnh /lienket dùng trong nhóm: thêm bot vào nhóm của tổ rồi gõ /lienket ở đó.",
+        "en": "Use /link inside a group: add the bot to your unit's group and type /link there.",
+    },
+    "group.not_head": {
+        "vi": "Chỉ tổ trưởng/trưởng bộ phận hoặc ban giám hiệu liên kết được nhóm với tổ.",
+        "en": "Only a unit head or the principal can link a group to a unit.",
+    },
+    "group.choose_unit": {
+        "vi": "Bạn phụ trách nhiều tổ/bộ phận; hãy gõ /lienket <i>mã tổ</i>, một trong: {codes}.",
+        "en": "You head several units; type /link <i>unit code</i>, one of: {codes}.",
+    },
+    "group.unknown_unit": {
+        "vi": "Không có tổ/bộ phận {code} mà bạn phụ trách; hãy chọn một trong: {codes}.",
+        "en": "You do not head a unit {code}; choose one of: {codes}.",
+    },
+    "group.linked": {
+        "vi": "Đã liên kết nhóm này với <b>{unit}</b>. Các lệnh dùng được ngay trong nhóm; câu trả lời "
+        "được ghi cho người gửi.",
+        "en": "This group is now linked to <b>{unit}</b>. Commands work here; replies are recorded "
+        "for whoever sends them.",
+    },
 }

@@ -9,7 +9,7 @@ from models.enums import (
     TaskStatus,
     UpdateSource,
 )
-from models.outbox import BotMessage, DigestLog, Reminder, Snooze
+from models.outbox import BotAccount, BotMessage, DigestLog, Reminder, Snooze
 from models.plan import Attachment, Kpi, KpiValue, ProgressUpdate, Task
 from models.school import (
     ChatIdentity,
@@ -24,6 +24,7 @@ from models.school import (
 
 __all__ = [
     "Attachment",
+    "BotAccount",
     "BotMessage",
     "Channel",
     "ChatIdentity",

@@ -76,3 +76,13 @@ class Snooze(SQLModel, table=True):
     task_id: int = Field(foreign_key="task.id", ondelete="CASCADE", index=True)
     until: datetime
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class BotAccount(SQLModel, table=True):
+    """The bot's own account per channel, learned at start-up (e.g. Telegram's username)."""
+
+    __tablename__ = "bot_account"
+
+    channel: Channel = Field(sa_type=enum_type(Channel), primary_key=True)
+    username: str = Field(max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)

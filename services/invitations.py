@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from models import ChatIdentity, Invitation, Member, Membership, Role, School, Unit
+from models import Channel, ChatIdentity, Invitation, Member, Membership, Role, School, Unit
 from models.enums import ROLE_RANK
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed
@@ -49,7 +49,7 @@ def issue_invitations(
     session: Session, school: School, *, now: datetime, ttl_days: int
 ) -> list[IssuedInvitation]:
     """A fresh code for every active member not yet linked to a chat; older unused codes die."""
-    linked = select(ChatIdentity.member_id)
+    linked = select(ChatIdentity.member_id).where(ChatIdentity.channel != Channel.CONSOLE)
     members = session.exec(
         select(Member)
         .where(Member.school_id == school.id, Member.active, col(Member.id).not_in(linked))

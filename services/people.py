@@ -52,13 +52,13 @@ class PeopleSummary:
     memberships: int
 
 
-def _fold(text: str) -> str:
+def fold_name(text: str) -> str:
     """Case- and spacing-insensitive comparison key; keeps diacritics (they change meaning)."""
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip().casefold()
 
 
-ROLE_BY_WORD = {_fold(word): role for role, words in ROLE_WORDS.items() for word in words}
-FIELD_BY_HEADER = {_fold(word): field for field, words in HEADERS.items() for word in words}
+ROLE_BY_WORD = {fold_name(word): role for role, words in ROLE_WORDS.items() for word in words}
+FIELD_BY_HEADER = {fold_name(word): field for field, words in HEADERS.items() for word in words}
 
 
 def normalize_phone(raw: str) -> str | None:
@@ -105,11 +105,11 @@ def import_people(session: Session, school: School, path: Path) -> PeopleSummary
     if not path.is_file():
         raise PeopleFileError(path, [t("file.not_found", path=path)])
     units = session.exec(select(Unit).where(Unit.school_id == school.id)).all()
-    unit_by_key = {_fold(u.code): u for u in units} | {_fold(u.name): u for u in units}
+    unit_by_key = {fold_name(u.code): u for u in units} | {fold_name(u.name): u for u in units}
     known_units = ", ".join(u.code for u in units)
 
     rows = iter(_rows(path))
-    header = [FIELD_BY_HEADER.get(_fold(cell)) for cell in next(rows, [])]
+    header = [FIELD_BY_HEADER.get(fold_name(cell)) for cell in next(rows, [])]
     missing = [f for f in HEADERS if f not in header and f != "phone"]
     if missing:
         raise PeopleFileError(path, [t("people.bad_header", missing=", ".join(missing))])
@@ -124,12 +124,12 @@ def import_people(session: Session, school: School, path: Path) -> PeopleSummary
         name = re.sub(r"\s+", " ", record.get("name", ""))
         if not name:
             row_problems.append(t("people.missing_name"))
-        unit = unit_by_key.get(_fold(record.get("unit", "")))
+        unit = unit_by_key.get(fold_name(record.get("unit", "")))
         if unit is None:
             row_problems.append(
                 t("people.unknown_unit", value=record.get("unit", ""), known=known_units)
             )
-        role = ROLE_BY_WORD.get(_fold(record.get("role", "") or "staff"))
+        role = ROLE_BY_WORD.get(fold_name(record.get("role", "") or "staff"))
         if role is None:
             row_problems.append(t("people.unknown_role", value=record.get("role", "")))
         phone = None
@@ -152,7 +152,7 @@ def _match(
 ) -> Member | None:
     """The member a row means: same name and phone; or same name when that member's phone
     was not already given differently earlier in this file (then they are namesakes)."""
-    namesakes = [m for m in members if _fold(m.name) == _fold(name)]
+    namesakes = [m for m in members if fold_name(m.name) == fold_name(name)]
     if phone:
         same = [m for m in namesakes if m.phone == phone]
         if same:

@@ -37,37 +37,59 @@ def blank_engine(tmp_path: Path) -> Iterator[Engine]:
     admin.dispose()
 
 
+AT = "2026-01-01 00:00:00"
+FIRST_SCHEMA_ROWS = [
+    (
+        "school",
+        {"id": 1, "code": "S", "name": "Trường", "timezone": "Asia/Ho_Chi_Minh", "created_at": AT},
+    ),
+    ("unit", {"id": 1, "school_id": 1, "code": "VP", "name": "Văn phòng"}),
+    (
+        "member",
+        {"id": 1, "school_id": 1, "name": "A", "locale": "vi", "active": True, "created_at": AT},
+    ),
+    (
+        "task",
+        {
+            "id": 1, "school_id": 1, "code": "T", "title": "Việc", "unit_id": 1,
+            "deadline": "2026-12-31", "status": "in_progress", "progress": 40,
+            "created_at": AT, "updated_at": AT,
+        },
+    ),
+    (
+        "progress_update",
+        {
+            "id": 1, "task_id": 1, "member_id": 1, "created_at": AT, "percent": 40,
+            "status": "in_progress", "source": "command",
+        },
+    ),
+    (
+        "attachment",
+        {
+            "id": 1, "task_id": 1, "progress_update_id": 1, "channel": "telegram", "file_id": "F",
+            "created_at": AT,
+        },
+    ),
+    (
+        "reminder",
+        {
+            "id": 1, "school_id": 1, "task_id": 1, "recipient_id": 1, "kind": "overdue",
+            "occurrence": "2026-12-31", "due_at": AT, "status": "pending", "attempts": 0,
+            "created_at": AT,
+        },
+    ),
+]  # fmt: skip
+
+
 def test_every_migration_applies_on_data_from_the_first_one(blank_engine: Engine) -> None:
     upgrade_schema(blank_engine, "0001")
     with blank_engine.begin() as connection:
-        connection.exec_driver_sql(
-            "INSERT INTO school (id, code, name, timezone, created_at) "
-            "VALUES (1, 'S', 'Trường', 'Asia/Ho_Chi_Minh', '2026-01-01 00:00:00')"
-        )
-        connection.exec_driver_sql(
-            "INSERT INTO unit (id, school_id, code, name) VALUES (1, 1, 'VP', 'VP')"
-        )
-        connection.exec_driver_sql(
-            "INSERT INTO member (id, school_id, name, locale, active, created_at) VALUES (1, 1, 'A', 'vi', true, '2026-01-01 00:00:00')"
-        )
-        connection.exec_driver_sql(
-            "INSERT INTO task (id, school_id, code, title, unit_id, deadline, status, progress, "
-            "created_at, updated_at) VALUES (1, 1, 'T', 'Việc', 1, '2026-12-31', 'in_progress', 40, "
-            "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
-        )
-        connection.exec_driver_sql(
-            "INSERT INTO progress_update (id, task_id, member_id, created_at, percent, status, source) "
-            "VALUES (1, 1, 1, '2026-02-01 00:00:00', 40, 'in_progress', 'command')"
-        )
-        connection.exec_driver_sql(
-            "INSERT INTO attachment (id, task_id, progress_update_id, channel, file_id, created_at) "
-            "VALUES (1, 1, 1, 'telegram', 'F', '2026-02-01 00:00:00')"
-        )
-        connection.exec_driver_sql(
-            "INSERT INTO reminder (id, school_id, task_id, recipient_id, kind, occurrence, due_at, "
-            "status, attempts, created_at) VALUES (1, 1, 1, 1, 'overdue', '2026-12-31', "
-            "'2027-01-02 00:00:00', 'pending', 0, '2026-01-01 00:00:00')"
-        )
+        for table, values in FIRST_SCHEMA_ROWS:
+            columns = ", ".join(values)
+            placeholders = ", ".join(f":{name}" for name in values)
+            connection.execute(
+                sa.text(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"), values
+            )
 
     upgrade_schema(blank_engine)
 

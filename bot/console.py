@@ -1,0 +1,97 @@
+"""The console channel: chat with the core in a terminal. Plain text, buttons as numbered
+choices, and no reply-to: the last task shown is the one a free-text answer is about."""
+
+import html
+import re
+from collections.abc import Callable
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from handlers.chat import Button, Incoming, Outcome
+from handlers.core import ChatCore
+from handlers.joining import looks_like_code
+from messages import t
+from models import Channel, Member
+from models.base import utcnow
+from models.db import session_scope
+from services.invitations import normalize_code
+from services.joining import link_console
+from services.people import fold_name
+
+TAGS = re.compile(r"</?(?:b|i|u|s|code|pre)>")
+QUIT = {"/thoat", "/quit", "/exit"}
+
+
+def plain(text: str) -> str:
+    return html.unescape(TAGS.sub("", text))
+
+
+class ConsoleChannel:
+    def __init__(self, core: ChatCore, user_id: str, write: Callable[[str], None] = print) -> None:
+        self.core = core
+        self.user_id = user_id
+        self.write = write
+        self.choices: list[Button] = []
+        self.sent = 0
+
+    def on_line(self, line: str) -> None:
+        choice = line.strip()
+        if choice.isdigit() and 1 <= int(choice) <= len(self.choices):
+            self.handle(self.incoming(button=self.choices[int(choice) - 1].payload))
+        else:
+            self.handle(self.incoming(text=line))
+
+    def incoming(self, text: str = "", button: str | None = None) -> Incoming:
+        return Incoming(
+            channel=Channel.CONSOLE,
+            user_id=self.user_id,
+            chat_id=self.user_id,
+            text=text,
+            button=button,
+            can_reply_to=False,
+        )
+
+    def handle(self, incoming: Incoming) -> Outcome:
+        outcome = self.core.handle(incoming)
+        if outcome.notice:
+            self.write(f"» {plain(outcome.notice)}")
+        for reply in outcome.replies:
+            self.sent += 1
+            self.write(plain(reply.text))
+            if reply.buttons:
+                self.choices = [button for row in reply.buttons for button in row]
+                self.write("  ".join(f"[{n}] {b.label}" for n, b in enumerate(self.choices, 1)))
+            self.core.remember(Channel.CONSOLE, self.user_id, str(self.sent), reply)
+        return outcome
+
+    def run(self, read: Callable[[str], str] = input) -> None:
+        self.write(t("console.intro"))
+        while True:
+            try:
+                line = read("> ")
+            except (EOFError, KeyboardInterrupt):
+                return
+            if line.strip().lower() in QUIT:
+                return
+            if line.strip():
+                self.on_line(line)
+
+
+class UnknownPerson(Exception):
+    pass
+
+
+def console_user(engine: Engine, who: str) -> tuple[str, str | None]:
+    """The console user id for `--as`, and the first line to send (a joining code, if given)."""
+    if looks_like_code(who):
+        return f"code-{normalize_code(who)}", f"/start {who.strip()}"
+    with session_scope(engine) as session:
+        members = session.exec(select(Member).where(Member.active).order_by(Member.id)).all()
+        matches = [m for m in members if fold_name(m.name) == fold_name(who)]
+        if not matches:
+            names = ", ".join(m.name for m in members[:3]) or "—"
+            raise UnknownPerson(t("console.unknown_person", who=who, names=names))
+        if len(matches) > 1:
+            raise UnknownPerson(t("console.ambiguous_person", who=who))
+        return link_console(session, matches[0], utcnow()), None

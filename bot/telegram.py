@@ -1,0 +1,205 @@
+"""The Telegram channel: translates python-telegram-bot updates to the chat core and back."""
+
+import asyncio
+import logging
+
+from telegram import (
+    BotCommand,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatType, MessageLimit, ParseMode
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from handlers.chat import Incoming, Outcome, Reply, split_text
+from handlers.core import COMMANDS, ChatCore
+from messages import t
+from models import Channel
+from services.progress import IncomingFile
+
+log = logging.getLogger(__name__)
+
+GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
+NOTICE_LIMIT = 200  # answerCallbackQuery text
+
+
+def build_application(
+    core: ChatCore, *, token: str, base_url: str, base_file_url: str, max_retries: int = 3
+) -> Application:
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .base_file_url(base_file_url)
+        .rate_limiter(AIORateLimiter(max_retries=max_retries))
+        .build()
+    )
+    channel = TelegramChannel(core)
+    application.add_handler(CallbackQueryHandler(channel.on_button))
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, channel.on_message))
+    application.add_error_handler(channel.on_error)
+    return application
+
+
+async def set_command_menu(application: Application) -> None:
+    """The command menu, Vietnamese by default and for Vietnamese users, English for English."""
+    bot = application.bot
+    for language, index in (("vi", 0), ("en", 1)):
+        commands = [
+            BotCommand(names[index], t(description, language))
+            for *names, _, description in COMMANDS
+        ]
+        await bot.set_my_commands(commands, language_code=language)
+        if language == "vi":
+            await bot.set_my_commands(commands)
+
+
+class TelegramChannel:
+    def __init__(self, core: ChatCore) -> None:
+        self.core = core
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        user = update.effective_user
+        if message is None or user is None or user.is_bot:
+            return
+        replied = message.reply_to_message
+        reply_to = (
+            str(replied.message_id)
+            if replied and replied.from_user and replied.from_user.id == context.bot.id
+            else None
+        )
+        incoming = Incoming(
+            channel=Channel.TELEGRAM,
+            user_id=str(user.id),
+            chat_id=str(message.chat.id),
+            text=message.text or message.caption or "",
+            is_group=message.chat.type in GROUP_TYPES,
+            chat_title=message.chat.title,
+            username=user.username,
+            reply_to=reply_to,
+            files=_files(message),
+        )
+        outcome = await asyncio.to_thread(self.core.handle, incoming)
+        answer_to = message.message_id if incoming.is_group else None
+        await self.deliver(context, message.chat.id, outcome, answer_to)
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        chat = query.message.chat if query.message else None
+        chat_id = chat.id if chat else query.from_user.id
+        incoming = Incoming(
+            channel=Channel.TELEGRAM,
+            user_id=str(query.from_user.id),
+            chat_id=str(chat_id),
+            is_group=bool(chat and chat.type in GROUP_TYPES),
+            chat_title=chat.title if chat else None,
+            username=query.from_user.username,
+            button=query.data or "",
+        )
+        outcome = await asyncio.to_thread(self.core.handle, incoming)
+        await query.answer((outcome.notice or "")[:NOTICE_LIMIT] or None)
+        await self.deliver(context, chat_id, outcome)
+
+    async def deliver(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        outcome: Outcome,
+        answer_to: int | None = None,
+    ) -> None:
+        """The one place that sends the core's replies on Telegram, then fetches evidence files."""
+        for reply in outcome.replies:
+            sent = await self.send(context, chat_id, reply, answer_to)
+            await asyncio.to_thread(
+                self.core.remember, Channel.TELEGRAM, str(chat_id), str(sent.message_id), reply
+            )
+        for download in outcome.downloads:
+            download.path.parent.mkdir(parents=True, exist_ok=True)
+            telegram_file = await context.bot.get_file(download.file_id)
+            await telegram_file.download_to_drive(download.path)
+
+    async def send(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, answer_to: int | None
+    ) -> Message:
+        parts = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)
+        sent = None
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            sent = await context.bot.send_message(
+                chat_id,
+                part,
+                parse_mode=ParseMode.HTML,
+                reply_markup=_markup(reply) if last else None,
+                reply_parameters=(
+                    ReplyParameters(answer_to, allow_sending_without_reply=True)
+                    if answer_to and index == 0
+                    else None
+                ),
+            )
+        return sent
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        error = context.error
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if isinstance(error, Forbidden) and chat is not None:
+            log.info("chat %s blocked the bot: marked unreachable", chat.id)
+            await asyncio.to_thread(self.core.mark_unreachable, Channel.TELEGRAM, str(chat.id))
+        elif isinstance(error, RetryAfter | NetworkError):
+            log.warning("Telegram unavailable for now (%s); the bot keeps running", error)
+        elif isinstance(error, TelegramError):
+            log.error("Telegram refused a request: %s", error)
+        else:
+            log.error("unexpected error", exc_info=error)
+
+
+def _files(message: Message) -> tuple[IncomingFile, ...]:
+    files = []
+    if message.photo:
+        photo = message.photo[-1]  # the largest size
+        files.append(
+            IncomingFile(
+                "photo", photo.file_id, photo.file_unique_id, None, "image/jpeg", photo.file_size
+            )
+        )
+    if message.document:
+        doc = message.document
+        files.append(
+            IncomingFile(
+                "document",
+                doc.file_id,
+                doc.file_unique_id,
+                doc.file_name,
+                doc.mime_type,
+                doc.file_size,
+            )
+        )
+    return tuple(files)
+
+
+def _markup(reply: Reply) -> InlineKeyboardMarkup | ForceReply | None:
+    if reply.buttons:
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(b.label, callback_data=b.payload) for b in row]
+                for row in reply.buttons
+            ]
+        )
+    if reply.ask_reply:
+        return ForceReply(selective=True)
+    return None

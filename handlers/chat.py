@@ -1,0 +1,76 @@
+"""Transport-neutral chat messages: what a channel adapter hands to the core and gets back."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from models import Channel
+from services.progress import IncomingFile
+
+
+@dataclass(frozen=True)
+class Incoming:
+    channel: Channel
+    user_id: str
+    chat_id: str
+    text: str = ""  # message text or a file's caption
+    is_group: bool = False
+    chat_title: str | None = None
+    username: str | None = None
+    reply_to: str | None = None  # id of the bot message this one replies to
+    button: str | None = None  # payload of a pressed button
+    files: tuple[IncomingFile, ...] = ()
+    can_reply_to: bool = True  # False where the channel has no reply-to (Zalo, console)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to send. `text` uses the small HTML subset Telegram accepts (b, i, code);
+    adapters of plain-text channels strip it. User text inside is already escaped."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    task_id: int | None = None  # the message is about this task: a reply to it updates it
+    expects: str | None = None  # "blocked": the answer to this message is a reason
+    ask_reply: bool = False  # invite the user to answer (Telegram's ForceReply)
+
+
+@dataclass(frozen=True)
+class Download:
+    file_id: str
+    path: Path
+
+
+@dataclass
+class Outcome:
+    replies: list[Reply] = field(default_factory=list)
+    notice: str | None = None  # a short answer to a pressed button (a toast on Telegram)
+    downloads: list[Download] = field(default_factory=list)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Cut a long message at line breaks so each part fits the channel's limit."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            cut = line.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            parts, current = _flush(parts, current), ""
+            parts.append(line[:cut])
+            line = line[cut:].lstrip()
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts, current = _flush(parts, current), line
+        else:
+            current = candidate
+    return _flush(parts, current) or [""]
+
+
+def _flush(parts: list[str], current: str) -> list[str]:
+    return [*parts, current] if current else parts

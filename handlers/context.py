@@ -1,0 +1,59 @@
+"""What a handler works with: the incoming message, who sent it, the database, the clock."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from handlers.chat import Button, Incoming, Outcome, Reply
+from messages import Html, h
+from models import ChatIdentity, Member, School
+from services.permissions import Actor
+
+
+@dataclass(frozen=True)
+class ChatConfig:
+    evidence_dir: Path
+    default_timezone: str = "Asia/Ho_Chi_Minh"
+
+
+@dataclass
+class Context:
+    session: Session
+    incoming: Incoming
+    now: datetime
+    config: ChatConfig
+    identity: ChatIdentity | None = None
+    member: Member | None = None
+    actor: Actor | None = None
+    school: School | None = None
+    outcome: Outcome = field(default_factory=Outcome)
+
+    @property
+    def locale(self) -> str:
+        return self.member.locale if self.member else "vi"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.school.timezone if self.school else self.config.default_timezone)
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.tz).date()
+
+    def text(self, key: str, **params: object) -> Html:
+        return h(key, self.locale, **params)
+
+    def say(self, key: str, **params: object) -> None:
+        self.outcome.replies.append(Reply(self.text(key, **params)))
+
+    def say_html(self, text: Html) -> None:
+        self.outcome.replies.append(Reply(text))
+
+    def send(self, reply: Reply) -> None:
+        self.outcome.replies.append(reply)
+
+    def button(self, key: str, payload: str) -> Button:
+        return Button(str(self.text(key)), payload)

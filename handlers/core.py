@@ -1,0 +1,138 @@
+"""The chat core: one entry point for every channel. Parse, authorize, call domain code, reply."""
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from handlers import groups, joining, kpis, progress, tasks
+from handlers.chat import Incoming, Outcome, Reply
+from handlers.context import ChatConfig, Context
+from messages import h
+from models import BotMessage, Channel, ChatIdentity, Member, School
+from models.base import utcnow
+from models.db import session_scope
+from services.permissions import load_actor
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Context, str], None]
+
+# (Vietnamese name, English alias, handler, catalogue key of the menu description)
+COMMANDS: list[tuple[str, str, Handler, str]] = [
+    ("viec", "tasks", tasks.show_tasks, "menu.tasks"),
+    ("capnhat", "update", progress.update_command, "menu.update"),
+    ("xong", "done", progress.done_command, "menu.done"),
+    ("vuong", "blocked", progress.blocked_command, "menu.blocked"),
+    ("chiso", "kpi", kpis.kpi_command, "menu.kpi"),
+    ("lienket", "link", groups.link_command, "menu.link"),
+    ("ngonngu", "language", joining.set_language, "menu.language"),
+    ("huongdan", "help", joining.show_help, "menu.help"),
+]
+HANDLERS: dict[str, Handler] = {"start": joining.start}
+for vietnamese, english, handler, _ in COMMANDS:
+    HANDLERS[vietnamese] = HANDLERS[english] = handler
+
+
+def split_command(text: str) -> tuple[str | None, str]:
+    """'/capnhat@dondoc_bot III.4.2 60' -> ('capnhat', 'III.4.2 60'); other text -> (None, '')."""
+    if not text.startswith("/"):
+        return None, ""
+    head, _, args = text[1:].partition(" ")
+    name = head.split("@", 1)[0].strip().lower()
+    return (name or None), args.strip()
+
+
+class ChatCore:
+    def __init__(self, engine: Engine, config: ChatConfig, clock: Callable[[], datetime] = utcnow):
+        self.engine = engine
+        self.config = config
+        self.clock = clock
+
+    def handle(self, incoming: Incoming) -> Outcome:
+        """Never raises: an unexpected error is logged, rolled back and answered politely."""
+        try:
+            with session_scope(self.engine) as session:
+                ctx = self._context(session, incoming)
+                route(ctx)
+                return ctx.outcome
+        except Exception:
+            log.exception("could not handle %s message from %s", incoming.channel, incoming.user_id)
+            return Outcome([Reply(h("error.internal"))], notice=str(h("error.internal")))
+
+    def _context(self, session: Session, incoming: Incoming) -> Context:
+        ctx = Context(session=session, incoming=incoming, now=self.clock(), config=self.config)
+        ctx.identity = session.exec(
+            select(ChatIdentity).where(
+                ChatIdentity.channel == incoming.channel,
+                ChatIdentity.external_user_id == incoming.user_id,
+            )
+        ).first()
+        member = session.get(Member, ctx.identity.member_id) if ctx.identity else None
+        if member is not None and member.active:
+            ctx.member = member
+            ctx.actor = load_actor(session, member)
+            ctx.school = session.get(School, member.school_id)
+            if not incoming.is_group and ctx.identity.unreachable_at is not None:
+                ctx.identity.unreachable_at = None  # they wrote to us: reachable again
+        return ctx
+
+    def remember(self, channel: Channel, chat_id: str, message_id: str, reply: Reply) -> None:
+        """Record a sent message about a task, so replies and buttons under it find the task."""
+        if reply.task_id is None:
+            return
+        with session_scope(self.engine) as session:
+            session.add(
+                BotMessage(
+                    channel=channel,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    task_id=reply.task_id,
+                    expects=reply.expects,
+                    sent_at=self.clock(),
+                )
+            )
+            for identity in _identities_in(session, channel, chat_id):
+                identity.current_task_id = reply.task_id
+
+    def mark_unreachable(self, channel: Channel, chat_id: str) -> None:
+        """The user blocked the bot: stop counting on this chat until they write again."""
+        with session_scope(self.engine) as session:
+            for identity in _identities_in(session, channel, chat_id):
+                identity.unreachable_at = identity.unreachable_at or self.clock()
+
+
+def _identities_in(session: Session, channel: Channel, chat_id: str) -> list[ChatIdentity]:
+    query = select(ChatIdentity).where(
+        ChatIdentity.channel == channel, ChatIdentity.chat_id == chat_id
+    )
+    return list(session.exec(query))
+
+
+def route(ctx: Context) -> None:
+    incoming = ctx.incoming
+    command, args = split_command(incoming.text.strip()) if not incoming.button else (None, "")
+    if ctx.member is None:
+        joining.stranger(ctx, command, args)
+        return
+    if incoming.button:
+        progress.on_button(ctx, incoming.button)
+        return
+    if command is not None:
+        handler = HANDLERS.get(command)
+        if handler is None:
+            ctx.say("command.unknown", command=command)
+        else:
+            handler(ctx, args)
+        return
+    target, expects = progress.replied_task(ctx)
+    if incoming.files:
+        progress.on_files(ctx, target)
+    elif target is not None:
+        progress.on_reply(ctx, target, expects)
+    elif incoming.reply_to and not incoming.is_group:
+        ctx.say("reply.no_task")
+    elif not incoming.is_group:
+        joining.hint(ctx)

@@ -1,0 +1,86 @@
+"""Joining with an invitation code, what strangers see, help and language."""
+
+import re
+
+from handlers.context import Context
+from messages import format_datetime
+from services.invitations import CODE_LENGTH, normalize_code
+from services.joining import JoinResult, redeem
+
+LANGUAGES = {"vi": "vi", "tiếng việt": "vi", "tieng viet": "vi", "en": "en", "english": "en"}
+
+
+def looks_like_code(text: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 \-]{4,14}", text.strip())) and (
+        len(normalize_code(text)) == CODE_LENGTH
+    )
+
+
+def stranger(ctx: Context, command: str | None, args: str) -> None:
+    """Someone not linked yet: a code links them; anything else gets how to get one, no data."""
+    incoming = ctx.incoming
+    code = args.strip() if command == "start" else incoming.text.strip() if command is None else ""
+    if code and (command == "start" or looks_like_code(code)) and not incoming.button:
+        join(ctx, code)
+        return
+    if incoming.is_group and command is None:
+        return  # people talk in groups; a stranger's chatter is not for the bot
+    if incoming.button:
+        ctx.outcome.notice = ctx.text("join.stranger_short")
+    ctx.say("join.stranger")
+
+
+def join(ctx: Context, code: str) -> None:
+    incoming = ctx.incoming
+    outcome = redeem(
+        ctx.session,
+        channel=incoming.channel,
+        user_id=incoming.user_id,
+        chat_id=incoming.chat_id,
+        username=incoming.username,
+        code=code,
+        now=ctx.now,
+    )
+    if outcome.result == JoinResult.JOINED:
+        ctx.member = outcome.member
+        ctx.say("join.welcome", name=outcome.member.name)
+        ctx.say("help.text")
+    elif outcome.result == JoinResult.THROTTLED:
+        minutes = max(1, int(outcome.retry_after.total_seconds() // 60) + 1)
+        ctx.say("join.throttled", minutes=minutes)
+    else:
+        ctx.say(f"join.{outcome.result.value}")
+
+
+def start(ctx: Context, args: str) -> None:
+    """/start from someone already linked: a greeting, or a note that the code is not needed."""
+    if args.strip():
+        ctx.say("join.already", name=ctx.member.name)
+        return
+    ctx.say("join.hello", name=ctx.member.name)
+    ctx.say("help.text")
+
+
+def show_help(ctx: Context, args: str) -> None:
+    ctx.say("help.text")
+
+
+def set_language(ctx: Context, args: str) -> None:
+    choice = LANGUAGES.get(args.strip().lower())
+    if choice is None:
+        ctx.say("language.usage")
+        return
+    ctx.member.locale = choice
+    ctx.session.add(ctx.member)
+    ctx.say("language.done")
+
+
+def hint(ctx: Context) -> None:
+    """Plain text in a private chat that answers nothing: say what the bot understands."""
+    if looks_like_code(ctx.incoming.text):
+        ctx.say("join.already", name=ctx.member.name)
+        return
+    ctx.say("hint.text")
+
+
+__all__ = ["format_datetime"]

@@ -1,0 +1,117 @@
+"""/chiso (/kpi): KPIs against target; /chiso KEY VALUE records a value (0,4 · 96% · 3/620)."""
+
+from sqlmodel import col, select
+
+from handlers.context import Context
+from messages import Html, format_date, format_quantity, join_html
+from models import Direction, Kpi, KpiValue
+from services.kpis import current_kpi, latest_values, parse_value, record_value, status_of
+from services.permissions import can_record_kpi
+from services.plan_text import describe_target
+
+
+def kpi_command(ctx: Context, args: str) -> None:
+    words = args.split(None, 1)
+    if not words:
+        _list(ctx)
+        return
+    kpi = current_kpi(ctx.session, ctx.school.id, words[0], ctx.today)
+    if kpi is None:
+        keys = sorted(
+            set(ctx.session.exec(select(Kpi.key).where(Kpi.school_id == ctx.school.id)).all())
+        )
+        ctx.say("kpi.unknown", key=words[0], keys=", ".join(keys))
+        return
+    if len(words) == 1:
+        _detail(ctx, kpi)
+        return
+    if not can_record_kpi(ctx.actor):
+        ctx.say("deny.kpi")
+        return
+    parsed = parse_value(words[1], kpi)
+    if parsed is None:
+        key = "kpi.bad_yes_no" if kpi.direction == Direction.YES_NO else "kpi.bad_value"
+        ctx.say(key, key_name=kpi.key, value=words[1])
+        return
+    value = record_value(ctx.session, kpi, parsed, ctx.member, ctx.now)
+    ctx.say_html(
+        join_html(
+            [
+                ctx.text("kpi.recorded", name=kpi.name, value=_value_text(ctx, kpi, value)),
+                _against_target(ctx, kpi, value),
+            ]
+        )
+    )
+
+
+def _value_text(ctx: Context, kpi: Kpi, value: KpiValue) -> str:
+    if kpi.direction == Direction.YES_NO:
+        return str(ctx.text("kpi.yes" if value.value else "kpi.no"))
+    text = format_quantity(value.value, kpi.measure, ctx.locale)
+    if value.numerator is not None:
+        text += f" ({value.numerator}/{value.denominator})"
+    return text
+
+
+def _against_target(ctx: Context, kpi: Kpi, value: KpiValue | None) -> Html:
+    status = ctx.text(f"kpi.status.{status_of(kpi, value).value}")
+    return ctx.text(
+        "kpi.target", target=describe_target(kpi, ctx.locale), year=kpi.target_year, status=status
+    )
+
+
+def _list(ctx: Context) -> None:
+    kpis = ctx.session.exec(
+        select(Kpi).where(Kpi.school_id == ctx.school.id).order_by(Kpi.target_year, Kpi.id)
+    ).all()
+    if not kpis:
+        ctx.say("kpi.none")
+        return
+    latest = latest_values(ctx.session, ctx.school.id)
+    lines = [ctx.text("kpi.header")]
+    for kpi in kpis:
+        value = latest.get(kpi.id)
+        shown = (
+            ctx.text(
+                "kpi.latest",
+                value=_value_text(ctx, kpi, value),
+                date=format_date(value.recorded_at, ctx.tz),
+            )
+            if value
+            else ctx.text("kpi.no_value")
+        )
+        lines.append(
+            ctx.text(
+                "kpi.line",
+                key=kpi.key,
+                name=kpi.name,
+                target=describe_target(kpi, ctx.locale),
+                year=kpi.target_year,
+                latest=shown,
+                status=ctx.text(f"kpi.status.{status_of(kpi, value).value}"),
+            )
+        )
+    lines.append(ctx.text("kpi.footer"))
+    ctx.say_html(join_html(lines))
+
+
+def _detail(ctx: Context, kpi: Kpi) -> None:
+    values = ctx.session.exec(
+        select(KpiValue)
+        .where(KpiValue.kpi_id == kpi.id)
+        .order_by(col(KpiValue.recorded_at).desc(), col(KpiValue.id).desc())
+        .limit(5)
+    ).all()
+    lines = [
+        ctx.text("kpi.detail", name=kpi.name, key=kpi.key),
+        _against_target(ctx, kpi, values[0] if values else None),
+    ]
+    lines += [
+        ctx.text(
+            "kpi.history_line",
+            date=format_date(v.recorded_at, ctx.tz),
+            value=_value_text(ctx, kpi, v),
+        )
+        for v in values
+    ]
+    ctx.say_html(join_html(lines))

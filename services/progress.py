@@ -1,0 +1,142 @@
+"""Recording progress on a task (the one place that changes a task's status), undo, evidence."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from models import Attachment, Channel, Member, ProgressUpdate, Task, TaskStatus, UpdateSource
+
+
+class UndoRefused(Exception):
+    """The catalogue key of the reason is the exception's argument."""
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    kind: str  # "photo" or "document"
+    file_id: str
+    file_unique_id: str | None = None
+    file_name: str | None = None
+    mime_type: str | None = None
+    size_bytes: int | None = None
+
+
+def record_progress(
+    session: Session,
+    task: Task,
+    member: Member | None,
+    *,
+    source: UpdateSource,
+    now: datetime,
+    percent: int | None = None,
+    status: TaskStatus | None = None,
+    note: str | None = None,
+) -> ProgressUpdate:
+    """Apply a report to the task and keep it in the history; 100 % means done, done means 100 %."""
+    if percent is not None and not 0 <= percent <= 100:
+        raise ValueError(f"percent out of range: {percent}")
+    if status is None:
+        if percent is None:
+            status = task.status
+        elif percent == 100:
+            status = TaskStatus.DONE
+        else:
+            status = (
+                TaskStatus.IN_PROGRESS
+                if percent > 0 or task.status != TaskStatus.TODO
+                else task.status
+            )
+    if status == TaskStatus.DONE:
+        percent = 100
+    update = ProgressUpdate(
+        task_id=task.id,
+        member_id=member.id if member else None,
+        created_at=now,
+        percent=percent,
+        status=status,
+        note=note,
+        source=source,
+        previous_status=task.status,
+        previous_progress=task.progress,
+    )
+    task.status = status
+    if percent is not None:
+        task.progress = percent
+    task.updated_at = now
+    session.add(update)
+    session.add(task)
+    session.flush()
+    return update
+
+
+def undo_update(session: Session, update: ProgressUpdate, member: Member, now: datetime) -> Task:
+    """Take back the latest report on a task, restoring the task as it was before it."""
+    if update.undone_at is not None:
+        raise UndoRefused("undo.already")
+    if update.member_id != member.id:
+        raise UndoRefused("undo.not_yours")
+    latest = session.exec(
+        select(ProgressUpdate)
+        .where(ProgressUpdate.task_id == update.task_id, col(ProgressUpdate.undone_at).is_(None))
+        .order_by(col(ProgressUpdate.created_at).desc(), col(ProgressUpdate.id).desc())
+    ).first()
+    if latest is None or latest.id != update.id:
+        raise UndoRefused("undo.newer_exists")
+    task = session.get(Task, update.task_id)
+    task.status, task.progress, task.updated_at = (
+        update.previous_status,
+        update.previous_progress,
+        now,
+    )
+    update.undone_at = now
+    session.add_all([task, update])
+    session.flush()
+    return task
+
+
+def evidence_path(evidence_dir: Path, school_code: str, task: Task, file: IncomingFile) -> Path:
+    suffix = (
+        Path(file.file_name).suffix if file.file_name else (".jpg" if file.kind == "photo" else "")
+    )
+    stem = "".join(
+        ch if ch.isalnum() or ch in "-_" else "_" for ch in (file.file_unique_id or file.file_id)
+    )
+    task_folder = "".join(ch if ch.isalnum() or ch in ".-_" else "_" for ch in task.code)
+    return evidence_dir / school_code / task_folder / f"{stem[:80]}{suffix[:10]}"
+
+
+def record_evidence(
+    session: Session,
+    task: Task,
+    member: Member,
+    files: list[IncomingFile],
+    *,
+    channel: Channel,
+    note: str | None,
+    paths: list[Path],
+    now: datetime,
+) -> ProgressUpdate:
+    """Evidence is a report that changes no status: an update with its attachments."""
+    update = record_progress(
+        session, task, member, source=UpdateSource.EVIDENCE, now=now, note=note
+    )
+    for file, path in zip(files, paths, strict=True):
+        session.add(
+            Attachment(
+                task_id=task.id,
+                progress_update_id=update.id,
+                uploaded_by_id=member.id,
+                channel=channel,
+                file_id=file.file_id,
+                file_unique_id=file.file_unique_id,
+                file_name=file.file_name,
+                mime_type=file.mime_type,
+                size_bytes=file.size_bytes,
+                local_path=str(path),
+                created_at=now,
+            )
+        )
+    session.flush()
+    return update
