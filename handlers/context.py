@@ -43,10 +43,10 @@ class Context:
     def today(self) -> date:
         return self.now.astimezone(self.tz).date()
 
-    def text(self, key: str, **params: object) -> Html:
+    def text(self, key: str, /, **params: object) -> Html:
         return h(key, self.locale, **params)
 
-    def say(self, key: str, **params: object) -> None:
+    def say(self, key: str, /, **params: object) -> None:
         self.outcome.replies.append(Reply(self.text(key, **params)))
 
     def say_html(self, text: Html) -> None:

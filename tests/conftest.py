@@ -13,6 +13,8 @@ import models  # noqa: F401  (registers every table)
 from bot.cli import app
 from models.db import make_engine, upgrade_schema
 
+pytest_plugins = ["tests.chat_school"]
+
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -52,8 +54,8 @@ class Cli:
     def __init__(self, runner: CliRunner) -> None:
         self.runner = runner
 
-    def __call__(self, *args: str | Path, expect: int = 0):
-        result = self.runner.invoke(app, [str(a) for a in args])
+    def __call__(self, *args: str | Path, expect: int = 0, input: str | None = None):
+        result = self.runner.invoke(app, [str(a) for a in args], input=input)
         assert result.exit_code == expect, (result.exit_code, result.output, result.exception)
         return result
 
