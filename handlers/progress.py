@@ -28,6 +28,7 @@ from services.progress import (
 )
 
 MORNING = time(7, 30)
+TASK_ACTIONS = ("d", "p", "z", "b")  # done, progress, snooze, blocked
 SNOOZES = {"h1": timedelta(hours=1), "d1": timedelta(days=1), "d3": timedelta(days=3)}
 
 
@@ -167,20 +168,23 @@ def _ask_back(ctx: Context, task: Task, text: str) -> None:
     ctx.send(Reply(body, buttons=buttons, task_id=task.id))
 
 
+def _row_id(text: str) -> int | None:
+    """A database id from a button payload; anything else (or out of range) is no id."""
+    return int(text) if text.isdigit() and int(text) < 2**31 else None
+
+
 def on_button(ctx: Context, payload: str) -> None:
     action, _, rest = payload.partition(":")
     target, _, choice = rest.partition(":")
-    if not target.isdigit():
+    row_id = _row_id(target)
+    if row_id is not None and action == "u":
+        _undo(ctx, row_id)
+        return
+    task = ctx.session.get(Task, row_id) if row_id is not None and action in TASK_ACTIONS else None
+    if task is None or task.school_id != ctx.school.id:
         ctx.outcome.notice = ctx.text("button.outdated")
         return
-    if action == "u":
-        _undo(ctx, int(target))
-        return
-    task = ctx.session.get(Task, int(target))
-    if task is None or task.school_id != ctx.school.id or action not in "dpzb":
-        ctx.outcome.notice = ctx.text("button.outdated")
-        return
-    if action in "dpb" and task.status == TaskStatus.DONE:
+    if action != "z" and task.status == TaskStatus.DONE:
         ctx.outcome.notice = ctx.text("button.already_done", code=task.code)
         ctx.say("button.already_done", code=task.code)
         return
