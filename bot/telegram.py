@@ -37,14 +37,19 @@ NOTICE_LIMIT = 200  # answerCallbackQuery text
 
 
 def build_application(
-    core: ChatCore, *, token: str, base_url: str, base_file_url: str, max_retries: int = 3
+    core: ChatCore,
+    *,
+    token: str,
+    base_url: str,
+    base_file_url: str,
+    rate_limiter: AIORateLimiter | None = None,
 ) -> Application:
     application = (
         ApplicationBuilder()
         .token(token)
         .base_url(base_url)
         .base_file_url(base_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=max_retries))
+        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
         .build()
     )
     channel = TelegramChannel(core)

@@ -1,9 +1,9 @@
 """Joining with an invitation code, what strangers see, help and language."""
 
+import math
 import re
 
 from handlers.context import Context
-from messages import format_datetime
 from services.invitations import CODE_LENGTH, normalize_code
 from services.joining import JoinResult, redeem
 
@@ -46,7 +46,7 @@ def join(ctx: Context, code: str) -> None:
         ctx.say("join.welcome", name=outcome.member.name)
         ctx.say("help.text")
     elif outcome.result == JoinResult.THROTTLED:
-        minutes = max(1, int(outcome.retry_after.total_seconds() // 60) + 1)
+        minutes = max(1, math.ceil(outcome.retry_after.total_seconds() / 60))
         ctx.say("join.throttled", minutes=minutes)
     else:
         ctx.say(f"join.{outcome.result.value}")
@@ -81,6 +81,3 @@ def hint(ctx: Context) -> None:
         ctx.say("join.already", name=ctx.member.name)
         return
     ctx.say("hint.text")
-
-
-__all__ = ["format_datetime"]

@@ -13,10 +13,9 @@ from handlers.render import (
     snooze_choices,
     status_label,
     task_buttons,
-    task_message,
 )
 from handlers.tasks import lookup
-from messages import Html, format_date, format_datetime, join_html
+from messages import format_datetime, join_html
 from models import BotMessage, ProgressUpdate, Snooze, Task, TaskStatus, UpdateSource
 from services.permissions import can_view, update_refusal
 from services.progress import (
@@ -307,17 +306,3 @@ def replied_task(ctx: Context) -> tuple[Task | None, str | None]:
         task = ctx.session.get(Task, ctx.identity.current_task_id)
         return (task, None) if task and task.school_id == ctx.school.id else (None, None)
     return None, None
-
-
-__all__ = [
-    "Html",
-    "blocked_command",
-    "done_command",
-    "format_date",
-    "on_button",
-    "on_files",
-    "on_reply",
-    "replied_task",
-    "task_message",
-    "update_command",
-]

@@ -13,7 +13,7 @@ import models  # noqa: F401  (registers every table)
 from bot.cli import app
 from models.db import make_engine, upgrade_schema
 
-pytest_plugins = ["tests.chat_school"]
+pytest_plugins = ["tests.chat_school", "tests.telegram_harness"]
 
 
 @pytest.fixture(scope="session")

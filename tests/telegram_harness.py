@@ -1,0 +1,99 @@
+"""The real python-telegram-bot application of dondoc, talking HTTP to the fake Bot API server."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application
+
+from bot.telegram import build_application
+from tests.chat_school import ChatSchool
+from tests.fake_telegram import FakeTelegram, SentMessage
+
+GROUP = -100_777
+
+
+@dataclass
+class TelegramBot:
+    app: Application
+    tg: FakeTelegram
+    school: ChatSchool
+
+    async def feed(self, update: dict) -> list[SentMessage]:
+        """Process one update as PTB does and return what the bot sent in answer."""
+        before = len(self.tg.sent)
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+        return self.tg.sent[before:]
+
+    async def say(
+        self, user_id: int, text: str | None = None, **message: object
+    ) -> list[SentMessage]:
+        return await self.feed(self.tg.message_update(self.tg.user(user_id), text, **message))
+
+    async def reply(self, user_id: int, to: SentMessage, text: str) -> list[SentMessage]:
+        return await self.say(
+            user_id, text, chat_id=to["chat_id"], reply_to_message_id=to["message_id"]
+        )
+
+    async def press(
+        self, user_id: int, to: SentMessage, data: str, *, check_button: bool = True
+    ) -> list[SentMessage]:
+        update = self.tg.callback_update(
+            self.tg.user(user_id),
+            data,
+            to["message_id"],
+            chat_id=to["chat_id"],
+            check_button=check_button,
+        )
+        return await self.feed(update)
+
+    async def join(self, user_id: int, name: str) -> None:
+        sent = await self.say(user_id, f"/start {self.school.codes[name]}")
+        assert f"Chào {name}!" in sent[0]["plain_text"], sent
+
+    async def open_task(self, user_id: int, code: str, chat_id: int | None = None) -> SentMessage:
+        """/viec CODE, returning the task message (the one with the buttons)."""
+        sent = await self.say(
+            user_id,
+            f"/viec {code}",
+            **({"chat_id": chat_id, "chat_type": "supergroup"} if chat_id else {}),
+        )
+        return next(m for m in sent if m["reply_markup"])
+
+    def answers(self) -> list[str]:
+        return [
+            params.get("text", "")
+            for method, params in self.tg.calls
+            if method == "answerCallbackQuery"
+        ]
+
+
+def buttons(message: SentMessage) -> list[tuple[str, str]]:
+    keyboard = (message["reply_markup"] or {}).get("inline_keyboard", [])
+    return [(button["text"], button["callback_data"]) for row in keyboard for button in row]
+
+
+def texts(sent: list[SentMessage]) -> str:
+    return "\n".join(message["plain_text"] for message in sent)
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+        assert fake.violations == []
+
+
+@pytest.fixture
+async def bot(tg: FakeTelegram, school: ChatSchool) -> AsyncIterator[TelegramBot]:
+    app = build_application(
+        school.core,
+        token=tg.token,
+        base_url=tg.base_url,
+        base_file_url=tg.base_file_url,
+        rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=0),
+    )
+    await app.initialize()
+    yield TelegramBot(app, tg, school)
+    await app.shutdown()

@@ -1,0 +1,571 @@
+"""The fake Bot API server works with the real python-telegram-bot and keeps to the spec."""
+
+import asyncio
+import html
+import os
+import re
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+)
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+)
+from telegram.helpers import escape_markdown
+
+from tests.fake_telegram import (
+    BotApiSpec,
+    EntityParseError,
+    FakeTelegram,
+    parse_html,
+    parse_markdown_v2,
+    spec_path,
+)
+
+TOKEN = "123456:TEST-TOKEN"
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(token=TOKEN) as fake:
+        yield fake
+        assert fake.violations == []
+
+
+def build_app(tg: FakeTelegram, token: str = TOKEN) -> Application:
+    return (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(tg.base_url)
+        .base_file_url(tg.base_file_url)
+        .build()
+    )
+
+
+@pytest.fixture
+async def app(tg: FakeTelegram) -> AsyncIterator[Application]:
+    application = build_app(tg)
+    await application.initialize()
+    yield application
+    await application.shutdown()
+
+
+def refused(description: str) -> pytest.RaisesExc[BadRequest]:
+    """PTB raises BadRequest with "Bad Request: " stripped and the rest capitalize()d."""
+    return pytest.raises(BadRequest, match=f"(?i){re.escape(description)}")
+
+
+async def wait_until(condition: Callable[[], object], timeout: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"not reached within {timeout} s")
+        await asyncio.sleep(0.01)
+
+
+async def greet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.effective_message is not None and update.effective_user is not None
+    await update.effective_message.reply_text(f"Xin chào {update.effective_user.first_name}!")
+
+
+def test_the_spec_is_found_beside_the_repository_or_through_the_environment() -> None:
+    beside_repo = Path(__file__).resolve().parents[2] / "shared/spec/telegram-bot-api-10.1.json"
+    expected = beside_repo if beside_repo.is_file() else Path(os.environ["TELEGRAM_SPEC_PATH"])
+    assert spec_path() == expected
+    assert BotApiSpec.load().version == "Bot API 10.1"
+
+
+# ---- (a) connecting ---------------------------------------------------------------------------
+
+
+async def test_ptb_initializes_against_the_fake(app: Application, tg: FakeTelegram) -> None:
+    me = await app.bot.get_me()
+
+    assert (me.id, me.username, me.is_bot) == (123456, "dondoc_test_bot", True)
+    assert app.bot.username == "dondoc_test_bot"
+    assert [method for method, _ in tg.calls] == ["getMe", "getMe"]
+
+
+async def test_a_wrong_token_is_unauthorized(tg: FakeTelegram) -> None:
+    with pytest.raises(InvalidToken):
+        await build_app(tg, token="999:WRONG").initialize()
+
+
+# ---- (b) and (c) commands --------------------------------------------------------------------
+
+
+async def test_a_command_through_process_update(app: Application, tg: FakeTelegram) -> None:
+    seen_args: list[list[str]] = []
+
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        seen_args.append(list(context.args or []))
+        await greet(update, context)
+
+    app.add_handler(CommandHandler("start", start))
+    an = tg.user(42, "An", "an_nguyen", language_code="vi")
+
+    for text in ("/start", "/start@dondoc_test_bot", "/start INVITE-7", "/start@other_bot"):
+        await app.process_update(Update.de_json(tg.message_update(an, text), app.bot))
+
+    assert seen_args == [[], [], ["INVITE-7"]]
+    assert [sent["text"] for sent in tg.sent_to(42)] == ["Xin chào An!"] * 3
+    # Message ids are per chat and shared by both sides: user 1, bot 2, user 3, ...
+    assert [sent["message_id"] for sent in tg.sent] == [2, 4, 6]
+    reply = tg.message(42, 2)
+    assert reply["from"]["username"] == "dondoc_test_bot"
+    assert reply["chat"] == {
+        "id": 42,
+        "type": "private",
+        "first_name": "An",
+        "username": "an_nguyen",
+    }
+
+
+async def test_a_command_through_real_polling(app: Application, tg: FakeTelegram) -> None:
+    app.add_handler(CommandHandler("start", greet))
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=1)
+    try:
+        update = tg.queue(tg.message_update(tg.user(7, "Bình"), "/start"))
+        await wait_until(lambda: tg.sent_to(7))
+    finally:
+        await app.updater.stop()
+        await app.stop()
+
+    assert tg.last_text(7) == "Xin chào Bình!"
+    assert tg.calls_of("deleteWebhook")
+    # PTB confirmed the update on its way out: nothing is pending any more.
+    assert tg.calls_of("getUpdates")[-1]["offset"] == update["update_id"] + 1
+    assert (await app.bot.get_webhook_info()).pending_update_count == 0
+
+
+async def test_get_updates_long_polls_and_honours_offset(
+    app: Application, tg: FakeTelegram
+) -> None:
+    user = tg.user(5)
+    first = tg.queue(tg.message_update(user, "một"))
+    second = tg.queue(tg.message_update(user, "hai"))
+
+    updates = await app.bot.get_updates(timeout=0)
+    assert [u.update_id for u in updates] == [first["update_id"], second["update_id"]]
+    updates = await app.bot.get_updates(offset=second["update_id"], timeout=0)
+    assert [u.message.text for u in updates if u.message] == ["hai"]
+
+    waiting = asyncio.create_task(app.bot.get_updates(offset=second["update_id"] + 1, timeout=5))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    third = tg.queue(tg.message_update(user, "ba"))
+    updates = await asyncio.wait_for(waiting, 2)
+    assert [u.update_id for u in updates] == [third["update_id"]]
+
+    started = asyncio.get_running_loop().time()
+    assert await app.bot.get_updates(offset=third["update_id"] + 1, timeout=30) == ()
+    assert asyncio.get_running_loop().time() - started < 2  # the wait is capped at 1 s
+
+
+async def test_get_updates_conflicts_with_a_webhook(app: Application, tg: FakeTelegram) -> None:
+    await app.bot.set_webhook("https://example.org/hook", secret_token="s3cret")
+    assert (await app.bot.get_webhook_info()).url == "https://example.org/hook"
+    with pytest.raises(Conflict):
+        await app.bot.get_updates()
+    await app.bot.delete_webhook()
+    assert await app.bot.get_updates() == ()
+
+
+# ---- (d) formatted text ----------------------------------------------------------------------
+
+
+async def test_html_must_be_escaped(app: Application, tg: FakeTelegram) -> None:
+    raw = "Tiến độ <b>& chỉ số"
+    with refused("can't parse entities"):
+        await app.bot.send_message(42, raw, parse_mode=ParseMode.HTML)
+    assert len(tg.violations) == 1 and "can't parse entities" in tg.violations[0]
+    tg.violations.clear()
+
+    text = f"<b>Báo cáo</b>: {html.escape(raw)}"
+    message = await app.bot.send_message(42, text, parse_mode=ParseMode.HTML)
+
+    assert tg.last_text(42) == text
+    assert tg.last_text(42, plain=True) == message.text == f"Báo cáo: {raw}"
+    assert [(e.type, e.offset, e.length) for e in message.entities] == [("bold", 0, 7)]
+    assert message.text_html == text
+    assert tg.sent[0]["parse_mode"] == "HTML"
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("a < b", 'Unsupported start tag "" at byte offset 2'),
+        ("<b>đậm", 'Can\'t find end tag corresponding to start tag "b"'),
+        ("<b><i>x</b></i>", 'Unmatched end tag at byte offset 7, expected "</i>", found "</b>"'),
+        ("x</b>", "Unexpected end tag at byte offset 1"),
+        ("<div>x</div>", 'Unsupported start tag "div" at byte offset 0'),
+        ('<span class="x">s</span>', 'Tag "span" must have class "tg-spoiler"'),
+        ("Tom & Jerry", 'Unescaped "&" at byte offset 4'),
+        ("<b", "Unclosed start tag at byte offset 0"),
+    ],
+)
+def test_html_that_telegram_refuses(text: str, error: str) -> None:
+    with pytest.raises(EntityParseError, match=re.escape(error)):
+        parse_html(text)
+
+
+def test_html_entities_are_measured_in_utf16() -> None:
+    formatted = parse_html(
+        '<b>Đậm</b> &lt;3 &amp; <a href="https://x.org/?a=1&amp;b=2">link</a> '
+        '<span class="tg-spoiler">s</span> <pre><code class="language-python">x = 1</code></pre>'
+        " 😀<i>nghiêng</i> &#65;&#x42;"
+    )
+
+    assert formatted.text == "Đậm <3 & link s x = 1 😀nghiêng AB"
+    assert formatted.entities == [
+        {"type": "bold", "offset": 0, "length": 3},
+        {"type": "text_link", "offset": 9, "length": 4, "url": "https://x.org/?a=1&b=2"},
+        {"type": "spoiler", "offset": 14, "length": 1},
+        {"type": "pre", "offset": 16, "length": 5, "language": "python"},
+        {"type": "italic", "offset": 24, "length": 7},  # 😀 is two UTF-16 code units
+    ]
+    assert parse_html("Tom & Jerry", strict_ampersand=False).text == "Tom & Jerry"
+
+
+async def test_markdown_v2_reserved_characters(app: Application, tg: FakeTelegram) -> None:
+    with refused("Character '.' is reserved"):
+        await app.bot.send_message(42, "Hạn: 25.12!", parse_mode=ParseMode.MARKDOWN_V2)
+    tg.violations.clear()
+
+    text = "*Hạn:* " + escape_markdown("25.12 (thứ Năm)!", version=2)
+    message = await app.bot.send_message(42, text, parse_mode=ParseMode.MARKDOWN_V2)
+
+    assert message.text == "Hạn: 25.12 (thứ Năm)!"
+    assert parse_markdown_v2("_a_ __u__ ||s|| [x](https://e.org/a\\)b) `c.d`").entities == [
+        {"type": "italic", "offset": 0, "length": 1},
+        {"type": "underline", "offset": 2, "length": 1},
+        {"type": "spoiler", "offset": 4, "length": 1},
+        {"type": "text_link", "offset": 6, "length": 1, "url": "https://e.org/a)b"},
+        {"type": "code", "offset": 8, "length": 3},
+    ]
+    with pytest.raises(EntityParseError, match="Can't find end of Bold entity at byte offset 0"):
+        parse_markdown_v2("*không đóng")
+
+
+async def test_text_length_counts_after_parsing(app: Application, tg: FakeTelegram) -> None:
+    await app.bot.send_message(42, "<b>" + "x" * 4096 + "</b>", parse_mode=ParseMode.HTML)
+    with refused("message is too long"):
+        await app.bot.send_message(42, "x" * 4097)
+    with refused("message text is empty"):
+        await app.bot.send_message(42, "<b> </b>", parse_mode=ParseMode.HTML)
+    assert len(tg.violations) == 2
+    tg.violations.clear()
+
+
+# ---- (e) buttons -----------------------------------------------------------------------------
+
+
+async def test_a_button_press_is_answered_and_edits_the_message(
+    app: Application, tg: FakeTelegram
+) -> None:
+    async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton("Xong ✅", callback_data="done:17"),
+                    InlineKeyboardButton("Để sau", callback_data="later:17"),
+                ]
+            ]
+        )
+        await update.message.reply_text("Nhiệm vụ 17 xong chưa?", reply_markup=keyboard)
+
+    async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None and query.message is not None
+        await query.answer("Đã ghi nhận")
+        await query.edit_message_text(f"Đã chọn: {query.data}")
+
+    app.add_handler(CommandHandler("task", ask))
+    app.add_handler(CallbackQueryHandler(on_button))
+    an = tg.user(42, "An")
+    await app.process_update(Update.de_json(tg.message_update(an, "/task"), app.bot))
+    asked = tg.sent[-1]
+    assert asked["reply_markup"] == {
+        "inline_keyboard": [
+            [
+                {"text": "Xong ✅", "callback_data": "done:17"},
+                {"text": "Để sau", "callback_data": "later:17"},
+            ]
+        ]
+    }
+
+    press = tg.callback_update(an, "done:17", asked["message_id"])
+    assert press["callback_query"]["message"]["text"] == "Nhiệm vụ 17 xong chưa?"
+    await app.process_update(Update.de_json(press, app.bot))
+
+    query_id = press["callback_query"]["id"]
+    assert tg.answers == [{"callback_query_id": query_id, "text": "Đã ghi nhận"}]
+    edited = tg.sent[-1]
+    assert (edited["method"], edited["message_id"]) == ("editMessageText", asked["message_id"])
+    assert edited["text"] == "Đã chọn: done:17" and edited["reply_markup"] is None
+    assert "reply_markup" not in tg.message(42, asked["message_id"])  # keyboard gone
+    with pytest.raises(ValueError, match="no button"):
+        tg.callback_update(an, "done:17", asked["message_id"])
+    with refused("query is too old"):
+        await app.bot.answer_callback_query(query_id)
+    with refused("message is not modified"):
+        await app.bot.edit_message_text("Đã chọn: done:17", 42, asked["message_id"])
+
+
+@pytest.mark.parametrize(
+    ("button", "error"),
+    [
+        (InlineKeyboardButton("Dài", callback_data="x" * 65), "BUTTON_DATA_INVALID"),
+        (InlineKeyboardButton("Rỗng", callback_data=""), "BUTTON_DATA_INVALID"),
+        (
+            InlineKeyboardButton("Hai", callback_data="a", url="https://e.org"),
+            "exactly one action",
+        ),
+        (InlineKeyboardButton("Không"), "text buttons are unallowed"),
+    ],
+)
+async def test_invalid_inline_buttons_are_refused(
+    app: Application, tg: FakeTelegram, button: InlineKeyboardButton, error: str
+) -> None:
+    with refused(error):
+        await app.bot.send_message(42, "Chọn", reply_markup=InlineKeyboardMarkup([[button]]))
+    assert len(tg.violations) == 1
+    tg.violations.clear()
+    assert tg.sent == []
+
+
+async def test_callback_data_of_64_bytes_is_fine(app: Application, tg: FakeTelegram) -> None:
+    data = "đ" * 32  # 64 bytes in UTF-8
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("OK", callback_data=data)]])
+    message = await app.bot.send_message(42, "Chọn", reply_markup=keyboard)
+    assert tg.callback_update(tg.user(42), data, message.message_id)
+
+
+async def test_replies_carry_the_quoted_message(app: Application, tg: FakeTelegram) -> None:
+    an = tg.user(42, "An")
+    reminder = await app.bot.send_message(42, "Nhắc việc: nộp báo cáo")
+
+    update = Update.de_json(
+        tg.message_update(an, "Đã nộp", reply_to_message_id=reminder.message_id), app.bot
+    )
+    assert update.message is not None and update.message.reply_to_message is not None
+    assert update.message.reply_to_message.text == "Nhắc việc: nộp báo cáo"
+    assert update.message.reply_to_message.from_user.is_bot
+
+    answer = await update.message.reply_text("Cảm ơn!", do_quote=True)
+    assert answer.reply_to_message is not None
+    assert answer.reply_to_message.message_id == update.message.message_id
+    with refused("message to be replied not found"):
+        await app.bot.send_message(42, "?", reply_parameters=ReplyParameters(999))
+
+
+# ---- (f) files -------------------------------------------------------------------------------
+
+
+async def test_get_file_downloads_the_registered_bytes(
+    app: Application, tg: FakeTelegram, tmp_path: Path
+) -> None:
+    tg.add_file("photo-1", b"\xff\xd8 jpeg bytes", "photos/x.jpg")
+
+    file = await app.bot.get_file("photo-1")
+    saved = await file.download_to_drive(tmp_path / "x.jpg")
+
+    assert file.file_path == f"{tg.base_file_url}{TOKEN}/photos/x.jpg"
+    assert saved.read_bytes() == b"\xff\xd8 jpeg bytes"
+
+    update = Update.de_json(
+        tg.message_update(tg.user(42), photo="photo-1", caption="Minh chứng"), app.bot
+    )
+    assert update.message is not None and update.message.caption == "Minh chứng"
+    photo_file = await update.message.photo[-1].get_file()
+    assert bytes(await photo_file.download_as_bytearray()) == b"\xff\xd8 jpeg bytes"
+    with refused("invalid file_id"):
+        await app.bot.get_file("nope")
+
+
+async def test_documents_and_photos_are_uploaded_and_sent(
+    app: Application, tg: FakeTelegram
+) -> None:
+    report = await app.bot.send_document(
+        42,
+        document=b"ma,ten\n1,Lan\n",
+        filename="bao-cao.csv",
+        caption="<b>Báo cáo</b> tuần",
+        parse_mode=ParseMode.HTML,
+    )
+    assert report.document is not None and report.document.file_name == "bao-cao.csv"
+    assert report.caption == "Báo cáo tuần"
+    downloaded = await (await app.bot.get_file(report.document.file_id)).download_as_bytearray()
+    assert bytes(downloaded) == b"ma,ten\n1,Lan\n"
+
+    tg.add_file("evidence", b"png")
+    photo = await app.bot.send_photo(42, photo="evidence")
+    assert photo.photo[-1].file_id == "evidence"
+    assert [(s["method"], s["file_id"]) for s in tg.sent] == [
+        ("sendDocument", report.document.file_id),
+        ("sendPhoto", "evidence"),
+    ]
+    with refused("wrong file identifier"):
+        await app.bot.send_photo(42, photo="unknown-id")
+
+    update = Update.de_json(
+        tg.message_update(tg.user(42), document=("doc-9", "ke-hoach.xlsx", "application/x")),
+        app.bot,
+    )
+    assert update.message is not None and update.message.document is not None
+    assert update.message.document.file_name == "ke-hoach.xlsx"
+
+
+# ---- (g) injected failures -------------------------------------------------------------------
+
+
+# PTB's own RetryAfter.__init__ reads its deprecated int-valued retry_after.
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_injected_failures_raise_ptb_errors(app: Application, tg: FakeTelegram) -> None:
+    tg.fail_next(
+        "sendMessage", error_code=429, description="Too Many Requests: retry after 1", retry_after=1
+    )
+    with pytest.raises(RetryAfter, match="Retry in 1"):
+        await app.bot.send_message(42, "x")
+
+    tg.fail_next(
+        "sendMessage",
+        error_code=403,
+        description="Forbidden: bot was blocked by the user",
+        chat_id=43,
+    )
+    await app.bot.send_message(42, "chat 42 is not affected")
+    with pytest.raises(Forbidden, match="bot was blocked by the user"):
+        await app.bot.send_message(43, "x")
+    await app.bot.send_message(43, "only the next call failed")
+
+    tg.fail_next(
+        "sendChatAction", error_code=400, description="Bad Request: chat not found", times=2
+    )
+    for _ in range(2):
+        with refused("chat not found"):
+            await app.bot.send_chat_action(42, "typing")
+    assert await app.bot.send_chat_action(42, "typing")
+
+    assert [s["text"] for s in tg.sent] == ["chat 42 is not affected", "only the next call failed"]
+
+
+# ---- (h) commands menu -----------------------------------------------------------------------
+
+
+async def test_commands_are_stored_per_scope_and_language(
+    app: Application, tg: FakeTelegram
+) -> None:
+    vietnamese = [BotCommand("start", "Bắt đầu"), BotCommand("tasks", "Việc của tôi")]
+    english = [BotCommand("start", "Start"), BotCommand("tasks", "My tasks")]
+    await app.bot.set_my_commands(vietnamese, language_code="vi")
+    await app.bot.set_my_commands(english, language_code="en")
+    await app.bot.set_my_commands([BotCommand("report", "Báo cáo")], scope=BotCommandScopeChat(-5))
+
+    assert tg.commands[("default", "vi")] == [
+        {"command": "start", "description": "Bắt đầu"},
+        {"command": "tasks", "description": "Việc của tôi"},
+    ]
+    assert set(tg.commands) == {("default", "vi"), ("default", "en"), ("chat:-5", "")}
+    assert await app.bot.get_my_commands(language_code="en") == tuple(english)
+    assert await app.bot.get_my_commands() == ()
+
+    await app.bot.delete_my_commands(language_code="en")
+    assert ("default", "en") not in tg.commands
+    with refused("BOT_COMMAND_INVALID"):
+        await app.bot.set_my_commands([BotCommand("Bao-Cao", "x")])
+    tg.violations.clear()
+
+
+# ---- (i) spec violations ---------------------------------------------------------------------
+
+
+async def test_spec_violations_are_refused_and_recorded(app: Application, tg: FakeTelegram) -> None:
+    with refused('parameter "chat_id" is required'):
+        await app.bot._post("sendMessage", {"text": "x"})
+    assert tg.violations == ['sendMessage: Bad Request: parameter "chat_id" is required']
+    assert tg.calls[-1] == ("sendMessage", {"text": "x"})
+
+    with refused('unknown parameter "colour"'):
+        await app.bot.send_message(42, "x", api_kwargs={"colour": "red"})
+    with refused("message_id: expected Integer"):
+        await app.bot._post("deleteMessage", {"chat_id": 42, "message_id": "abc"})
+    with refused("disable_notification: expected Boolean"):
+        await app.bot._post(
+            "sendMessage", {"chat_id": 42, "text": "x", "disable_notification": "yes"}
+        )
+    with refused("reply_markup.inline_keyboard[0][0].colour: unknown field"):
+        await app.bot._post(
+            "sendMessage",
+            {
+                "chat_id": 42,
+                "text": "x",
+                "reply_markup": {"inline_keyboard": [[{"text": "a", "url": "u", "colour": 1}]]},
+            },
+        )
+    with refused("scope.chat_id: required field of BotCommandScopeChat is missing"):
+        await app.bot._post("setMyCommands", {"commands": [], "scope": {"type": "chat"}})
+    with pytest.raises(EndPointNotFound):
+        await app.bot.do_api_request("sendTelepathy")
+
+    assert len(tg.violations) == 7
+    assert tg.violations[-1] == "sendTelepathy: Not Found: method not found"
+    assert tg.sent == []
+    tg.violations.clear()
+
+
+async def test_methods_the_fake_lacks_are_violations(app: Application, tg: FakeTelegram) -> None:
+    with pytest.raises(NetworkError, match="does not implement sendSticker"):
+        await app.bot.send_sticker(42, "sticker-id")
+    assert tg.violations == [
+        "sendSticker: Not Implemented: FakeTelegram does not implement sendSticker"
+    ]
+    tg.violations.clear()
+
+
+async def test_other_implemented_methods(app: Application, tg: FakeTelegram) -> None:
+    tg.user(42, "An", "an_nguyen")
+    chat = await app.bot.get_chat(42)
+    assert (chat.id, chat.type, chat.username) == (42, "private", "an_nguyen")
+    assert (await app.bot.get_chat("@an_nguyen")).id == 42
+
+    message = await app.bot.send_message(42, "tạm")
+    assert await app.bot.delete_message(42, message.message_id)
+    assert tg.deleted == [(42, message.message_id)]
+    with refused("message to delete not found"):
+        await app.bot.delete_message(42, message.message_id)
+    with refused("wrong parameter action"):
+        await app.bot.send_chat_action(42, "dancing")
+    tg.violations.clear()
+
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("A", callback_data="a")]])
+    sent = await app.bot.send_message(42, "x", reply_markup=keyboard)
+    edited = await app.bot.edit_message_reply_markup(42, sent.message_id, reply_markup=None)
+    assert edited.reply_markup is None
+    assert tg.sent[-1]["method"] == "editMessageReplyMarkup" and tg.sent[-1]["text"] == "x"
