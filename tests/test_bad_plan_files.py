@@ -11,14 +11,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import sqlalchemy as sa
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from models import School, Task, Unit
 from tests.conftest import Cli
+from tests.db_state import snapshot
 
 VALID_PLAN = """\
 school:
@@ -57,20 +57,6 @@ tasks:
 """
 
 TASKS_SHEET = "Nhiệm vụ"
-
-Snapshot = dict[str, list[tuple[object, ...]]]
-
-
-def snapshot(engine: Engine) -> Snapshot:
-    """Every row of every table, in primary-key order."""
-    with engine.connect() as connection:
-        return {
-            table.name: [
-                tuple(row)
-                for row in connection.execute(sa.select(table).order_by(*table.primary_key.columns))
-            ]
-            for table in SQLModel.metadata.sorted_tables
-        }
 
 
 def write(folder: Path, name: str, text: str) -> Path:

@@ -4,7 +4,6 @@ an error, and no row changes unless the reply says what was recorded."""
 import hashlib
 
 import pytest
-import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
@@ -14,6 +13,7 @@ from messages import h
 from models import Channel
 from services.progress import IncomingFile
 from tests.chat_school import OFFICE_HEAD, TEACHER, ChatSchool
+from tests.db_state import snapshot
 
 WATCHED = ("task", "progress_update", "attachment", "kpi_value", "chatidentity", "invitation",
            "snooze", "unit_chat", "member", "membership", "unit", "kpi", "school")  # fmt: skip
@@ -55,12 +55,7 @@ TEXTS = st.text(max_size=300) | st.builds(
 
 
 def fingerprint(engine: Engine) -> str:
-    digest = hashlib.sha256()
-    with engine.connect() as connection:
-        for table in WATCHED:
-            rows = connection.execute(sa.text(f"SELECT * FROM {table} ORDER BY 1")).all()
-            digest.update(repr(rows).encode())
-    return digest.hexdigest()
+    return hashlib.sha256(repr(snapshot(engine, WATCHED)).encode()).hexdigest()
 
 
 @pytest.fixture

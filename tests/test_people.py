@@ -8,30 +8,17 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, col, func, select
+from sqlmodel import Session, col, func, select
 
 from models import Member, Membership, Role, Unit
 from tests.conftest import Cli
+from tests.db_state import snapshot
 
 HEADER = "name,unit,role,phone"
 UNIT_CODES = {"CHIBO", "BGH", "TCM", "CONGDOAN", "CHIDOAN", "KHUYENHOC", "VANPHONG"}
 
 Roster = dict[str, tuple[str | None, dict[str, Role]]]
-Snapshot = dict[str, list[tuple[object, ...]]]
-
-
-def snapshot(engine: Engine) -> Snapshot:
-    """Every row of every table, in primary-key order."""
-    with engine.connect() as connection:
-        return {
-            table.name: [
-                tuple(row)
-                for row in connection.execute(sa.select(table).order_by(*table.primary_key.columns))
-            ]
-            for table in SQLModel.metadata.sorted_tables
-        }
 
 
 def write_csv(folder: Path, rows: list[str], name: str = "danh-sach.csv", **options: str) -> Path:

@@ -5,24 +5,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import openpyxl
-import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from data import DEFAULT_PLAN
 from models import ProgressUpdate, Task, TaskStatus, UpdateSource
 from services.plan_files import read_plan
-
-
-def row_counts(engine: Engine) -> dict[str, int]:
-    with engine.connect() as connection:
-        return {
-            table.name: connection.execute(
-                sa.select(sa.func.count()).select_from(table)
-            ).scalar_one()
-            for table in SQLModel.metadata.sorted_tables
-        }
+from tests.db_state import row_counts
 
 
 def test_importing_twice_gives_the_same_row_counts(cli, engine: Engine) -> None:
