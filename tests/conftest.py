@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 import models  # noqa: F401  (registers every table)
 from bot.cli import app
+from bot.settings import Settings
 from models.db import make_engine, upgrade_schema
 
 pytest_plugins = ["tests.chat_school", "tests.telegram_harness"]
