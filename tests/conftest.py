@@ -65,13 +65,9 @@ class Cli:
 def cli(engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", database_url)
-    for variable in (
-        "TELEGRAM_BOT_USERNAME",
-        "DEFAULT_TIMEZONE",
-        "LOG_LEVEL",
-        "INVITATION_TTL_DAYS",
-    ):
-        monkeypatch.delenv(variable, raising=False)
+    for field in Settings.model_fields:
+        if field != "database_url":
+            monkeypatch.delenv(field.upper(), raising=False)
     return Cli(CliRunner())
 
 
