@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from dataclasses import replace
 
 from telegram import (
     BotCommand,
@@ -11,9 +12,10 @@ from telegram import (
     Message,
     ReplyParameters,
     Update,
+    User,
 )
 from telegram.constants import ChatType, MessageLimit, ParseMode
-from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -119,7 +121,10 @@ class TelegramChannel:
         )
         outcome = await asyncio.to_thread(self.core.handle, incoming)
         await query.answer((outcome.notice or "")[:NOTICE_LIMIT] or None)
-        await self.deliver(context, chat_id, outcome)
+        # In a group, a question asked after a button press names who pressed it: Telegram's
+        # selective ForceReply then opens the answer box for that person only.
+        mention = query.from_user if incoming.is_group else None
+        await self.deliver(context, chat_id, outcome, mention=mention)
 
     async def deliver(
         self,
@@ -127,9 +132,12 @@ class TelegramChannel:
         chat_id: int,
         outcome: Outcome,
         answer_to: int | None = None,
+        mention: User | None = None,
     ) -> None:
         """The one place that sends the core's replies on Telegram, then fetches evidence files."""
         for reply in outcome.replies:
+            if mention is not None and reply.ask_reply:
+                reply = replace(reply, text=f"{mention.mention_html()} {reply.text}")
             sent = await self.send(context, chat_id, reply, answer_to)
             await asyncio.to_thread(
                 self.core.remember, Channel.TELEGRAM, str(chat_id), str(sent.message_id), reply
@@ -165,6 +173,8 @@ class TelegramChannel:
         if isinstance(error, Forbidden) and chat is not None:
             log.info("chat %s blocked the bot: marked unreachable", chat.id)
             await asyncio.to_thread(self.core.mark_unreachable, Channel.TELEGRAM, str(chat.id))
+        elif isinstance(error, BadRequest):
+            log.error("Telegram refused a request: %s", error)
         elif isinstance(error, RetryAfter | NetworkError):
             log.warning("Telegram unavailable for now (%s); the bot keeps running", error)
         elif isinstance(error, TelegramError):

@@ -60,7 +60,7 @@ def split_text(text: str, limit: int) -> list[str]:
     for line in text.split("\n"):
         while len(line) > limit:
             cut = line.rfind(" ", 0, limit)
-            cut = cut if cut > 0 else limit
+            cut = cut if cut > 0 else _outside_entity(line, limit)
             parts, current = _flush(parts, current), ""
             parts.append(line[:cut])
             line = line[cut:].lstrip()
@@ -74,3 +74,9 @@ def split_text(text: str, limit: int) -> list[str]:
 
 def _flush(parts: list[str], current: str) -> list[str]:
     return [*parts, current] if current else parts
+
+
+def _outside_entity(line: str, limit: int) -> int:
+    """A cut at `limit` that does not fall inside an HTML entity such as `&amp;`."""
+    start = line.rfind("&", max(0, limit - 10), limit)
+    return start if start > 0 and ";" not in line[start:limit] else limit

@@ -25,6 +25,7 @@ from services.progress import (
     record_progress,
     undo_update,
 )
+from services.tasks import find_task
 
 MORNING = time(7, 30)
 TASK_ACTIONS = ("d", "p", "z", "b")  # done, progress, snooze, blocked
@@ -260,16 +261,21 @@ def _undo(ctx: Context, update_id: int) -> None:
 
 
 def on_files(ctx: Context, target: Task | None) -> None:
-    """A photo or document: evidence for the task it answers or whose code starts the caption."""
+    """A photo or document: evidence for the task it answers or whose code starts the caption.
+    In a group, a file that names no task is just shared with colleagues: the bot stays silent."""
     caption = ctx.incoming.text.strip()
     task = target
     if task is None and caption:
-        task = lookup(ctx, caption.split()[0])
-        caption = caption[len(caption.split()[0]) :].strip()
+        first_word = caption.split()[0]
+        if ctx.incoming.is_group and find_task(ctx.session, ctx.school.id, first_word) is None:
+            return
+        task = lookup(ctx, first_word)
+        caption = caption[len(first_word) :].strip()
         if task is None:
             return
     if task is None:
-        ctx.say("evidence.which_task")
+        if not ctx.incoming.is_group:
+            ctx.say("evidence.which_task")
         return
     if not _allowed(ctx, task):
         return

@@ -28,6 +28,9 @@ BLOCKED = re.compile(
 )
 PERCENT = re.compile(r"(?<![\d.,])(\d{1,3})(?:[.,]\d+)?\s*(?:%|phần\s+trăm|percent)")
 PARTIAL = re.compile(r"\b(?:còn|chưa|trừ|nhưng|một\s+phần|partly|except|but)\b")
+ONLY_A_NUMBER = re.compile(
+    r"\s*(?:được|đạt|đã\s+xong|xong)?\s*\d{1,3}\s*(?:%|phần\s+trăm|percent)?[\s.!]*"
+)
 BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
 
 
@@ -54,6 +57,8 @@ def read_report(text: str) -> Reading:
         percent = percents.pop()
         if percent == 100 and negated:
             return Reading(Meaning.UNCLEAR, note=note)
+        if ONLY_A_NUMBER.fullmatch(lowered):
+            note = None  # "80%" says nothing beyond the number itself
         return Reading(Meaning.DONE if percent == 100 else Meaning.PERCENT, percent, note)
     if negated:
         return Reading(Meaning.UNCLEAR, note=note)

@@ -16,24 +16,21 @@ def _squash(code: str) -> str:
 
 
 def find_task(session: Session, school_id: int, code: str) -> Task | None:
-    exact = session.exec(
+    """Exactly that code, in any case. A near miss is never taken for a task: it is suggested."""
+    return session.exec(
         select(Task).where(
             Task.school_id == school_id, func.upper(Task.code) == code.strip().upper()
         )
     ).first()
-    if exact is not None:
-        return exact
-    squashed = _squash(code)
-    codes = session.exec(select(Task).where(Task.school_id == school_id)).all()
-    matches = [task for task in codes if squashed and _squash(task.code) == squashed]
-    return matches[0] if len(matches) == 1 else None
 
 
 def similar_codes(session: Session, school_id: int, code: str, limit: int = 3) -> list[str]:
+    """Codes that differ only in dots or spaces first, then the closest spellings."""
     codes = session.exec(select(Task.code).where(Task.school_id == school_id)).all()
+    same_letters = [c for c in codes if _squash(c) == _squash(code)]
     by_upper = {c.upper(): c for c in codes}
     close = difflib.get_close_matches(code.strip().upper(), list(by_upper), n=limit, cutoff=0.6)
-    return [by_upper[c] for c in close]
+    return list(dict.fromkeys(same_letters + [by_upper[c] for c in close]))[:limit]
 
 
 def open_tasks(
