@@ -1,7 +1,9 @@
 """The chat core: one entry point for every channel. Parse, authorize, call domain code, reply."""
 
 import logging
+import unicodedata
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
@@ -52,7 +54,9 @@ class ChatCore:
         self.clock = clock
 
     def handle(self, incoming: Incoming) -> Outcome:
-        """Never raises: an unexpected error is logged, rolled back and answered politely."""
+        """Never raises: an unexpected error is logged, rolled back and answered politely.
+        Text is read in composed Unicode: Vietnamese keyboards may send "có" as o + U+0301."""
+        incoming = replace(incoming, text=unicodedata.normalize("NFC", incoming.text))
         try:
             with session_scope(self.engine) as session:
                 ctx = self._context(session, incoming)

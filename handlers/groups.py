@@ -4,12 +4,16 @@ from sqlmodel import select
 
 from handlers.context import Context
 from models import Unit
-from services.groups import link_group
+from services.groups import link_group, linked_unit
 
 
 def link_command(ctx: Context, args: str) -> None:
     if not ctx.incoming.is_group:
         ctx.say("group.only_in_group")
+        return
+    current = linked_unit(ctx.session, ctx.incoming.channel, ctx.incoming.chat_id)
+    if current is not None and current.school_id != ctx.school.id:
+        ctx.say("group.other_school")
         return
     units = ctx.session.exec(
         select(Unit).where(Unit.school_id == ctx.school.id).order_by(Unit.id)

@@ -71,23 +71,27 @@ def _list(ctx: Context) -> None:
     lines = [ctx.text("kpi.header")]
     for kpi in kpis:
         value = latest.get(kpi.id)
-        shown = (
-            ctx.text(
-                "kpi.latest",
-                value=_value_text(ctx, kpi, value),
-                date=format_date(value.recorded_at, ctx.tz),
+        target = describe_target(kpi, ctx.locale)
+        if value is None:
+            lines.append(
+                ctx.text(
+                    "kpi.line_no_data",
+                    key=kpi.key,
+                    name=kpi.name,
+                    target=target,
+                    year=kpi.target_year,
+                )
             )
-            if value
-            else ctx.text("kpi.no_value")
-        )
+            continue
         lines.append(
             ctx.text(
                 "kpi.line",
                 key=kpi.key,
                 name=kpi.name,
-                target=describe_target(kpi, ctx.locale),
+                target=target,
                 year=kpi.target_year,
-                latest=shown,
+                value=_value_text(ctx, kpi, value),
+                date=format_date(value.recorded_at, ctx.tz),
                 status=ctx.text(f"kpi.status.{status_of(kpi, value).value}"),
             )
         )

@@ -33,10 +33,15 @@ SNOOZES = {"h1": timedelta(hours=1), "d1": timedelta(days=1), "d3": timedelta(da
 
 
 def _allowed(ctx: Context, task: Task) -> bool:
+    """A refusal says why; after a button press in a group it goes to the presser alone."""
     refusal = update_refusal(ctx.actor, task)
-    if refusal is not None:
+    if refusal is None:
+        return True
+    if ctx.incoming.button and ctx.incoming.is_group:
+        ctx.outcome.notice = ctx.text(refusal, code=task.code)
+    else:
         ctx.say(refusal, code=task.code)
-    return refusal is None
+    return False
 
 
 def _record(

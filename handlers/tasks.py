@@ -60,6 +60,8 @@ def _group_unit(ctx: Context) -> int | None:
     if not ctx.incoming.is_group:
         return None
     unit = linked_unit(ctx.session, ctx.incoming.channel, ctx.incoming.chat_id)
-    if unit is None or not (unit.id in ctx.actor.roles or ctx.actor.is_leader):
+    if unit is None or unit.school_id != ctx.school.id:
+        return None
+    if not (unit.id in ctx.actor.roles or ctx.actor.is_leader):
         return None
     return unit.id

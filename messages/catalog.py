@@ -760,11 +760,13 @@ CATALOG: dict[str, dict[str, str]] = {
     # --- chat: KPIs --------------------------------------------------------------------------
     "kpi.header": {"vi": "<b>Chỉ số so với mục tiêu</b>", "en": "<b>KPIs against target</b>"},
     "kpi.line": {
-        "vi": "• {name} [<code>{key}</code>] — mục tiêu {year}: {target}; {latest} — <b>{status}</b>",
-        "en": "• {name} [<code>{key}</code>] — {year} target: {target}; {latest} — <b>{status}</b>",
+        "vi": "• {name} [<code>{key}</code>] — mục tiêu {year}: {target}; mới nhất {value} ({date}) — <b>{status}</b>",
+        "en": "• {name} [<code>{key}</code>] — {year} target: {target}; latest {value} ({date}) — <b>{status}</b>",
     },
-    "kpi.latest": {"vi": "mới nhất {value} ({date})", "en": "latest {value} ({date})"},
-    "kpi.no_value": {"vi": "chưa có số liệu", "en": "no data yet"},
+    "kpi.line_no_data": {
+        "vi": "• {name} [<code>{key}</code>] — mục tiêu {year}: {target}; <i>chưa có số liệu</i>",
+        "en": "• {name} [<code>{key}</code>] — {year} target: {target}; <i>no data yet</i>",
+    },
     "kpi.footer": {
         "vi": "Ghi số liệu: /chiso <i>mã</i> <i>giá trị</i>, ví dụ /chiso dropout 0,4 hoặc /chiso dropout 3/620",
         "en": "Record: /kpi <i>key</i> <i>value</i>, e.g. /kpi dropout 0.4 or /kpi dropout 3/620",
@@ -818,6 +820,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "group.unknown_unit": {
         "vi": "Không có tổ/bộ phận {code} mà bạn phụ trách; hãy chọn một trong: {codes}.",
         "en": "You do not head a unit {code}; choose one of: {codes}.",
+    },
+    "group.other_school": {
+        "vi": "Nhóm này đã được liên kết với một tổ của trường khác; hãy dùng một nhóm riêng cho tổ của bạn.",
+        "en": "This group is already linked to a unit of another school; use a group of your own.",
     },
     "group.linked": {
         "vi": "Đã liên kết nhóm này với <b>{unit}</b>. Các lệnh dùng được ngay trong nhóm; câu trả lời "
