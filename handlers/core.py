@@ -38,6 +38,32 @@ for vietnamese, english, handler, _ in COMMANDS:
     HANDLERS[vietnamese] = HANDLERS[english] = handler
 
 
+def _clean(text: str) -> str:
+    """Composed Unicode (Vietnamese keyboards may send "có" as o + U+0301), and no NUL, which
+    PostgreSQL text cannot hold."""
+    return unicodedata.normalize("NFC", text).replace("\x00", "")
+
+
+def cleaned(incoming: Incoming) -> Incoming:
+    optional = {"reply_to": incoming.reply_to, "button": incoming.button}
+    files = tuple(
+        replace(
+            file,
+            file_id=_clean(file.file_id),
+            file_unique_id=file.file_unique_id and _clean(file.file_unique_id),
+            file_name=file.file_name and _clean(file.file_name),
+            mime_type=file.mime_type and _clean(file.mime_type),
+        )
+        for file in incoming.files
+    )
+    return replace(
+        incoming,
+        text=_clean(incoming.text),
+        files=files,
+        **{name: value and _clean(value) for name, value in optional.items()},
+    )
+
+
 def split_command(text: str) -> tuple[str | None, str]:
     """'/capnhat@dondoc_bot III.4.2 60' -> ('capnhat', 'III.4.2 60'); other text -> (None, '')."""
     if not text.startswith("/"):
@@ -54,9 +80,8 @@ class ChatCore:
         self.clock = clock
 
     def handle(self, incoming: Incoming) -> Outcome:
-        """Never raises: an unexpected error is logged, rolled back and answered politely.
-        Text is read in composed Unicode: Vietnamese keyboards may send "có" as o + U+0301."""
-        incoming = replace(incoming, text=unicodedata.normalize("NFC", incoming.text))
+        """Never raises: an unexpected error is logged, rolled back and answered politely."""
+        incoming = cleaned(incoming)
         try:
             with session_scope(self.engine) as session:
                 ctx = self._context(session, incoming)

@@ -117,7 +117,9 @@ def import_people(session: Session, school: School, path: Path) -> PeopleSummary
     problems: list[str] = []
     parsed: list[tuple[int, str, str | None, Unit, Role]] = []
     for number, cells in enumerate(rows, start=2):
-        record = {f: c.strip() for f, c in zip(header, cells, strict=False) if f}
+        record = {
+            f: c.replace("\x00", "").strip() for f, c in zip(header, cells, strict=False) if f
+        }
         if not any(record.values()):
             continue
         row_problems = []

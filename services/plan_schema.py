@@ -54,6 +54,12 @@ Code = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=40,
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """A NUL character cannot be stored in PostgreSQL text; it never means anything here."""
+        return value.replace("\x00", "") if isinstance(value, str) else value
+
 
 class SchoolIn(_Strict):
     code: Code

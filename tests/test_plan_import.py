@@ -127,3 +127,15 @@ def test_several_schools_need_the_school_option(cli, tmp_path: Path) -> None:
     assert [task["code"] for task in exported["tasks"]] == ["T.1"]
     mismatch = cli("plan", "import", other, "--school", "THCS-TT2", expect=2)
     assert "THCS-B" in mismatch.output
+
+
+def test_nul_characters_are_dropped_on_every_database(cli, tmp_path: Path) -> None:
+    plan = tmp_path / "nul.yaml"
+    plan.write_text('school: {code: "N\\0X", name: "A\\0B"}\nunits: [{code: VP, name: "V\\0P"}]\n')
+    people = tmp_path / "nul.csv"
+    people.write_text("name,unit,role,phone\nLê\0 Hoa,VP,staff,\n", encoding="utf-8")
+    cli("plan", "import", plan)
+    cli("people", "import", people)
+    exported = yaml.safe_load(cli("plan", "export").output)
+    assert (exported["school"]["code"], exported["school"]["name"]) == ("NX", "AB")
+    assert exported["units"] == [{"code": "VP", "name": "VP"}]
