@@ -174,6 +174,16 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "mỗi nhiệm vụ cần đúng một trong hai: deadline (hạn) hoặc recurrence (lặp lại).",
         "en": "each task needs exactly one of deadline or recurrence.",
     },
+    "plan.bad_setting": {
+        "vi": "'{value}' không hợp lệ; ví dụ: quiet_hours: 21:00-06:30, working_days: mon-sat, "
+        "digest: fri 16:30, checkin: thu 09:00, at: 07:30.",
+        "en": "'{value}' is not valid; e.g. quiet_hours: 21:00-06:30, working_days: mon-sat, "
+        "digest: fri 16:30, checkin: thu 09:00, at: 07:30.",
+    },
+    "plan.holiday_order": {
+        "vi": "ngày kết thúc (until) phải sau ngày bắt đầu (date).",
+        "en": "the end date (until) must come after the start date (date).",
+    },
     "plan.duplicate": {
         "vi": "mã '{value}' bị trùng; mỗi mã chỉ được dùng một lần.",
         "en": "code '{value}' is duplicated; each code may appear once.",
@@ -206,7 +216,11 @@ CATALOG: dict[str, dict[str, str]] = {
     "xlsx.sheet.units": {"vi": "Tổ - bộ phận", "en": "Units"},
     "xlsx.sheet.kpis": {"vi": "Chỉ số", "en": "KPIs"},
     "xlsx.sheet.tasks": {"vi": "Nhiệm vụ", "en": "Tasks"},
+    "xlsx.sheet.holidays": {"vi": "Ngày nghỉ", "en": "Holidays"},
     "xlsx.sheet.guide": {"vi": "Hướng dẫn", "en": "Guide"},
+    "xlsx.column.holidays.date": {"vi": "Từ ngày", "en": "From"},
+    "xlsx.column.holidays.until": {"vi": "Đến ngày", "en": "Until"},
+    "xlsx.column.holidays.name": {"vi": "Tên ngày nghỉ", "en": "Holiday"},
     "xlsx.column.school.code": {"vi": "Mã trường", "en": "School code"},
     "xlsx.column.school.name": {"vi": "Tên trường", "en": "School name"},
     "xlsx.column.school.timezone": {"vi": "Múi giờ", "en": "Time zone"},
@@ -242,6 +256,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "và đúng một trong hai cột: Hạn (dd/mm/yyyy) hoặc Lặp lại.\n"
         "Lặp lại: weekly:fri (hằng tuần, thứ Sáu), monthly:25 (ngày 25 hằng tháng), "
         "yearly:05/09 (hằng năm), semester (cuối mỗi học kỳ), school_year (đầu năm học).\n"
+        "Ngày nghỉ: từ ngày, đến ngày (để trống nếu nghỉ một ngày), tên (ví dụ Tết Nguyên đán); "
+        "ngày nghỉ không gửi nhắc việc.\n"
+        "Cài đặt nhắc việc (giờ yên lặng, ngày làm việc, giờ gửi báo cáo tuần) ghi trong tệp YAML; "
+        "nhập tệp Excel không làm thay đổi các cài đặt đó.\n"
         "Nhập: dondoc plan import tệp.xlsx — nhập lại nhiều lần không tạo trùng, "
         "không xoá lịch sử tiến độ.",
         "en": "dondoc plan template: fill in the School, Units, KPIs and Tasks sheets; "
@@ -253,6 +271,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "Tasks: code (e.g. III.4.2), title, description, section, unit code, and exactly one "
         "of Deadline (dd/mm/yyyy) or Recurrence.\n"
         "Recurrence: weekly:fri, monthly:25, yearly:05/09, semester, school_year.\n"
+        "Holidays: from, until (empty for one day), name (e.g. Tết); no reminders on holidays.\n"
+        "Reminder settings (quiet hours, working days, digest time) live in the YAML file; "
+        "importing Excel leaves them as they are.\n"
         "Import: dondoc plan import file.xlsx — importing again never duplicates rows "
         "nor deletes progress history.",
     },

@@ -13,6 +13,7 @@ from models.outbox import BotAccount, BotMessage, DigestLog, Reminder, Snooze
 from models.plan import Attachment, Kpi, KpiValue, ProgressUpdate, Task
 from models.school import (
     ChatIdentity,
+    Holiday,
     Invitation,
     JoinAttempt,
     Member,
@@ -30,6 +31,7 @@ __all__ = [
     "ChatIdentity",
     "DigestLog",
     "Direction",
+    "Holiday",
     "Invitation",
     "JoinAttempt",
     "Kpi",

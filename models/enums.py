@@ -32,6 +32,7 @@ class UpdateSource(StrEnum):
     BUTTON = "button"
     EVIDENCE = "evidence"
     IMPORT = "import"
+    SYSTEM = "system"  # e.g. a recurring task moving on to its next occurrence
 
 
 class Direction(StrEnum):
@@ -50,6 +51,7 @@ class ReminderKind(StrEnum):
     OVERDUE = "overdue"
     ESCALATION = "escalation"
     CHECKIN = "checkin"
+    DIGEST = "digest"
 
 
 class ReminderStatus(StrEnum):

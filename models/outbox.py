@@ -10,15 +10,21 @@ from models.enums import Channel, ReminderKind, ReminderStatus, enum_type
 
 
 class Reminder(SQLModel, table=True):
-    __table_args__ = (
-        sa.UniqueConstraint("task_id", "recipient_id", "kind", "occurrence"),
-        sa.Index("ix_reminder_status_due", "status", "due_at"),
-    )
+    """One message the bot owes someone: a task reminder, an escalation, a weekly check-in or
+    the digest. `dedupe_key` is unique: (task, recipient, kind, occurrence) for task reminders,
+    (unit, recipient, week) for check-ins, (school, recipient, week) for digests."""
+
+    __table_args__ = (sa.Index("ix_reminder_status_due", "status", "due_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    school_id: int = Field(foreign_key="school.id", ondelete="CASCADE")
-    task_id: int = Field(foreign_key="task.id", ondelete="CASCADE")
-    recipient_id: int = Field(foreign_key="member.id", ondelete="CASCADE", index=True)
+    school_id: int = Field(foreign_key="school.id", ondelete="CASCADE", index=True)
+    dedupe_key: str = Field(max_length=120, unique=True)
+    task_id: int | None = Field(default=None, foreign_key="task.id", ondelete="CASCADE", index=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", ondelete="CASCADE")
+    recipient_id: int | None = Field(
+        default=None, foreign_key="member.id", ondelete="CASCADE", index=True
+    )
+    unit_chat_id: int | None = Field(default=None, foreign_key="unit_chat.id", ondelete="CASCADE")
     kind: ReminderKind = Field(sa_type=enum_type(ReminderKind))
     occurrence: date
     due_at: datetime
@@ -37,18 +43,18 @@ class Reminder(SQLModel, table=True):
 
 
 class DigestLog(SQLModel, table=True):
+    """The period each weekly digest covered: the next one starts where this one ended, so an
+    update that arrives after a digest is counted in the next."""
+
     __tablename__ = "digest_log"
-    __table_args__ = (sa.UniqueConstraint("school_id", "week", "recipient_id"),)
+    __table_args__ = (sa.UniqueConstraint("school_id", "week"),)
 
     id: int | None = Field(default=None, primary_key=True)
     school_id: int = Field(foreign_key="school.id", ondelete="CASCADE")
     week: str = Field(max_length=10)
-    recipient_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
     period_start: datetime
     period_end: datetime
     created_at: datetime = Field(default_factory=utcnow)
-    sent_at: datetime | None = None
-    message_id: str | None = Field(default=None, max_length=64)
 
 
 class BotMessage(SQLModel, table=True):

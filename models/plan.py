@@ -29,6 +29,8 @@ class Task(SQLModel, table=True):
     assignee_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     deadline: date | None = None
     recurrence: str | None = Field(default=None, max_length=100)
+    occurrence: date | None = None  # a recurring task's current due date
+    reminders: dict | None = Field(default=None, sa_type=sa.JSON)  # overrides the school's plan
     status: TaskStatus = Field(default=TaskStatus.TODO, sa_type=enum_type(TaskStatus))
     progress: int = 0
     created_at: datetime = Field(default_factory=utcnow)

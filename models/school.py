@@ -1,6 +1,6 @@
 """Who is who: schools (tenants), their units, members and how members reach the bot."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -15,7 +15,19 @@ class School(SQLModel, table=True):
     name: str = Field(max_length=200)
     timezone: str = Field(default="Asia/Ho_Chi_Minh", max_length=64)
     plan_title: str | None = Field(default=None, max_length=500)
+    settings: dict = Field(default_factory=dict, sa_type=sa.JSON)  # reminders, calendar, digest
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Holiday(SQLModel, table=True):
+    """A school holiday (Tết, public holidays): not a working day, so no reminders."""
+
+    __table_args__ = (sa.UniqueConstraint("school_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", ondelete="CASCADE")
+    day: date
+    name: str = Field(max_length=200)
 
 
 class Unit(SQLModel, table=True):

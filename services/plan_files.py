@@ -18,13 +18,15 @@ from messages import t
 from services.plan_schema import Location, PlanFile, reference_problems
 from services.workbooks import UnreadableWorkbook, open_workbook
 
-SECTIONS = ("school", "units", "kpis", "tasks")
+SECTIONS = ("school", "units", "kpis", "tasks", "holidays")
 COLUMNS: dict[str, tuple[str, ...]] = {
     "school": ("code", "name", "timezone", "plan"),
     "units": ("code", "name", "description"),
     "kpis": ("key", "name", "measure", "direction", "target", "year", "section"),
     "tasks": ("code", "title", "description", "section", "unit", "deadline", "recurrence"),
+    "holidays": ("date", "until", "name"),
 }
+DATE_FIELDS = ("deadline", "date", "until")
 COLUMN_WIDTHS = {"name": 50, "title": 60, "description": 70, "plan": 70}
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 TEXT_SUFFIXES = (".yaml", ".yml", ".json")
@@ -254,21 +256,21 @@ def write_workbook(plan: PlanFile | None, path: Path) -> None:
     """The Excel form of a plan; with no plan, the empty template with a help sheet."""
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
-    data = plan_as_data(plan) if plan else {"school": {}, "units": [], "kpis": [], "tasks": []}
+    data = plan_as_data(plan) if plan else {}
     for section in SECTIONS:
         sheet = workbook.create_sheet(sheet_title(section))
         fields = COLUMNS[section]
         sheet.append([column_header(section, f) for f in fields])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        items = [data[section]] if section == "school" else data[section]
+        items = [data.get(section, {})] if section == "school" else data.get(section, [])
         for item in items:
             if item:
                 sheet.append([_cell(field, item.get(field)) for field in fields])
         for index, field in enumerate(fields, start=1):
             letter = get_column_letter(index)
             sheet.column_dimensions[letter].width = COLUMN_WIDTHS.get(field, 16)
-            if field == "deadline":
+            if field in DATE_FIELDS:
                 for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                     cell.number_format = "DD/MM/YYYY"
         sheet.freeze_panes = "A2"
@@ -281,7 +283,7 @@ def write_workbook(plan: PlanFile | None, path: Path) -> None:
 
 
 def _cell(field: str, value: Any) -> Any:
-    if field == "deadline" and isinstance(value, str):
+    if field in DATE_FIELDS and isinstance(value, str):
         return date.fromisoformat(value)
     if field == "target" and isinstance(value, bool):
         return t("xlsx.yes") if value else t("xlsx.no")

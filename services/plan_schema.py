@@ -6,18 +6,15 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
 
 from messages import t
 from models import Direction
 from services.recurrence import RecurrenceError, parse_recurrence
+from services.school_settings import ReminderRules, SchoolSettings
+from services.validation import invalid
 
 YES = {"true", "yes", "có", "co", "đạt", "dat", "1", "x"}
 NO = {"false", "no", "không", "khong", "chưa đạt", "0"}
-
-
-def _invalid(key: str, **params: object) -> PydanticCustomError:
-    return PydanticCustomError("plan", t(key, **params).replace("{", "{{").replace("}", "}}"))
 
 
 def parse_plan_date(value: Any) -> date:
@@ -31,13 +28,13 @@ def parse_plan_date(value: Any) -> date:
         r"(\d{4})-(\d{1,2})-(\d{1,2})", text
     )
     if match is None:
-        raise _invalid("plan.bad_date_format", value=text)
+        raise invalid("plan.bad_date_format", value=text)
     first, second, third = (int(part) for part in match.groups())
     year, month, day = (first, second, third) if first > 31 else (third, second, first)
     try:
         return date(year, month, day)
     except ValueError:
-        raise _invalid("plan.impossible_date", value=text) from None
+        raise invalid("plan.impossible_date", value=text) from None
 
 
 def _text(value: Any) -> Any:
@@ -66,6 +63,7 @@ class SchoolIn(_Strict):
     name: Annotated[Text, Field(max_length=200)]
     timezone: str = "Asia/Ho_Chi_Minh"
     plan: Annotated[str, Field(max_length=500)] | None = None
+    settings: SchoolSettings | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -73,7 +71,7 @@ class SchoolIn(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise _invalid("plan.bad_timezone", value=value) from None
+            raise invalid("plan.bad_timezone", value=value) from None
         return value
 
 
@@ -110,7 +108,7 @@ class KpiIn(_Strict):
             try:
                 return float(text)
             except ValueError:
-                raise _invalid("plan.bad_target", value=value) from None
+                raise invalid("plan.bad_target", value=value) from None
         return value
 
     @model_validator(mode="after")
@@ -118,7 +116,7 @@ class KpiIn(_Strict):
         is_yes_no = self.direction == Direction.YES_NO
         if is_yes_no != isinstance(self.target, bool):
             key = "plan.target_needs_yes_no" if is_yes_no else "plan.target_needs_number"
-            raise _invalid(key, value=self.target)
+            raise invalid(key, value=self.target)
         return self
 
 
@@ -130,6 +128,7 @@ class TaskIn(_Strict):
     unit: Code
     deadline: PlanDate | None = None
     recurrence: str | None = None
+    reminders: ReminderRules | None = None
 
     @field_validator("recurrence")
     @classmethod
@@ -139,13 +138,32 @@ class TaskIn(_Strict):
         try:
             return parse_recurrence(value).rule
         except RecurrenceError:
-            raise _invalid("plan.bad_recurrence", value=value) from None
+            raise invalid("plan.bad_recurrence", value=value) from None
 
     @model_validator(mode="after")
     def _one_schedule(self) -> "TaskIn":
         if (self.deadline is None) == (self.recurrence is None):
-            raise _invalid("plan.deadline_or_recurrence")
+            raise invalid("plan.deadline_or_recurrence")
         return self
+
+
+class HolidayIn(_Strict):
+    """A day off, or several: `date` to `until` (inclusive)."""
+
+    date: PlanDate
+    until: PlanDate | None = None
+    name: Annotated[Text, Field(max_length=200)]
+
+    @model_validator(mode="after")
+    def _in_order(self) -> "HolidayIn":
+        if self.until is not None and self.until < self.date:
+            raise invalid("plan.holiday_order")
+        return self
+
+    @property
+    def days(self) -> list[date]:
+        last = self.until or self.date
+        return [date.fromordinal(n) for n in range(self.date.toordinal(), last.toordinal() + 1)]
 
 
 class PlanFile(_Strict):
@@ -153,6 +171,7 @@ class PlanFile(_Strict):
     units: Annotated[list[UnitIn], Field(min_length=1)]
     kpis: list[KpiIn] = []
     tasks: list[TaskIn] = []
+    holidays: list[HolidayIn] | None = None
 
 
 Location = tuple[str | int, ...]

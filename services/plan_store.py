@@ -5,9 +5,9 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from models import Direction, Kpi, School, Task, Unit
+from models import Direction, Holiday, Kpi, School, Task, Unit
 from models.base import utcnow
-from services.plan_schema import KpiIn, PlanFile, SchoolIn, TaskIn, UnitIn
+from services.plan_schema import HolidayIn, KpiIn, PlanFile, SchoolIn, TaskIn, UnitIn
 
 
 @dataclass
@@ -56,14 +56,35 @@ def import_plan(session: Session, plan: PlanFile, *, now: datetime | None = None
     }
     for task_in in plan.tasks:
         _upsert_task(session, school, tasks, units[task_in.unit.upper()], task_in, now, summary)
+    if plan.holidays is not None:
+        _sync_holidays(session, school, plan.holidays)
     session.flush()
     summary.counts = {"units": len(plan.units), "kpis": len(plan.kpis), "tasks": len(plan.tasks)}
     return summary
 
 
+def _sync_holidays(session: Session, school: School, holidays: list[HolidayIn]) -> None:
+    """The file's holidays become the school's: this is configuration, not history."""
+    wanted = {day: holiday.name for holiday in holidays for day in holiday.days}
+    for existing in session.exec(select(Holiday).where(Holiday.school_id == school.id)):
+        if existing.day in wanted:
+            existing.name = wanted.pop(existing.day)
+        else:
+            session.delete(existing)
+    session.add_all(
+        Holiday(school_id=school.id, day=day, name=name) for day, name in wanted.items()
+    )
+
+
 def _upsert_school(session: Session, school_in: SchoolIn, summary: ImportSummary) -> School:
     school = session.exec(select(School).where(School.code == school_in.code)).first()
-    values = {"name": school_in.name, "timezone": school_in.timezone, "plan_title": school_in.plan}
+    values = {
+        "name": school_in.name,
+        "timezone": school_in.timezone,
+        "plan_title": school_in.plan,
+    }
+    if school_in.settings is not None:  # a file without settings (Excel) keeps the school's
+        values["settings"] = school_in.settings.model_dump(exclude_none=True)
     if school is None:
         school = School(code=school_in.code, **values)
         session.add(school)
@@ -131,6 +152,8 @@ def _upsert_task(
         "deadline": task_in.deadline,
         "recurrence": task_in.recurrence,
     }
+    if task_in.reminders is not None:
+        values["reminders"] = task_in.reminders.model_dump(exclude_none=True)
     task = tasks.get(task_in.code.upper())
     if task is None:
         session.add(
@@ -148,9 +171,16 @@ def export_plan(session: Session, school: School) -> PlanFile:
         select(Kpi).where(Kpi.school_id == school.id).order_by(Kpi.target_year, Kpi.id)
     ).all()
     tasks = session.exec(select(Task).where(Task.school_id == school.id).order_by(Task.id)).all()
+    holidays = session.exec(
+        select(Holiday).where(Holiday.school_id == school.id).order_by(Holiday.day)
+    ).all()
     return PlanFile(
         school=SchoolIn(
-            code=school.code, name=school.name, timezone=school.timezone, plan=school.plan_title
+            code=school.code,
+            name=school.name,
+            timezone=school.timezone,
+            plan=school.plan_title,
+            settings=school.settings or None,
         ),
         units=[UnitIn(code=u.code, name=u.name, description=u.description) for u in units],
         kpis=[
@@ -174,7 +204,22 @@ def export_plan(session: Session, school: School) -> PlanFile:
                 unit=unit_codes[task.unit_id],
                 deadline=task.deadline,
                 recurrence=task.recurrence,
+                reminders=task.reminders,
             )
             for task in tasks
         ],
+        holidays=_holiday_ranges(holidays) or None,
     )
+
+
+def _holiday_ranges(holidays: list[Holiday]) -> list[HolidayIn]:
+    """Consecutive days with the same name read back as one range."""
+    ranges: list[HolidayIn] = []
+    for holiday in holidays:
+        last = ranges[-1] if ranges else None
+        end = last.until or last.date if last else None
+        if last and last.name == holiday.name and end.toordinal() + 1 == holiday.day.toordinal():
+            ranges[-1] = HolidayIn(date=last.date, until=holiday.day, name=last.name)
+        else:
+            ranges.append(HolidayIn(date=holiday.day, name=holiday.name))
+    return ranges

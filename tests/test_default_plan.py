@@ -1,6 +1,7 @@
 """The plan that ships with dondoc encodes the school's plan faithfully (section II.2, III, IV)."""
 
 import re
+from datetime import date
 
 import pytest
 from sqlmodel import Session, select
@@ -107,3 +108,9 @@ def test_the_default_plan_imports_through_the_cli(cli, session: Session) -> None
         0.5,
         2026,
     )
+
+
+def test_school_holidays_of_the_school_year_are_listed(plan: PlanFile) -> None:
+    days = {day for holiday in plan.holidays for day in holiday.days}
+    assert date(2027, 2, 6) in days  # Tết Nguyên đán Đinh Mùi
+    assert {date(2027, 1, 1), date(2027, 4, 30), date(2027, 5, 1)} <= days

@@ -109,8 +109,10 @@ def test_every_migration_applies_on_data_from_the_first_one(blank_engine: Engine
         update = connection.exec_driver_sql(
             "SELECT percent, previous_status, previous_progress FROM progress_update"
         ).one()
+        dedupe_key = connection.exec_driver_sql("SELECT dedupe_key FROM reminder").scalar_one()
     assert set(counts.values()) == {1}
     assert tuple(update) == (40, "todo", 0)
+    assert dedupe_key == "task:1:1:overdue:2026-12-31"
     head = ScriptDirectory.from_config(alembic_config(blank_engine)).get_current_head()
     with blank_engine.connect() as connection:
         assert (

@@ -66,7 +66,7 @@ def test_yaml_and_json_exports_have_the_import_schema(cli, tmp_path: Path) -> No
     exported_yaml = yaml.safe_load(cli("plan", "export", "--format", "yaml").output)
     exported_json = json.loads(cli("plan", "export", "--format", "json").output)
     assert exported_yaml == exported_json
-    assert list(exported_json) == ["school", "units", "kpis", "tasks"]
+    assert list(exported_json) == ["school", "units", "kpis", "tasks", "holidays"]
     assert {"code", "name"} <= set(exported_json["units"][0])
     assert all(
         {"key", "name", "direction", "target", "year"} <= set(k) for k in exported_json["kpis"]
@@ -88,7 +88,9 @@ def test_the_xlsx_export_round_trips(cli, engine: Engine, tmp_path: Path) -> Non
     cli("plan", "export", "--format", "xlsx", "--out", workbook_path)
 
     workbook = openpyxl.load_workbook(workbook_path)
-    assert workbook.sheetnames == ["Trường", "Tổ - bộ phận", "Chỉ số", "Nhiệm vụ", "Hướng dẫn"]
+    assert workbook.sheetnames == [
+        "Trường", "Tổ - bộ phận", "Chỉ số", "Nhiệm vụ", "Ngày nghỉ", "Hướng dẫn"
+    ]  # fmt: skip
     tasks = workbook["Nhiệm vụ"]
     assert [cell.value for cell in tasks[1]] == [
         "Mã", "Nhiệm vụ", "Mô tả", "Mục", "Tổ/bộ phận", "Hạn", "Lặp lại"

@@ -1,0 +1,124 @@
+"""A school's follow-up rules: reminder lead times, escalation, digest and check-in times,
+quiet hours and working days. Deployment-wide defaults come from the environment; a school's
+plan file may override them, and a task may override its own reminder times."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import time
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.school_calendar import (
+    CalendarError,
+    parse_quiet_hours,
+    parse_weekly,
+    parse_working_days,
+)
+from services.validation import invalid
+
+DEFAULT_QUIET_HOURS = "21:00-06:30"
+DEFAULT_WORKING_DAYS = "mon-sat"
+
+
+def _check(parser: Callable[[str], object], value: str | None) -> str | None:
+    if value is not None:
+        try:
+            parser(value)
+        except CalendarError:
+            raise invalid("plan.bad_setting", value=value) from None
+    return value
+
+
+class ReminderRules(BaseModel):
+    """When a task's reminders go out; every field is optional so a task overrides a few."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    before_days: list[Annotated[int, Field(ge=0, le=60)]] | None = None
+    overdue_every_days: Annotated[int, Field(ge=1, le=30)] | None = None
+    escalate_after_days: Annotated[int, Field(ge=1, le=90)] | None = None
+    at: str | None = None  # "07:30", the time of day reminders are sent
+
+    @field_validator("at")
+    @classmethod
+    def _time(cls, value: str | None) -> str | None:
+        return _check(lambda v: parse_weekly(f"mon {v}"), value)
+
+
+class SchoolSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reminders: ReminderRules = ReminderRules()
+    quiet_hours: str | None = None  # "21:00-06:30"; "" turns quiet hours off
+    working_days: str | None = None  # "mon-sat"
+    digest: str | None = None  # "fri 16:30"
+    checkin: str | None = None  # "thu 09:00"
+    group_reminders: bool = False  # also remind in a unit's linked group
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str | None) -> str | None:
+        return _check(parse_quiet_hours, value)
+
+    @field_validator("working_days")
+    @classmethod
+    def _days(cls, value: str | None) -> str | None:
+        return _check(parse_working_days, value)
+
+    @field_validator("digest", "checkin")
+    @classmethod
+    def _weekly(cls, value: str | None) -> str | None:
+        return _check(parse_weekly, value)
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    before_days: tuple[int, ...] = (7, 1, 0)
+    overdue_every_days: int = 2
+    escalate_after_days: int = 5
+    at: time = time(7, 30)
+
+    def merged(self, rules: ReminderRules | dict | None) -> "ReminderPolicy":
+        if not rules:
+            return self
+        rules = rules if isinstance(rules, ReminderRules) else ReminderRules.model_validate(rules)
+        return ReminderPolicy(
+            before_days=tuple(sorted(set(rules.before_days), reverse=True))
+            if rules.before_days is not None
+            else self.before_days,
+            overdue_every_days=rules.overdue_every_days or self.overdue_every_days,
+            escalate_after_days=rules.escalate_after_days or self.escalate_after_days,
+            at=parse_weekly(f"mon {rules.at}")[1] if rules.at else self.at,
+        )
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """Everything the scheduler needs to know about one school's rules."""
+
+    policy: ReminderPolicy
+    quiet_hours: tuple[time, time] | None
+    working_days: frozenset[int]
+    digest: tuple[int, time]
+    checkin: tuple[int, time]
+    group_reminders: bool
+
+
+def follow_up(
+    raw: dict | None,
+    *,
+    quiet_hours: str = DEFAULT_QUIET_HOURS,
+    working_days: str = DEFAULT_WORKING_DAYS,
+) -> FollowUp:
+    settings = SchoolSettings.model_validate(raw or {})
+    return FollowUp(
+        policy=ReminderPolicy().merged(settings.reminders),
+        quiet_hours=parse_quiet_hours(
+            settings.quiet_hours if settings.quiet_hours is not None else quiet_hours
+        ),
+        working_days=parse_working_days(settings.working_days or working_days),
+        digest=parse_weekly(settings.digest or "fri 16:30"),
+        checkin=parse_weekly(settings.checkin or "thu 09:00"),
+        group_reminders=settings.group_reminders,
+    )
