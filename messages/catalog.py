@@ -710,6 +710,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "update.line": {"vi": "{when} · {who}: {what}", "en": "{when} · {who}: {what}"},
     "update.percent": {"vi": "{percent} % ({status})", "en": "{percent} % ({status})"},
     "update.note": {"vi": " — {note}", "en": " — {note}"},
+    "update.next_occurrence": {
+        "vi": "Chuyển sang kỳ mới, hạn {date}.",
+        "en": "Moved on to the next occurrence, due {date}.",
+    },
     "blocked.ask": {
         "vi": "Nhiệm vụ <b>{code}</b> — {title} gặp vướng mắc gì? Hãy trả lời tin nhắn này bằng lý do.",
         "en": "What is blocking <b>{code}</b> — {title}? Reply to this message with the reason.",

@@ -28,8 +28,13 @@ def describe_recurrence(rule: str, locale: str = "vi") -> str:
 
 
 def next_due(task: Task, today: date) -> date:
-    """The deadline, or for a recurring task its next occurrence from `today` on."""
-    return task.deadline or parse_recurrence(task.recurrence).next_on_or_after(today)
+    """The deadline; for a recurring task the occurrence under way (which stays until it is
+    done, even when overdue), else its next occurrence from `today` on."""
+    return (
+        task.deadline
+        or task.occurrence
+        or parse_recurrence(task.recurrence).next_on_or_after(today)
+    )
 
 
 def describe_target(kpi: Kpi, locale: str = "vi") -> str:

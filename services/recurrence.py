@@ -5,6 +5,7 @@
 """
 
 import calendar
+import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -30,6 +31,16 @@ class Recurrence:
         if self.every == "month":
             return f"monthly:{self.day}"
         return "yearly:" + ",".join(f"{d:02d}/{m:02d}" for d, m in self.dates)
+
+    @property
+    def gap_days(self) -> int:
+        """The shortest time between two occurrences: a reminder lead must be shorter."""
+        if self.every == "week":
+            return 7
+        if self.every == "month":
+            return 28
+        days = sorted(date(2025, month, min(day, 28)).toordinal() for day, month in self.dates)
+        return min([b - a for a, b in itertools.pairwise(days)] + [days[0] + 365 - days[-1]])
 
     def next_on_or_after(self, start: date) -> date:
         if self.every == "week":

@@ -22,6 +22,7 @@ from models import (
     Unit,
     UpdateSource,
 )
+from services.reminders import task_key
 from tests.factories import make_member, make_school, make_task, make_unit
 
 HCM = timezone(timedelta(hours=7))
@@ -204,11 +205,19 @@ def test_a_reminder_is_unique_per_task_recipient_kind_and_occurrence(session: Se
     member = make_member(session, school, unit)
     task = make_task(session, school, unit)
     due = datetime(2026, 12, 24, 1, 0, tzinfo=UTC)
-    row = {"school_id": school.id, "task_id": task.id, "recipient_id": member.id, "due_at": due}
-    session.add(Reminder(kind=ReminderKind.BEFORE_7D, occurrence=date(2026, 12, 31), **row))
-    session.add(Reminder(kind=ReminderKind.BEFORE_1D, occurrence=date(2026, 12, 31), **row))
+    occurrence = date(2026, 12, 31)
+
+    def reminder(lead: str, kind: ReminderKind) -> Reminder:
+        key = task_key(task.id, str(member.id), lead, occurrence)
+        return Reminder(
+            school_id=school.id, dedupe_key=key, task_id=task.id, recipient_id=member.id,
+            kind=kind, occurrence=occurrence, due_at=due,
+        )  # fmt: skip
+
+    session.add(reminder("before_7d", ReminderKind.BEFORE_7D))
+    session.add(reminder("before_1d", ReminderKind.BEFORE_1D))
     session.commit()
-    session.add(Reminder(kind=ReminderKind.BEFORE_7D, occurrence=date(2026, 12, 31), **row))
+    session.add(reminder("before_7d", ReminderKind.BEFORE_7D))
     with pytest.raises(IntegrityError):
         session.flush()
 

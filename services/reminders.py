@@ -1,0 +1,285 @@
+"""The reminder planner: from tasks, the school calendar and the follow-up rules, the outbox rows
+that are due by now. Idempotent: a row's dedupe key makes it exist once, whoever plans it.
+
+Only the latest due reminder of a task is planned, so after downtime a task gets one reminder,
+not every one it missed."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from messages import t
+from models import (
+    Holiday,
+    Member,
+    Membership,
+    ProgressUpdate,
+    Reminder,
+    ReminderKind,
+    Role,
+    School,
+    Snooze,
+    Task,
+    TaskStatus,
+    UnitChat,
+    UpdateSource,
+)
+from services.permissions import LEADERS
+from services.progress import record_progress
+from services.recurrence import parse_recurrence
+from services.school_calendar import SchoolCalendar
+from services.school_settings import FollowUp, ReminderPolicy, follow_up
+
+
+@dataclass(frozen=True)
+class CalendarDefaults:
+    """The deployment's defaults (QUIET_HOURS, WORKING_DAYS), which a school may override."""
+
+    quiet_hours: str = "21:00-06:30"
+    working_days: str = "mon-sat"
+
+
+@dataclass(frozen=True)
+class Due:
+    key: str
+    kind: ReminderKind
+    occurrence: date
+    due_at: datetime
+    task_id: int | None = None
+    unit_id: int | None = None
+    recipient_id: int | None = None
+    unit_chat_id: int | None = None
+
+
+def task_key(task_id: int, recipient: str, lead: str, occurrence: date) -> str:
+    return f"task:{task_id}:{recipient}:{lead}:{occurrence.isoformat()}"
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def school_rules(
+    session: Session, school: School, defaults: CalendarDefaults
+) -> tuple[FollowUp, SchoolCalendar]:
+    rules = follow_up(
+        school.settings, quiet_hours=defaults.quiet_hours, working_days=defaults.working_days
+    )
+    holidays = session.exec(select(Holiday.day).where(Holiday.school_id == school.id)).all()
+    calendar = SchoolCalendar(
+        ZoneInfo(school.timezone), rules.working_days, rules.quiet_hours, frozenset(holidays)
+    )
+    return rules, calendar
+
+
+def plan_school(
+    session: Session, school: School, now: datetime, defaults: CalendarDefaults
+) -> list[Reminder]:
+    """Add the outbox rows due by `now` that do not exist yet; return the new ones."""
+    rules, calendar = school_rules(session, school, defaults)
+    today = now.astimezone(calendar.tz).date()
+    leaders = _leaders(session, school)
+    wanted: list[Due] = []
+    for task in _tasks_to_follow(session, school, today, now):
+        wanted += _task_reminders(session, task, rules, calendar, now, leaders)
+    wanted += _checkins(session, school, rules, calendar, now)
+    digest_at = _weekly_moment(calendar, today, rules.digest)
+    if digest_at <= now:
+        week = week_start(today)
+        wanted += [
+            Due(f"digest:{school.id}:{leader}:{week}", ReminderKind.DIGEST, week, digest_at,
+                recipient_id=leader)
+            for leader in leaders
+        ]  # fmt: skip
+    return _insert_new(session, school, wanted)
+
+
+def _leaders(session: Session, school: School) -> list[int]:
+    rows = session.exec(
+        select(Member.id)
+        .join(Membership, col(Membership.member_id) == col(Member.id))
+        .where(Member.school_id == school.id, Member.active, col(Membership.role).in_(LEADERS))
+        .order_by(Member.id)
+    ).all()
+    return list(dict.fromkeys(rows))
+
+
+def _tasks_to_follow(session: Session, school: School, today: date, now: datetime) -> list[Task]:
+    """Open tasks, after moving recurring tasks that are done and past to their next occurrence."""
+    tasks = session.exec(select(Task).where(Task.school_id == school.id).order_by(Task.id)).all()
+    for task in tasks:
+        if task.recurrence is None:
+            continue
+        if task.occurrence is None:
+            task.occurrence = parse_recurrence(task.recurrence).next_on_or_after(today)
+        elif task.status == TaskStatus.DONE and task.occurrence < today:
+            task.occurrence = parse_recurrence(task.recurrence).next_on_or_after(today)
+            note = t("update.next_occurrence", date=task.occurrence.strftime("%d/%m/%Y"))
+            record_progress(
+                session, task, None, source=UpdateSource.SYSTEM, now=now,
+                status=TaskStatus.TODO, percent=0, note=note,
+            )  # fmt: skip
+        session.add(task)
+    return [task for task in tasks if task.status != TaskStatus.DONE]
+
+
+def _recipients(session: Session, task: Task, leaders: list[int]) -> list[int]:
+    """The assignee; else the unit's heads; else, so nothing is lost, the school's leaders."""
+    if task.assignee_id is not None:
+        return [task.assignee_id]
+    heads = session.exec(
+        select(Member.id)
+        .join(Membership, col(Membership.member_id) == col(Member.id))
+        .where(Membership.unit_id == task.unit_id, Membership.role == Role.UNIT_HEAD, Member.active)
+        .order_by(Member.id)
+    ).all()
+    return list(heads) or leaders
+
+
+def _latest_moment(
+    due: date, policy: ReminderPolicy, calendar: SchoolCalendar, now: datetime, gap: int
+) -> tuple[ReminderKind, str, date, datetime] | None:
+    """The latest of the task's reminder moments that has come: (kind, lead, occurrence, at).
+    Leads as long as a recurring task's period are left out: they would fall on the last one."""
+    latest = None
+    for days in (lead for lead in policy.before_days if lead < gap):
+        at = calendar.next_open(calendar.at(due - timedelta(days=days), policy.at))
+        kind = {0: ReminderKind.DUE_DAY, 1: ReminderKind.BEFORE_1D}.get(
+            days, ReminderKind.BEFORE_7D
+        )
+        if at <= now and (latest is None or at > latest[3]):
+            latest = (kind, f"before_{days}d", due, at)
+    day = due + timedelta(days=policy.overdue_every_days)
+    while (at := calendar.next_open(calendar.at(day, policy.at))) <= now:
+        latest = (ReminderKind.OVERDUE, "overdue", day, at)
+        day += timedelta(days=policy.overdue_every_days)
+    return latest
+
+
+def _task_reminders(
+    session: Session,
+    task: Task,
+    rules: FollowUp,
+    calendar: SchoolCalendar,
+    now: datetime,
+    leaders: list[int],
+) -> list[Due]:
+    due = task.deadline or task.occurrence
+    policy = rules.policy.merged(task.reminders)
+    wanted: list[Due] = []
+    gap = parse_recurrence(task.recurrence).gap_days if task.recurrence else 10_000
+    moment = _latest_moment(due, policy, calendar, now, gap)
+    if moment is not None:
+        kind, lead, occurrence, at = moment
+        snoozes = _snoozes(session, task)
+        for member in _recipients(session, task, leaders):
+            send_at = max(at, snoozes.get(member, at))
+            key = task_key(task.id, str(member), lead, occurrence)
+            wanted.append(Due(key, kind, occurrence, send_at, task.id, recipient_id=member))
+        if rules.group_reminders:
+            for chat in session.exec(select(UnitChat).where(UnitChat.unit_id == task.unit_id)):
+                key = task_key(task.id, f"g{chat.id}", lead, occurrence)
+                wanted.append(Due(key, kind, occurrence, at, task.id, unit_chat_id=chat.id))
+    today = now.astimezone(calendar.tz).date()
+    if (today - due).days >= policy.escalate_after_days:
+        at = calendar.next_open(calendar.at(today, policy.at))
+        if at <= now:
+            wanted += [
+                Due(task_key(task.id, str(leader), "escalation", today), ReminderKind.ESCALATION,
+                    today, at, task.id, recipient_id=leader)
+                for leader in leaders
+            ]  # fmt: skip
+    return wanted
+
+
+def _snoozes(session: Session, task: Task) -> dict[int, datetime]:
+    rows = session.exec(select(Snooze).where(Snooze.task_id == task.id)).all()
+    return {row.member_id: row.until for row in rows}
+
+
+def _weekly_moment(calendar: SchoolCalendar, today: date, weekly: tuple[int, time]) -> datetime:
+    weekday, moment = weekly
+    return calendar.next_open(calendar.at(week_start(today) + timedelta(days=weekday), moment))
+
+
+def _checkins(
+    session: Session, school: School, rules: FollowUp, calendar: SchoolCalendar, now: datetime
+) -> list[Due]:
+    """Once a week, each unit head whose unit has open tasks and no report this week is asked."""
+    today = now.astimezone(calendar.tz).date()
+    at = _weekly_moment(calendar, today, rules.checkin)
+    if at > now:
+        return []
+    week = week_start(today)
+    since = datetime.combine(week, time(0), calendar.tz)
+    open_units = set(
+        session.exec(
+            select(Task.unit_id).where(Task.school_id == school.id, Task.status != TaskStatus.DONE)
+        ).all()
+    )
+    reported = set(
+        session.exec(
+            select(Task.unit_id)
+            .join(ProgressUpdate, col(ProgressUpdate.task_id) == col(Task.id))
+            .where(
+                Task.school_id == school.id,
+                ProgressUpdate.created_at >= since,
+                ProgressUpdate.source != UpdateSource.SYSTEM,
+                col(ProgressUpdate.undone_at).is_(None),
+            )
+        ).all()
+    )
+    heads = session.exec(
+        select(Membership.unit_id, Membership.member_id)
+        .join(Member, col(Member.id) == col(Membership.member_id))
+        .where(
+            col(Membership.unit_id).in_(open_units - reported),
+            Membership.role == Role.UNIT_HEAD,
+            Member.active,
+        )
+    ).all()
+    return [
+        Due(f"checkin:{unit}:{head}:{week}", ReminderKind.CHECKIN, week, at, unit_id=unit,
+            recipient_id=head)
+        for unit, head in sorted(heads)
+    ]  # fmt: skip
+
+
+def _insert_new(session: Session, school: School, wanted: list[Due]) -> list[Reminder]:
+    keys = [due.key for due in wanted]
+    existing = set(
+        session.exec(select(Reminder.dedupe_key).where(col(Reminder.dedupe_key).in_(keys))).all()
+    ) if keys else set()  # fmt: skip
+    created = []
+    for due in wanted:
+        if due.key in existing:
+            continue
+        existing.add(due.key)
+        row = Reminder(
+            school_id=school.id,
+            dedupe_key=due.key,
+            task_id=due.task_id,
+            unit_id=due.unit_id,
+            recipient_id=due.recipient_id,
+            unit_chat_id=due.unit_chat_id,
+            kind=due.kind,
+            occurrence=due.occurrence,
+            due_at=due.due_at,
+        )
+        try:
+            with session.begin_nested():  # another instance may have planned it meanwhile
+                session.add(row)
+        except IntegrityError:
+            continue
+        created.append(row)
+    return created
+
+
+def plan_all(session: Session, now: datetime, defaults: CalendarDefaults) -> list[Reminder]:
+    created = []
+    for school in session.exec(select(School).order_by(School.id)).all():
+        created += plan_school(session, school, now, defaults)
+    return created
