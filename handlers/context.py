@@ -21,10 +21,12 @@ class ChatConfig:
 
 @dataclass
 class Context:
+    """`incoming` is None when the bot speaks first (reminders, the digest)."""
+
     session: Session
-    incoming: Incoming
     now: datetime
     config: ChatConfig
+    incoming: Incoming | None = None
     identity: ChatIdentity | None = None
     member: Member | None = None
     actor: Actor | None = None
