@@ -3,8 +3,10 @@
 import asyncio
 import logging
 from dataclasses import replace
+from datetime import timedelta
 
 from telegram import (
+    Bot,
     BotCommand,
     ForceReply,
     InlineKeyboardButton,
@@ -26,7 +28,16 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.chat import Incoming, Outcome, Reply, split_text
+from handlers.chat import (
+    DeliveryError,
+    Incoming,
+    Outcome,
+    Reply,
+    RetryLater,
+    Undeliverable,
+    Unreachable,
+    split_text,
+)
 from handlers.core import COMMANDS, ChatCore
 from messages import t
 from models import Channel
@@ -35,6 +46,7 @@ from services.progress import IncomingFile
 log = logging.getLogger(__name__)
 
 GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
+PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg")
 NOTICE_LIMIT = 200  # answerCallbackQuery text
 
 
@@ -138,7 +150,7 @@ class TelegramChannel:
         for reply in outcome.replies:
             if mention is not None and reply.ask_reply:
                 reply = replace(reply, text=f"{mention.mention_html()} {reply.text}")
-            sent = await self.send(context, chat_id, reply, answer_to)
+            sent = await send_reply(context.bot, chat_id, reply, answer_to)
             await asyncio.to_thread(
                 self.core.remember, Channel.TELEGRAM, str(chat_id), str(sent.message_id), reply
             )
@@ -146,26 +158,6 @@ class TelegramChannel:
             download.path.parent.mkdir(parents=True, exist_ok=True)
             telegram_file = await context.bot.get_file(download.file_id)
             await telegram_file.download_to_drive(download.path)
-
-    async def send(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, answer_to: int | None
-    ) -> Message:
-        parts = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)
-        sent = None
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            sent = await context.bot.send_message(
-                chat_id,
-                part,
-                parse_mode=ParseMode.HTML,
-                reply_markup=_markup(reply) if last else None,
-                reply_parameters=(
-                    ReplyParameters(answer_to, allow_sending_without_reply=True)
-                    if answer_to and index == 0
-                    else None
-                ),
-            )
-        return sent
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
@@ -181,6 +173,57 @@ class TelegramChannel:
             log.error("Telegram refused a request: %s", error)
         else:
             log.error("unexpected error", exc_info=error)
+
+
+async def send_reply(bot: Bot, chat_id: int, reply: Reply, answer_to: int | None = None) -> Message:
+    """The one place that sends a message on Telegram: the text (split at 4096 characters, the
+    buttons under the last part), then any files. Returns the (last) text message."""
+    parts = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)
+    sent = None
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        sent = await bot.send_message(
+            chat_id,
+            part,
+            parse_mode=ParseMode.HTML,
+            reply_markup=_markup(reply) if last else None,
+            reply_parameters=(
+                ReplyParameters(answer_to, allow_sending_without_reply=True)
+                if answer_to and index == 0
+                else None
+            ),
+        )
+    for path in reply.files:
+        with path.open("rb") as content:
+            if path.suffix.lower() in PHOTO_SUFFIXES:
+                await bot.send_photo(chat_id, content, filename=path.name)
+            else:
+                await bot.send_document(chat_id, content, filename=path.name)
+    return sent
+
+
+class TelegramSender:
+    """Sends the messages the bot starts (reminders, the digest) and says why one failed."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, chat_id: str, reply: Reply) -> str:
+        try:
+            message = await send_reply(self.bot, int(chat_id), reply)
+        except RetryAfter as exc:
+            raise RetryLater(_seconds(exc.retry_after)) from exc
+        except Forbidden as exc:
+            raise Unreachable(str(exc)) from exc
+        except BadRequest as exc:
+            raise Undeliverable(str(exc)) from exc
+        except (NetworkError, TelegramError) as exc:
+            raise DeliveryError(str(exc)) from exc
+        return str(message.message_id)
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def _files(message: Message) -> tuple[IncomingFile, ...]:

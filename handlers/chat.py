@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from models import Channel
 from services.progress import IncomingFile
@@ -38,6 +39,7 @@ class Reply:
     task_id: int | None = None  # the message is about this task: a reply to it updates it
     expects: str | None = None  # "blocked": the answer to this message is a reason
     ask_reply: bool = False  # invite the user to answer (Telegram's ForceReply)
+    files: tuple[Path, ...] = ()  # sent after the text: images as photos, others as documents
 
 
 @dataclass(frozen=True)
@@ -80,3 +82,29 @@ def _outside_entity(line: str, limit: int) -> int:
     """A cut at `limit` that does not fall inside an HTML entity such as `&amp;`."""
     start = line.rfind("&", max(0, limit - 10), limit)
     return start if start > 0 and ";" not in line[start:limit] else limit
+
+
+class DeliveryError(Exception):
+    """A message could not be sent now; it may be tried again later."""
+
+
+class RetryLater(DeliveryError):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds} s")
+        self.seconds = seconds
+
+
+class Unreachable(DeliveryError):
+    """The person blocked the bot or left the chat."""
+
+
+class Undeliverable(DeliveryError):
+    """The channel refuses this message for good; trying again will not help."""
+
+
+class Sender(Protocol):
+    """A channel's way to send a message the bot starts (a reminder, the digest)."""
+
+    async def send(self, chat_id: str, reply: Reply) -> str:
+        """Send and return the channel's message id; raise a DeliveryError on failure."""
+        ...

@@ -42,8 +42,10 @@ def task_card(ctx: Context, task: Task) -> Html:
     return join_html(lines)
 
 
-def task_message(ctx: Context, task: Task, extra: list[Html] | None = None) -> Reply:
-    body = [task_card(ctx, task), *(extra or [])]
+def task_message(
+    ctx: Context, task: Task, extra: list[Html] | None = None, before: list[Html] | None = None
+) -> Reply:
+    body = [*(before or []), task_card(ctx, task), *(extra or [])]
     if task.status != TaskStatus.DONE:
         body.append(ctx.text("task.how_to_answer"))
     buttons = task_buttons(ctx, task) if task.status != TaskStatus.DONE else ()

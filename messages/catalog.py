@@ -1,5 +1,7 @@
 """Every user-facing text, Vietnamese first and English second. Placeholders use str.format."""
 
+from messages.catalog_digest import DIGEST_MESSAGES
+
 LOCALES = ("vi", "en")
 
 CATALOG: dict[str, dict[str, str]] = {
@@ -782,6 +784,47 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Which task is this photo/file evidence for? Send it again as a reply to the task's "
         "message, or put the task code in the caption, e.g. <code>III.4.2 meeting minutes</code>.",
     },
+    # --- reminders ---------------------------------------------------------------------------
+    "reminder.before_7d": {"vi": "⏰ <b>Nhắc việc sắp đến hạn</b>", "en": "⏰ <b>Coming up</b>"},
+    "reminder.before_1d": {"vi": "⏰ <b>Ngày mai đến hạn</b>", "en": "⏰ <b>Due tomorrow</b>"},
+    "reminder.due_day": {"vi": "📌 <b>Hôm nay đến hạn</b>", "en": "📌 <b>Due today</b>"},
+    "reminder.overdue": {"vi": "⚠️ <b>Việc đã quá hạn</b>", "en": "⚠️ <b>Overdue</b>"},
+    "reminder.several": {
+        "vi": "⏰ <b>Nhắc việc</b>: {count} việc cần bạn chú ý",
+        "en": "⏰ <b>Reminder</b>: {count} tasks need your attention",
+    },
+    "reminder.missed": {
+        "vi": "<i>Gộp {count} lời nhắc bị lỡ khi bot tạm dừng:</i>",
+        "en": "<i>{count} reminders missed while the bot was down, in one:</i>",
+    },
+    "reminder.missed_one": {
+        "vi": "<i>(lời nhắc này bị lỡ khi bot tạm dừng)</i>",
+        "en": "<i>(this reminder was missed while the bot was down)</i>",
+    },
+    "reminder.several_footer": {
+        "vi": "Bấm ✅ khi xong, 📈 để cập nhật tiến độ, ⏰ để nhắc lại sau; hoặc gõ /viec <i>mã</i>.",
+        "en": "Press ✅ when done, 📈 to update progress, ⏰ to be reminded later; or type /tasks <i>code</i>.",
+    },
+    "escalation.header": {
+        "vi": "🚨 <b>Việc quá hạn cần Ban giám hiệu đôn đốc</b> ({count} việc)",
+        "en": "🚨 <b>Overdue tasks for the leadership to follow up</b> ({count})",
+    },
+    "escalation.line": {
+        "vi": "• <b>{code}</b> {title} — {unit} — {countdown} — {progress} %",
+        "en": "• <b>{code}</b> {title} — {unit} — {countdown} — {progress} %",
+    },
+    "escalation.footer": {
+        "vi": "Gõ /viec <i>mã</i> để xem chi tiết và lịch sử cập nhật.",
+        "en": "Type /tasks <i>code</i> for details and history.",
+    },
+    "checkin.header": {
+        "vi": "📝 Tuần này <b>{unit}</b> chưa có báo cáo tiến độ cho {count} việc đang mở.",
+        "en": "📝 <b>{unit}</b> has not reported on its {count} open tasks this week.",
+    },
+    "checkin.footer": {
+        "vi": 'Gõ /viec để xem và cập nhật; một dòng "80%" hay "xong" là đủ.',
+        "en": 'Type /tasks to see and update them; a line such as "80%" or "done" is enough.',
+    },
     # --- chat: KPIs --------------------------------------------------------------------------
     "kpi.header": {"vi": "<b>Chỉ số so với mục tiêu</b>", "en": "<b>KPIs against target</b>"},
     "kpi.line": {
@@ -857,3 +900,4 @@ CATALOG: dict[str, dict[str, str]] = {
         "for whoever sends them.",
     },
 }
+CATALOG.update(DIGEST_MESSAGES)

@@ -2,9 +2,7 @@
 
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -13,66 +11,15 @@ from models import (
     ProgressUpdate,
     Reminder,
     ReminderKind,
-    School,
     Snooze,
     Task,
     TaskStatus,
     UpdateSource,
 )
 from models.db import session_scope
-from services.people import import_people
-from services.plan_files import read_plan
-from services.plan_store import import_plan
 from services.progress import record_progress
 from services.reminders import CalendarDefaults, plan_all
-
-HCM = ZoneInfo("Asia/Ho_Chi_Minh")
-PLAN = """
-school:
-  code: NHAC
-  name: Trường Nhắc Việc
-  settings: {settings}
-units:
-  - {{code: VP, name: Văn phòng}}
-  - {{code: TCM, name: Tổ chuyên môn}}
-  - {{code: BGH, name: Ban giám hiệu}}
-tasks:
-  - {{code: T.7, title: Hạn thứ Hai tuần sau, unit: VP, deadline: 07/12/2026}}
-  - {{code: T.1, title: Hạn thứ Ba, unit: VP, deadline: 01/12/2026}}
-  - {{code: T.OVER, title: Quá hạn mười ngày, unit: VP, deadline: 20/11/2026}}
-  - {{code: T.TCM, title: Việc của tổ chuyên môn, unit: TCM, deadline: 03/12/2026}}
-  - {{code: T.REC, title: Báo cáo thứ Tư, unit: VP, recurrence: weekly:wed}}
-  - {{code: T.HOL, title: Hạn đúng ngày nghỉ, unit: TCM, deadline: 08/12/2026}}
-holidays:
-  - {{date: 08/12/2026, name: Ngày nghỉ thử}}
-"""
-PEOPLE = """name,unit,role,phone
-Hiệu Trưởng,BGH,principal,0900000001
-Phó Hiệu Trưởng,BGH,vice_principal,0900000002
-Trưởng Văn Phòng,VP,unit_head,0900000003
-Nhân Viên,VP,staff,0900000004
-Tổ Trưởng,TCM,unit_head,0900000005
-"""
-
-
-def local(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=HCM)
-
-
-@pytest.fixture
-def school(engine: Engine, tmp_path: Path) -> Engine:
-    return make_school(engine, tmp_path, "{}")
-
-
-def make_school(engine: Engine, tmp_path: Path, settings: str) -> Engine:
-    plan = tmp_path / "plan.yaml"
-    plan.write_text(PLAN.format(settings=settings), encoding="utf-8")
-    people = tmp_path / "people.csv"
-    people.write_text(PEOPLE, encoding="utf-8")
-    with session_scope(engine) as session:
-        import_plan(session, read_plan(plan), now=local(30, 0, month=11))
-        import_people(session, session.exec(select(School)).one(), people)
-    return engine
+from tests.reminder_school import HCM, local, make_school
 
 
 def plan(engine: Engine, now: datetime) -> list[tuple[str, str, str, datetime]]:
@@ -88,10 +35,12 @@ def describe(session: Session, row: Reminder) -> tuple[str, str, str, datetime]:
     return row.kind.value, subject, recipient, row.due_at.astimezone(HCM)
 
 
-def test_each_task_gets_its_latest_due_reminder_and_overdue_ones_escalate(school: Engine) -> None:
+def test_each_task_gets_its_latest_due_reminder_and_overdue_ones_escalate(
+    reminder_school: Engine,
+) -> None:
     monday = local(30, 7, 31, month=11)
     at = local(30, 7, 30, month=11)
-    assert plan(school, monday) == sorted(
+    assert plan(reminder_school, monday) == sorted(
         [
             ("before_7d", "T.7", "Trưởng Văn Phòng", at),
             ("before_1d", "T.1", "Trưởng Văn Phòng", at),
@@ -103,34 +52,36 @@ def test_each_task_gets_its_latest_due_reminder_and_overdue_ones_escalate(school
     )
 
 
-def test_planning_again_adds_nothing_even_from_a_new_process(school: Engine) -> None:
-    first = plan(school, local(30, 8, month=11))
+def test_planning_again_adds_nothing_even_from_a_new_process(reminder_school: Engine) -> None:
+    first = plan(reminder_school, local(30, 8, month=11))
     assert first
-    assert plan(school, local(30, 8, month=11)) == []
-    assert plan(school, local(30, 8, 5, month=11)) == []
+    assert plan(reminder_school, local(30, 8, month=11)) == []
+    assert plan(reminder_school, local(30, 8, 5, month=11)) == []
 
 
-def test_the_morning_of_the_due_day_then_overdue_every_two_days(school: Engine) -> None:
-    plan(school, local(30, 8, month=11))
-    assert ("due_day", "T.1", "Trưởng Văn Phòng", local(1, 7, 30)) in plan(school, local(1, 8))
-    assert [r for r in plan(school, local(2, 8)) if r[1] == "T.1"] == []
-    overdue = [r for r in plan(school, local(3, 8)) if r[1] == "T.1"]
+def test_the_morning_of_the_due_day_then_overdue_every_two_days(reminder_school: Engine) -> None:
+    plan(reminder_school, local(30, 8, month=11))
+    assert ("due_day", "T.1", "Trưởng Văn Phòng", local(1, 7, 30)) in plan(
+        reminder_school, local(1, 8)
+    )
+    assert [r for r in plan(reminder_school, local(2, 8)) if r[1] == "T.1"] == []
+    overdue = [r for r in plan(reminder_school, local(3, 8)) if r[1] == "T.1"]
     assert overdue == [("overdue", "T.1", "Trưởng Văn Phòng", local(3, 7, 30))]
 
 
-def test_escalation_is_at_most_once_a_day(school: Engine) -> None:
-    plan(school, local(30, 8, month=11))
-    assert [r for r in plan(school, local(30, 15, month=11)) if r[0] == "escalation"] == []
-    tuesday = [r for r in plan(school, local(1, 8)) if r[0] == "escalation"]
+def test_escalation_is_at_most_once_a_day(reminder_school: Engine) -> None:
+    plan(reminder_school, local(30, 8, month=11))
+    assert [r for r in plan(reminder_school, local(30, 15, month=11)) if r[0] == "escalation"] == []
+    tuesday = [r for r in plan(reminder_school, local(1, 8)) if r[0] == "escalation"]
     assert [(r[1], r[2]) for r in tuesday] == [
         ("T.OVER", "Hiệu Trưởng"),
         ("T.OVER", "Phó Hiệu Trưởng"),
     ]
 
 
-def test_a_reminder_due_on_a_holiday_waits_for_the_next_school_day(school: Engine) -> None:
-    plan(school, local(7, 8))
-    rows = [r for r in plan(school, local(9, 8)) if r[1] == "T.HOL"]
+def test_a_reminder_due_on_a_holiday_waits_for_the_next_school_day(reminder_school: Engine) -> None:
+    plan(reminder_school, local(7, 8))
+    rows = [r for r in plan(reminder_school, local(9, 8)) if r[1] == "T.HOL"]
     # Due day 08/12 is a holiday: the due-day reminder waits until 09/12 06:30.
     assert rows == [("due_day", "T.HOL", "Tổ Trưởng", local(9, 6, 30))]
 
@@ -158,53 +109,55 @@ def test_without_quiet_hours_the_late_time_is_kept(engine: Engine, tmp_path: Pat
     )
 
 
-def test_sunday_is_not_a_working_day(school: Engine) -> None:
-    plan(school, local(5, 12))  # Saturday
-    sunday = plan(school, local(6, 12))
+def test_sunday_is_not_a_working_day(reminder_school: Engine) -> None:
+    plan(reminder_school, local(5, 12))  # Saturday
+    sunday = plan(reminder_school, local(6, 12))
     assert sunday == []
-    monday = plan(school, local(7, 8))
+    monday = plan(reminder_school, local(7, 8))
     assert ("due_day", "T.7", "Trưởng Văn Phòng", local(7, 7, 30)) in monday
 
 
-def test_a_snoozed_reminder_waits_until_the_snooze_ends(school: Engine) -> None:
-    with session_scope(school) as session:
+def test_a_snoozed_reminder_waits_until_the_snooze_ends(reminder_school: Engine) -> None:
+    with session_scope(reminder_school) as session:
         task = session.exec(select(Task).where(Task.code == "T.1")).one()
         head = session.exec(select(Member).where(Member.name == "Trưởng Văn Phòng")).one()
         session.add(Snooze(member_id=head.id, task_id=task.id, until=local(30, 15, month=11)))
-    rows = [r for r in plan(school, local(30, 8, month=11)) if r[1] == "T.1"]
+    rows = [r for r in plan(reminder_school, local(30, 8, month=11)) if r[1] == "T.1"]
     assert rows == [("before_1d", "T.1", "Trưởng Văn Phòng", local(30, 15, month=11))]
 
 
-def test_an_assigned_task_reminds_the_assignee_not_the_head(school: Engine) -> None:
-    with session_scope(school) as session:
+def test_an_assigned_task_reminds_the_assignee_not_the_head(reminder_school: Engine) -> None:
+    with session_scope(reminder_school) as session:
         task = session.exec(select(Task).where(Task.code == "T.7")).one()
         task.assignee_id = session.exec(select(Member.id).where(Member.name == "Nhân Viên")).one()
-    rows = [r for r in plan(school, local(30, 8, month=11)) if r[1] == "T.7"]
+    rows = [r for r in plan(reminder_school, local(30, 8, month=11)) if r[1] == "T.7"]
     assert [r[2] for r in rows] == ["Nhân Viên"]
 
 
-def test_done_tasks_get_no_reminders(school: Engine) -> None:
-    with session_scope(school) as session:
+def test_done_tasks_get_no_reminders(reminder_school: Engine) -> None:
+    with session_scope(reminder_school) as session:
         task = session.exec(select(Task).where(Task.code == "T.OVER")).one()
         record_progress(
             session, task, None, source=UpdateSource.COMMAND, now=local(29, 9, month=11),
             status=TaskStatus.DONE,
         )  # fmt: skip
-    assert [r for r in plan(school, local(30, 8, month=11)) if r[1] == "T.OVER"] == []
+    assert [r for r in plan(reminder_school, local(30, 8, month=11)) if r[1] == "T.OVER"] == []
 
 
-def test_a_recurring_task_moves_on_once_done_and_past(school: Engine) -> None:
-    plan(school, local(30, 8, month=11))
-    with session_scope(school) as session:
+def test_a_recurring_task_moves_on_once_done_and_past(reminder_school: Engine) -> None:
+    plan(reminder_school, local(30, 8, month=11))
+    with session_scope(reminder_school) as session:
         task = session.exec(select(Task).where(Task.code == "T.REC")).one()
         assert task.occurrence == date(2026, 12, 2)
         record_progress(
             session, task, None, source=UpdateSource.COMMAND, now=local(1, 10),
             status=TaskStatus.DONE,
         )  # fmt: skip
-    assert [r for r in plan(school, local(2, 8)) if r[1] == "T.REC"] == []  # done: no due-day
-    plan(school, local(3, 8))
-    with session_scope(school) as session:
+    assert [
+        r for r in plan(reminder_school, local(2, 8)) if r[1] == "T.REC"
+    ] == []  # done: no due-day
+    plan(reminder_school, local(3, 8))
+    with session_scope(reminder_school) as session:
         task = session.exec(select(Task).where(Task.code == "T.REC")).one()
         assert (task.occurrence, task.status, task.progress) == (
             date(2026, 12, 9),
@@ -223,37 +176,41 @@ def test_a_recurring_task_moves_on_once_done_and_past(school: Engine) -> None:
         assert history[-1].note == "Chuyển sang kỳ mới, hạn 09/12/2026."
 
 
-def test_an_undone_recurring_occurrence_stays_and_turns_overdue(school: Engine) -> None:
-    plan(school, local(30, 8, month=11))
-    rows = [r for r in plan(school, local(4, 8)) if r[1] == "T.REC"]
+def test_an_undone_recurring_occurrence_stays_and_turns_overdue(reminder_school: Engine) -> None:
+    plan(reminder_school, local(30, 8, month=11))
+    rows = [r for r in plan(reminder_school, local(4, 8)) if r[1] == "T.REC"]
     assert rows == [("overdue", "T.REC", "Trưởng Văn Phòng", local(4, 7, 30))]
 
 
-def test_the_weekly_check_in_asks_heads_of_units_that_did_not_report(school: Engine) -> None:
-    with session_scope(school) as session:
+def test_the_weekly_check_in_asks_heads_of_units_that_did_not_report(
+    reminder_school: Engine,
+) -> None:
+    with session_scope(reminder_school) as session:
         task = session.exec(select(Task).where(Task.code == "T.7")).one()
         record_progress(
             session, task, None, source=UpdateSource.COMMAND, now=local(1, 10), percent=30
         )
-    assert [r for r in plan(school, local(3, 8, 59)) if r[0] == "checkin"] == []
-    rows = [r for r in plan(school, local(3, 9, 1)) if r[0] == "checkin"]
+    assert [r for r in plan(reminder_school, local(3, 8, 59)) if r[0] == "checkin"] == []
+    rows = [r for r in plan(reminder_school, local(3, 9, 1)) if r[0] == "checkin"]
     assert [(r[2], r[3]) for r in rows] == [("Tổ Trưởng", local(3, 9))]  # VP reported, TCM not
 
 
-def test_the_digest_is_due_on_friday_afternoon_for_the_leaders(school: Engine) -> None:
-    assert [r for r in plan(school, local(4, 16, 29)) if r[0] == "digest"] == []
-    rows = [r for r in plan(school, local(4, 16, 31)) if r[0] == "digest"]
+def test_the_digest_is_due_on_friday_afternoon_for_the_leaders(reminder_school: Engine) -> None:
+    assert [r for r in plan(reminder_school, local(4, 16, 29)) if r[0] == "digest"] == []
+    rows = [r for r in plan(reminder_school, local(4, 16, 31)) if r[0] == "digest"]
     assert [(r[2], r[3]) for r in rows] == [
         ("Hiệu Trưởng", local(4, 16, 30)),
         ("Phó Hiệu Trưởng", local(4, 16, 30)),
     ]
 
 
-def test_after_three_days_down_each_task_gets_one_reminder_not_a_replay(school: Engine) -> None:
-    rows = plan(school, local(30, 8, month=11) + timedelta(days=3))  # Thursday 03/12
+def test_after_three_days_down_each_task_gets_one_reminder_not_a_replay(
+    reminder_school: Engine,
+) -> None:
+    rows = plan(reminder_school, local(30, 8, month=11) + timedelta(days=3))  # Thursday 03/12
     per_task_and_person = [(r[1], r[2]) for r in rows if r[0] not in ("escalation", "checkin")]
     assert len(per_task_and_person) == len(set(per_task_and_person))
     assert ("overdue", "T.1", "Trưởng Văn Phòng", local(3, 7, 30)) in rows
-    with session_scope(school) as session:
+    with session_scope(reminder_school) as session:
         kinds = session.exec(select(Reminder.kind).where(Reminder.task_id.is_not(None))).all()
     assert ReminderKind.BEFORE_1D not in kinds  # superseded while the bot was down

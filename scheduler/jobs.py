@@ -1,0 +1,83 @@
+"""The scheduler of a `dondoc run` process. Its jobs only trigger work: the planner writes due
+reminders to the outbox, the sweep sends them. All state is in the database, so a restart
+loses nothing, and several processes may run side by side (the outbox claim keeps them apart).
+APScheduler cannot share a job store between processes; it needs none here."""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.engine import Engine
+
+from models.base import utcnow
+from models.db import session_scope
+from scheduler.dispatch import Dispatcher, SweepResult
+from services.reminders import CalendarDefaults, plan_all
+
+log = logging.getLogger(__name__)
+PLAN_SECONDS = 60
+
+
+class FollowUp:
+    def __init__(
+        self,
+        engine: Engine,
+        dispatcher: Dispatcher,
+        defaults: CalendarDefaults,
+        *,
+        sweep_seconds: int = 30,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.dispatcher = dispatcher
+        self.defaults = defaults
+        self.sweep_seconds = sweep_seconds
+        self.clock = clock
+        self.scheduler: AsyncIOScheduler | None = None
+
+    def plan(self) -> int:
+        with session_scope(self.engine) as session:
+            return len(plan_all(session, self.clock(), self.defaults))
+
+    async def tick(self) -> SweepResult:
+        """Plan, then send what is due: one step of the loop (the demo and tests drive it)."""
+        await asyncio.to_thread(self.plan)
+        return await self.dispatcher.sweep()
+
+    def start(self) -> None:
+        """Start the jobs on the running event loop. Missed runs are coalesced into one, and a
+        late run always runs (the default 1 s grace would drop it)."""
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        now = datetime.now(UTC)
+        scheduler.add_job(self._plan_job, "interval", seconds=PLAN_SECONDS, next_run_time=now,
+                          id="plan", **options)  # fmt: skip
+        scheduler.add_job(self._sweep_job, "interval", seconds=self.sweep_seconds,
+                          next_run_time=now, id="sweep", **options)  # fmt: skip
+        scheduler.start()
+        self.scheduler = scheduler
+
+    def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+
+    async def _plan_job(self) -> None:
+        try:
+            created = await asyncio.to_thread(self.plan)
+        except Exception:
+            log.exception("planning reminders failed; the next run tries again")
+            return
+        if created:
+            log.info("planned %d reminders", created)
+
+    async def _sweep_job(self) -> None:
+        try:
+            result = await self.dispatcher.sweep()
+        except Exception:
+            log.exception("the reminder sweep failed; the next run tries again")
+            return
+        if result.messages or result.retried or result.failed:
+            log.info("reminders: %s", result)

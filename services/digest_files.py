@@ -1,0 +1,197 @@
+"""The digest's attachments: an Excel workbook (tasks, the period's updates, KPIs) and a PNG chart
+of progress per unit. Texts come from the message catalogue, in the reader's locale."""
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import matplotlib
+import openpyxl
+from matplotlib.figure import Figure
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from sqlmodel import Session, select
+
+from messages import format_percent, t
+from models import Direction, Kpi, Task, TaskStatus, Unit
+from services.digest import Digest, KpiItem, last_reports, period_reports
+from services.plan_text import describe_target, next_due
+
+DATE_FORMAT = "DD/MM/YYYY"
+DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
+# Bundled with matplotlib, so always there, and it has every Vietnamese letter.
+CHART_FONT = "DejaVu Sans"
+
+
+# --- the workbook ------------------------------------------------------------------------------
+
+
+def write_workbook(digest: Digest, session: Session, path: Path, *, locale: str = "vi") -> None:
+    """Three sheets with a bold, frozen header row. Times are written as naive local times of the
+    school's zone (Excel has no time zones), dates and times as real Excel values."""
+    tz = ZoneInfo(digest.timezone)
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    _add_sheet(workbook, locale, "tasks", _task_rows(digest, session, tz, locale),
+               [("code", 12), ("title", 60), ("unit", 24), ("due", 12), ("status", 26),
+                ("progress", 12), ("last_report", 18)])  # fmt: skip
+    _add_sheet(workbook, locale, "updates", _update_rows(digest, session, tz, locale),
+               [("time", 18), ("code", 12), ("title", 50), ("who", 24), ("progress", 12),
+                ("status", 18), ("note", 60)])  # fmt: skip
+    _add_sheet(workbook, locale, "kpis", [_kpi_row(kpi, tz, locale) for kpi in digest.kpis],
+               [("key", 20), ("name", 60), ("target", 18), ("year", 8), ("value", 16),
+                ("date", 12), ("status", 18)])  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+
+
+def _add_sheet(
+    workbook: openpyxl.Workbook,
+    locale: str,
+    name: str,
+    rows: list[list[Any]],
+    columns: list[tuple[str, int]],
+) -> None:
+    sheet = workbook.create_sheet(t(f"xlsx.digest.sheet.{name}", locale))
+    sheet.append([t(f"xlsx.digest.{name}.{column}", locale) for column, _ in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([_clean(value) for value in row])
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, datetime):
+                cell.number_format = DATETIME_FORMAT
+            elif isinstance(cell.value, date):
+                cell.number_format = DATE_FORMAT
+            elif isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # user text, never a formula
+    for index, (_, width) in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+
+
+def _clean(value: Any) -> Any:
+    """Control characters cannot be stored in a workbook: drop them from text."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
+    return moment.astimezone(tz).replace(tzinfo=None) if moment else None
+
+
+def _status(status: TaskStatus, locale: str) -> str:
+    return t(f"status.{TaskStatus(status).value}", locale)
+
+
+def _task_rows(digest: Digest, session: Session, tz: ZoneInfo, locale: str) -> list[list[Any]]:
+    tasks = session.exec(
+        select(Task).where(Task.school_id == digest.school_id).order_by(Task.id)
+    ).all()
+    units = dict(
+        session.exec(select(Unit.id, Unit.name).where(Unit.school_id == digest.school_id)).all()
+    )
+    last = last_reports(session, digest.school_id, digest.end)
+    overdue = {item.task_id for item in digest.overdue}
+    rows = []
+    for task in tasks:
+        status = _status(task.status, locale)
+        if task.id in overdue:
+            status = f"{status} ({t('xlsx.digest.overdue', locale)})"
+        rows.append(
+            [
+                task.code,
+                task.title,
+                units[task.unit_id],
+                next_due(task, digest.today),
+                status,
+                task.progress,
+                _local(last.get(task.id), tz),
+            ]
+        )
+    return rows
+
+
+def _update_rows(digest: Digest, session: Session, tz: ZoneInfo, locale: str) -> list[list[Any]]:
+    return [
+        [
+            _local(update.created_at, tz),
+            task.code,
+            task.title,
+            member.name if member else None,
+            update.percent,
+            _status(update.status, locale),
+            update.note,
+        ]
+        for update, task, member in period_reports(
+            session, digest.school_id, digest.start, digest.end
+        )
+    ]
+
+
+def kpi_model(item: KpiItem) -> Kpi:
+    """A detached Kpi with the item's target, for the plan_text helpers (never added to a session)."""
+    return Kpi(
+        key=item.key,
+        name=item.name,
+        measure=item.measure,
+        direction=item.direction,
+        target=item.target,
+        target_year=item.target_year,
+    )
+
+
+def _kpi_row(item: KpiItem, tz: ZoneInfo, locale: str) -> list[Any]:
+    value: Any = item.value
+    if item.value is not None and item.direction == Direction.YES_NO:
+        value = t("kpi.yes" if item.value else "kpi.no", locale)
+    recorded = item.recorded_at.astimezone(tz).date() if item.recorded_at else None
+    return [
+        item.key,
+        item.name,
+        describe_target(kpi_model(item), locale),
+        item.target_year,
+        value,
+        recorded,
+        t(f"digest.kpi.status.{item.status.value}", locale),
+    ]
+
+
+# --- the chart ---------------------------------------------------------------------------------
+
+
+def write_chart(digest: Digest, path: Path, *, locale: str = "vi") -> None:
+    """A horizontal bar per unit (plan order, top down): its tasks' average progress, 0–100 %."""
+    names = [unit.name for unit in digest.units]
+    values = [unit.progress for unit in digest.units]
+    with matplotlib.rc_context({"font.family": CHART_FONT, "font.size": 10}):
+        figure = Figure(figsize=(8, max(2.5, 1.6 + 0.45 * len(names))), dpi=120)
+        axes = figure.subplots()
+        positions = list(range(len(names)))
+        bars = axes.barh(positions, values, color=[_color(value) for value in values])
+        axes.set_yticks(positions, labels=names)
+        axes.invert_yaxis()
+        axes.set_xlim(0, 100)
+        axes.set_xlabel(t("digest.chart.axis", locale))
+        axes.set_title(t("digest.chart.title", locale, week=digest.week))
+        axes.grid(axis="x", alpha=0.3)
+        axes.set_axisbelow(True)
+        if names:
+            axes.bar_label(bars, labels=_labels(values, locale), padding=3)
+        else:
+            axes.text(0.5, 0.5, t("digest.chart.empty", locale), ha="center", va="center",
+                      transform=axes.transAxes)  # fmt: skip
+        figure.tight_layout()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, format="png")
+
+
+def _labels(values: Sequence[float], locale: str) -> list[str]:
+    return [format_percent(value, 1, locale) for value in values]
+
+
+def _color(value: float) -> str:
+    """Green from 80 %, amber from 50 %, red below."""
+    return "#2e7d32" if value >= 80 else "#f9a825" if value >= 50 else "#c62828"

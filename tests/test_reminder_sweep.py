@@ -1,0 +1,252 @@
+"""The outbox sweep with a controlled clock: delivery, coalescing, crashes, restarts, retries."""
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from handlers.chat import Reply, RetryLater, Unreachable
+from handlers.context import ChatConfig
+from handlers.core import ChatCore
+from models import Channel, ChatIdentity, Member, Reminder, ReminderStatus, Snooze, Task, TaskStatus
+from models.db import session_scope
+from scheduler.dispatch import Dispatcher
+from scheduler.jobs import FollowUp
+from services import outbox
+from services.reminders import CalendarDefaults
+from tests.chat_school import Clock
+from tests.reminder_school import local
+
+MONDAY = local(30, 7, 31, month=11)
+CHATS = {
+    "Hiệu Trưởng": "501",
+    "Phó Hiệu Trưởng": "502",
+    "Trưởng Văn Phòng": "503",
+    "Nhân Viên": "504",
+    "Tổ Trưởng": "505",
+}
+
+
+class Crash(BaseException):
+    """The process dies: nothing after it runs (not an Exception, so no handler catches it)."""
+
+
+@dataclass
+class RecordingSender:
+    sent: list[tuple[str, Reply]] = field(default_factory=list)
+    failures: list[BaseException] = field(default_factory=list)
+    crash_after_sending: bool = False
+
+    async def send(self, chat_id: str, reply: Reply) -> str:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((chat_id, reply))
+        if self.crash_after_sending:
+            raise Crash
+        return str(len(self.sent))
+
+    def to(self, name: str) -> list[str]:
+        return [reply.text for chat, reply in self.sent if chat == CHATS[name]]
+
+
+@dataclass
+class Rig:
+    engine: Engine
+    clock: Clock
+    sender: RecordingSender
+    follow_up: FollowUp
+
+    def dispatcher(self, sender: RecordingSender | None = None) -> Dispatcher:
+        """A new process's dispatcher (its own worker id) on the same database."""
+        core = ChatCore(self.engine, ChatConfig(evidence_dir=Path("unused")), clock=self.clock)
+        return Dispatcher(
+            self.engine, core.config, {Channel.TELEGRAM: sender or self.sender}, core.remember,
+            core.mark_unreachable, clock=self.clock, worker=f"worker-{id(sender)}", pacing=0,
+        )  # fmt: skip
+
+    def statuses(self) -> dict[str, ReminderStatus]:
+        with session_scope(self.engine) as session:
+            return {r.dedupe_key: r.status for r in session.exec(select(Reminder))}
+
+
+@pytest.fixture
+def rig(reminder_school: Engine) -> Rig:
+    with session_scope(reminder_school) as session:
+        for name, chat in CHATS.items():
+            member = session.exec(select(Member).where(Member.name == name)).one()
+            session.add(ChatIdentity(member_id=member.id, channel=Channel.TELEGRAM,
+                                     external_user_id=chat, chat_id=chat))  # fmt: skip
+    clock = Clock(MONDAY)
+    sender = RecordingSender()
+    rig = Rig(reminder_school, clock, sender, None)  # type: ignore[arg-type]
+    rig.follow_up = FollowUp(reminder_school, rig.dispatcher(), CalendarDefaults(), clock=clock)
+    return rig
+
+
+async def test_each_person_gets_one_message_with_what_is_due(rig: Rig) -> None:
+    result = await rig.follow_up.tick()
+    head = rig.sender.to("Trưởng Văn Phòng")
+    assert len(head) == 1
+    assert head[0].startswith("⏰ <b>Nhắc việc</b>: 3 việc cần bạn chú ý")
+    assert all(code in head[0] for code in ("T.7", "T.1", "T.OVER"))
+    [single] = [r for chat, r in rig.sender.sent if chat == CHATS["Tổ Trưởng"]]
+    # Its week-ahead moment (26/11) passed before the bot first ran: sent now, marked as missed.
+    assert single.text.startswith(
+        "⏰ <b>Nhắc việc sắp đến hạn</b>\n"
+        "<i>(lời nhắc này bị lỡ khi bot tạm dừng)</i>\n<b>T.TCM</b>"
+    )
+    assert single.buttons[0][0].label == "✅ Hoàn thành"
+    assert single.task_id is not None
+    for leader in ("Hiệu Trưởng", "Phó Hiệu Trưởng"):
+        [escalation] = rig.sender.to(leader)
+        assert escalation.startswith("🚨 <b>Việc quá hạn cần Ban giám hiệu đôn đốc</b> (1 việc)")
+        assert "<b>T.OVER</b> Quá hạn mười ngày — Văn phòng — quá hạn 10 ngày — 0 %" in escalation
+    assert (result.messages, result.sent) == (4, 6)
+    assert set(rig.statuses().values()) == {ReminderStatus.SENT}
+    assert (await rig.follow_up.tick()).messages == 0  # sent once
+
+
+async def test_a_restart_in_the_middle_of_a_sweep_sends_nothing_twice(rig: Rig) -> None:
+    await asyncio.to_thread(rig.follow_up.plan)
+    crashing = RecordingSender(crash_after_sending=False)
+    first = rig.dispatcher(crashing)
+    original = first._deliver
+    delivered = 0
+
+    async def deliver_then_die(message, result):
+        nonlocal delivered
+        if delivered == 2:
+            raise Crash
+        delivered += 1
+        await original(message, result)
+
+    first._deliver = deliver_then_die  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        await first.sweep()
+    assert len(crashing.sent) == 2
+    rig.clock.advance(minutes=1)
+    assert (await rig.dispatcher().sweep()).messages == 0  # claimed rows wait for their lease
+    rig.clock.advance(minutes=5)
+    restarted = await rig.dispatcher().sweep()
+    assert restarted.messages == 2
+    everyone = [chat for chat, _ in crashing.sent + rig.sender.sent]
+    assert sorted(everyone) == sorted(set(everyone))  # nobody got a message twice
+    assert set(rig.statuses().values()) == {ReminderStatus.SENT}
+
+
+async def test_a_crash_between_sending_and_recording_duplicates_at_most_once(rig: Rig) -> None:
+    await asyncio.to_thread(rig.follow_up.plan)
+    dying = RecordingSender(crash_after_sending=True)
+    with pytest.raises(Crash):
+        await rig.dispatcher(dying).sweep()
+    assert len(dying.sent) == 1
+    chat, reply = dying.sent[0]
+    rig.clock.advance(minutes=6)
+    await rig.dispatcher().sweep()
+    assert [r.text for c, r in rig.sender.sent if c == chat] == [reply.text]  # one duplicate
+    rig.clock.advance(minutes=30)
+    await rig.dispatcher().sweep()
+    assert [r.text for c, r in rig.sender.sent if c == chat] == [reply.text]  # and no more
+
+
+async def test_after_three_days_of_downtime_each_person_gets_one_message(rig: Rig) -> None:
+    rig.clock.now = MONDAY + timedelta(days=3)
+    await rig.follow_up.tick()
+    per_chat = [chat for chat, _ in rig.sender.sent]
+    assert sorted(per_chat) == sorted(set(per_chat))  # one message per person
+    head = rig.sender.to("Trưởng Văn Phòng")
+    assert len(head) == 1 and head[0].count("<b>T.") >= 3
+    assert len(rig.sender.to("Tổ Trưởng")) == 1
+
+
+async def test_very_old_reminders_are_summarised(rig: Rig) -> None:
+    await asyncio.to_thread(rig.follow_up.plan)
+    rig.clock.advance(days=4)  # the rows waited four days (the bot was down after planning)
+    await rig.dispatcher().sweep()
+    [message] = rig.sender.to("Trưởng Văn Phòng")
+    assert "<i>Gộp 3 lời nhắc bị lỡ khi bot tạm dừng:</i>" in message
+
+
+async def test_retry_after_reschedules_instead_of_dropping(rig: Rig) -> None:
+    await asyncio.to_thread(rig.follow_up.plan)
+    rig.sender.failures = [RetryLater(30)]
+    first = await rig.follow_up.dispatcher.sweep()
+    assert first.retried >= 1
+    retried = [k for k, s in rig.statuses().items() if s == ReminderStatus.PENDING]
+    assert retried
+    rig.clock.advance(seconds=10)
+    assert (await rig.follow_up.dispatcher.sweep()).messages == 0
+    rig.clock.advance(seconds=25)
+    assert (await rig.follow_up.dispatcher.sweep()).sent == len(retried)
+    assert set(rig.statuses().values()) == {ReminderStatus.SENT}
+
+
+async def test_a_person_who_blocked_the_bot_is_marked_unreachable(rig: Rig) -> None:
+    await asyncio.to_thread(rig.follow_up.plan)
+    blocked = RecordingSender(failures=[Unreachable("Forbidden: bot was blocked by the user")] * 10)
+    await rig.dispatcher(blocked).sweep()
+    with session_scope(rig.engine) as session:
+        unreachable = session.exec(
+            select(ChatIdentity.chat_id).where(ChatIdentity.unreachable_at.is_not(None))
+        ).all()
+        failed = session.exec(
+            select(Reminder).where(Reminder.status == ReminderStatus.FAILED)
+        ).all()
+    assert unreachable and failed
+    assert all(row.last_error.startswith("Forbidden") for row in failed)
+
+
+async def test_reminders_of_tasks_done_meanwhile_are_not_sent(rig: Rig) -> None:
+    await asyncio.to_thread(rig.follow_up.plan)
+    with session_scope(rig.engine) as session:
+        session.exec(select(Task).where(Task.code == "T.TCM")).one().status = TaskStatus.DONE
+    result = await rig.follow_up.dispatcher.sweep()
+    assert result.cancelled == 1
+    assert rig.sender.to("Tổ Trưởng") == []
+
+
+async def test_a_snooze_pressed_after_planning_postpones_the_reminder(rig: Rig) -> None:
+    await asyncio.to_thread(rig.follow_up.plan)
+    until = MONDAY + timedelta(hours=3)
+    with session_scope(rig.engine) as session:
+        task = session.exec(select(Task).where(Task.code == "T.TCM")).one()
+        head = session.exec(select(Member).where(Member.name == "Tổ Trưởng")).one()
+        session.add(Snooze(member_id=head.id, task_id=task.id, until=until))
+    await rig.follow_up.dispatcher.sweep()
+    assert rig.sender.to("Tổ Trưởng") == []
+    rig.clock.now = until
+    await rig.follow_up.dispatcher.sweep()
+    assert len(rig.sender.to("Tổ Trưởng")) == 1
+
+
+async def test_two_processes_sweeping_at_once_send_each_reminder_once(rig: Rig) -> None:
+    await asyncio.to_thread(rig.follow_up.plan)
+    a, b = RecordingSender(), RecordingSender()
+    await asyncio.gather(rig.dispatcher(a).sweep(), rig.dispatcher(b).sweep())
+    chats = [chat for chat, _ in a.sent + b.sent]
+    assert sorted(chats) == sorted(set(chats)) and len(chats) == 4
+
+
+async def test_people_without_a_chat_are_recorded_as_not_reachable(rig: Rig) -> None:
+    with session_scope(rig.engine) as session:
+        for identity in session.exec(select(ChatIdentity)):
+            session.delete(identity)
+    await rig.follow_up.tick()
+    assert rig.sender.sent == []
+    with session_scope(rig.engine) as session:
+        errors = set(session.exec(select(Reminder.last_error)).all())
+    assert errors == {"no reachable chat"}
+
+
+def test_claims_are_guarded(rig: Rig) -> None:
+    rig.follow_up.plan()
+    with session_scope(rig.engine) as session:
+        first = outbox.claim_due(session, MONDAY, "a")
+    with session_scope(rig.engine) as session:
+        assert outbox.claim_due(session, MONDAY, "b") == []
+        later = outbox.claim_due(session, MONDAY + outbox.LEASE + timedelta(seconds=1), "c")
+    assert len(first) == len(later) > 0
