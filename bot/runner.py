@@ -1,4 +1,5 @@
-"""`dondoc run`: the process that serves the channels (Telegram now), polling or webhook."""
+"""`dondoc run`: the process that serves the channels (Telegram now), polling or webhook, and
+runs the scheduler that sends reminders and the weekly digest."""
 
 import logging
 from urllib.parse import urlparse
@@ -7,13 +8,16 @@ from sqlalchemy.engine import Engine
 from telegram.ext import Application
 
 from bot.settings import ConfigError, Settings
-from bot.telegram import build_application, set_command_menu
+from bot.telegram import TelegramSender, build_application, set_command_menu
+from handlers.chat import Sender
 from handlers.context import ChatConfig
 from handlers.core import ChatCore
 from messages import t
 from models import BotAccount, Channel
 from models.base import utcnow
 from models.db import session_scope
+from scheduler.dispatch import Dispatcher
+from scheduler.jobs import FollowUp
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -59,13 +63,38 @@ def known_username(engine: Engine, settings: Settings) -> str | None:
         return account.username if account else None
 
 
+def follow_up(
+    settings: Settings, engine: Engine, core: ChatCore, senders: dict[Channel, Sender]
+) -> FollowUp:
+    """The process's scheduler. It belongs to the process, not to a channel: every channel the
+    process runs registers its sender here."""
+    dispatcher = Dispatcher(engine, core.config, senders, core.remember, core.mark_unreachable)
+    return FollowUp(
+        engine,
+        dispatcher,
+        settings.calendar_defaults,
+        sweep_seconds=settings.reminder_sweep_seconds,
+    )
+
+
 def run_telegram(settings: Settings, engine: Engine) -> None:
-    application = telegram_application(settings, chat_core(settings, engine))
+    core = chat_core(settings, engine)
+    application = telegram_application(settings, core)
+    scheduler: list[FollowUp] = []
 
     async def post_init(app: Application) -> None:
         await start_telegram(app, engine)
+        scheduler.append(
+            follow_up(settings, engine, core, {Channel.TELEGRAM: TelegramSender(app.bot)})
+        )
+        scheduler[0].start()
+
+    async def post_shutdown(app: Application) -> None:
+        for running in scheduler:
+            running.stop()
 
     application.post_init = post_init
+    application.post_shutdown = post_shutdown
     if settings.webhook_url is None:
         application.run_polling(allowed_updates=ALLOWED_UPDATES)
         return

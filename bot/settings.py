@@ -7,6 +7,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from messages import t
+from services.reminders import CalendarDefaults
+from services.school_calendar import CalendarError, parse_quiet_hours, parse_working_days
 
 
 class ConfigError(Exception):
@@ -24,6 +26,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     invitation_ttl_days: int = Field(default=14, ge=1, le=365)
     evidence_dir: Path = Path("./data/evidence")
+    reminder_sweep_seconds: int = Field(default=30, ge=5, le=3600)
+    quiet_hours: str = "21:00-06:30"
+    working_days: str = "mon-sat"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,256}$")
     webhook_listen: str = "0.0.0.0"
@@ -44,6 +49,28 @@ class Settings(BaseSettings):
     @classmethod
     def _username(cls, value: str | None) -> str | None:
         return value.removeprefix("@") if value else value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        try:
+            parse_quiet_hours(value)
+        except CalendarError as exc:
+            raise ValueError("expected HH:MM-HH:MM") from exc
+        return value
+
+    @field_validator("working_days")
+    @classmethod
+    def _working_days(cls, value: str) -> str:
+        try:
+            parse_working_days(value)
+        except CalendarError as exc:
+            raise ValueError("expected mon-sat") from exc
+        return value
+
+    @property
+    def calendar_defaults(self) -> CalendarDefaults:
+        return CalendarDefaults(quiet_hours=self.quiet_hours, working_days=self.working_days)
 
     @field_validator("webhook_url")
     @classmethod

@@ -58,6 +58,18 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "cần số cổng từ 1 đến 65535, ví dụ 8443.",
         "en": "expected a port from 1 to 65535, e.g. 8443.",
     },
+    "config.expected.REMINDER_SWEEP_SECONDS": {
+        "vi": "cần số giây giữa hai lần gửi nhắc việc, từ 5 đến 3600 (mặc định 30).",
+        "en": "expected the seconds between two reminder sweeps, 5 to 3600 (default 30).",
+    },
+    "config.expected.QUIET_HOURS": {
+        "vi": "cần khoảng giờ yên lặng dạng 21:00-06:30, hoặc để trống để tắt.",
+        "en": "expected quiet hours such as 21:00-06:30, or empty to turn them off.",
+    },
+    "config.expected.WORKING_DAYS": {
+        "vi": "cần các ngày làm việc, ví dụ mon-sat hoặc mon,tue,wed,thu,fri.",
+        "en": "expected working days, e.g. mon-sat or mon,tue,wed,thu,fri.",
+    },
     "file.not_found": {
         "vi": "không tìm thấy tệp {path}.",
         "en": "file {path} not found.",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from models import BotAccount, Channel
+from models import BotAccount, Channel, Reminder
 from tests.chat_school import OFFICE_HEAD, ChatSchool
 from tests.fake_telegram import FakeTelegram
 
@@ -45,15 +45,21 @@ async def test_dondoc_run_polls_answers_and_stops_cleanly(
         tg.queue(tg.message_update(tg.user(103), f"/start {school.codes[OFFICE_HEAD]}"))
         tg.queue(tg.message_update(tg.user(103), "/viec"))
         await wait_for(lambda: any("Việc đang mở" in (m["plain_text"] or "") for m in tg.sent))
+        await wait_for(lambda: planned_reminders(school) > 0)  # the scheduler runs in the process
     finally:
         process.send_signal(signal.SIGINT)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 0, stderr.decode()
     assert "Traceback" not in stderr.decode()
-    assert tg.sent[0]["plain_text"].startswith("Chào Trần Thị Mai!")
+    assert any(m["plain_text"].startswith("Chào Trần Thị Mai!") for m in tg.sent)
     with school.session() as session:
         account = session.exec(select(BotAccount)).one()
     assert (account.channel, account.username) == (Channel.TELEGRAM, "dondoc_test_bot")
+
+
+def planned_reminders(school: ChatSchool) -> int:
+    with school.session() as session:
+        return len(session.exec(select(Reminder.id)).all())
 
 
 def test_dondoc_run_without_a_token_says_how_to_get_one(cli, monkeypatch) -> None:
