@@ -5,6 +5,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
@@ -18,9 +19,10 @@ from bot.demo import run_demo
 from bot.runner import chat_core, known_username, run_telegram
 from bot.settings import ConfigError, Settings, load_settings
 from data import DEFAULT_PLAN
-from messages import format_date, t
+from messages import format_date, format_datetime, t
 from models.base import utcnow
 from models.db import make_engine, session_scope, upgrade_schema
+from scheduler.preview import preview
 from services.invitations import issue_invitations
 from services.people import PeopleFileError, import_people
 from services.plan_files import PlanFileError, dump_text, read_plan, write_workbook
@@ -256,3 +258,24 @@ def console(who: Annotated[str, typer.Option("--as", help=t("cli.console.as"))])
         if first_line:
             channel.on_line(first_line)
         channel.run()
+
+
+@app.command("reminders", help=t("cli.reminders"))
+@user_errors
+def reminders(
+    at: Annotated[str | None, typer.Option("--at", help=t("cli.reminders.at"))] = None,
+) -> None:
+    settings = load_settings()
+    moment = utcnow() if at is None else _moment(at, settings)
+    with database(settings) as engine:
+        config = chat_core(settings, engine).config
+        typer.echo(t("preview.header", at=format_datetime(moment, settings.timezone)))
+        typer.echo(preview(engine, moment, config, settings.calendar_defaults))
+
+
+def _moment(text: str, settings: Settings) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        fail(t("cli.bad_moment", value=text))
+    return moment if moment.tzinfo else moment.replace(tzinfo=settings.timezone)

@@ -18,7 +18,7 @@ TASK_KINDS = (
     ReminderKind.OVERDUE,
 )
 STALE = timedelta(days=3)  # older than this when sent: summarised, not detailed
-LIST_LIMIT = 8
+LIST_LIMIT = 5  # tasks with a row of buttons in a coalesced reminder
 
 
 def compose(ctx: Context, rows: list[Reminder]) -> list[tuple[Reply, list[int]]]:

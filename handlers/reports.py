@@ -24,6 +24,8 @@ from services.digest_files import kpi_model, write_chart, write_workbook
 from services.plan_text import countdown, describe_target
 
 MAX_TASK_LINES = 10  # per list; the workbook has them all
+MAX_TITLE_CHARS = 70  # longer task titles and KPI names are cut in the message,
+MAX_NOTE_CHARS = 300  # and so are longer notes; the workbook has them whole
 MESSAGE_LIMIT = 4096  # Telegram's; a longer digest is sent in several messages, by section
 
 
@@ -102,6 +104,13 @@ def render_digest(ctx: Context, digest: Digest) -> Html:
     return join(sections, "\n\n")
 
 
+def one_line(text: str, limit: int | None = None) -> str:
+    """User text on one line (a line break inside <i>…</i> could be where a long message is
+    cut, leaving the tag open), at most `limit` characters."""
+    text = " ".join(text.split())
+    return text if limit is None or len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _percent(ctx: Context, value: float) -> str:
     return format_percent(value, 1, ctx.locale)
 
@@ -154,8 +163,8 @@ def _tasks(
         ctx.text(
             "digest.task.line",
             code=item.code,
-            title=item.title,
-            unit=item.unit,
+            title=one_line(item.title, MAX_TITLE_CHARS),
+            unit=one_line(item.unit),
             due=format_date(item.due),
             countdown=countdown(item.due, digest.today, ctx.locale),
             progress=item.progress,
@@ -168,7 +177,9 @@ def _tasks(
 
 
 def _person(ctx: Context, person: SilentPerson) -> Html:
-    details = list(person.units)
+    details = []
+    if person.units:
+        details.append(t("digest.silent.heads", ctx.locale, units=", ".join(person.units)))
     if person.tasks:
         details.append(t("digest.silent.tasks", ctx.locale, codes=", ".join(person.tasks)))
     return ctx.text("digest.silent.person", name=person.name, detail="; ".join(details))
@@ -205,7 +216,7 @@ def _kpis(ctx: Context, digest: Digest) -> Html:
     lines = [ctx.text("digest.kpis.header", **{s.value: n for s, n in counts.items()})]
     for item in digest.kpis:
         common = {
-            "name": item.name,
+            "name": one_line(item.name, MAX_TITLE_CHARS),
             "year": item.target_year,
             "target": describe_target(kpi_model(item), ctx.locale),
             "status": ctx.text(f"digest.kpi.status.{item.status.value}"),
@@ -239,7 +250,7 @@ def _notes(ctx: Context, digest: Digest) -> Html:
                 who=note.who or ctx.text("digest.note.nobody"),
                 when=format_datetime(note.at, ctx.tz),
                 what=what,
-                note=note.note,
+                note=one_line(note.note, MAX_NOTE_CHARS),
             )
         )
     if digest.notes_total > len(digest.notes):
@@ -252,7 +263,12 @@ def _evidence(ctx: Context, digest: Digest) -> Html:
         return ctx.text("digest.evidence.none")
     lines = [ctx.text("digest.evidence.header", count=digest.evidence_total)]
     lines += [
-        ctx.text("digest.evidence.line", code=item.code, title=item.title, count=item.count)
+        ctx.text(
+            "digest.evidence.line",
+            code=item.code,
+            title=one_line(item.title, MAX_TITLE_CHARS),
+            count=item.count,
+        )
         for item in digest.evidence
     ]
     return join(lines)

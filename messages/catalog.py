@@ -837,6 +837,29 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": 'Gõ /viec để xem và cập nhật; một dòng "80%" hay "xong" là đủ.',
         "en": 'Type /tasks to see and update them; a line such as "80%" or "done" is enough.',
     },
+    "preview.none": {
+        "vi": "Không có nhắc việc nào đến hạn gửi vào lúc đó.",
+        "en": "No reminder is due at that moment.",
+    },
+    "preview.member": {"vi": "── Gửi {name} ({channels}) ──", "en": "── To {name} ({channels}) ──"},
+    "preview.group": {"vi": "── Gửi nhóm {title} ──", "en": "── To group {title} ──"},
+    "preview.not_linked": {"vi": "chưa liên kết", "en": "not linked"},
+    "preview.header": {
+        "vi": "Nhắc việc sẽ gửi lúc {at} (chạy thử: không gửi, không ghi gì):",
+        "en": "Reminders due at {at} (dry run: nothing sent or recorded):",
+    },
+    "cli.reminders": {
+        "vi": "Xem trước các nhắc việc sẽ gửi vào một thời điểm (chạy thử, không ghi gì).",
+        "en": "Preview the reminders due at a moment (dry run, nothing recorded).",
+    },
+    "cli.reminders.at": {
+        "vi": "Thời điểm, ví dụ 2026-12-01T08:00 (giờ của trường); mặc định là bây giờ.",
+        "en": "The moment, e.g. 2026-12-01T08:00 (school time); default now.",
+    },
+    "cli.bad_moment": {
+        "vi": "Thời điểm '{value}' không hợp lệ; hãy ghi dạng 2026-12-01T08:00.",
+        "en": "'{value}' is not a valid moment; write it as 2026-12-01T08:00.",
+    },
     # --- chat: KPIs --------------------------------------------------------------------------
     "kpi.header": {"vi": "<b>Chỉ số so với mục tiêu</b>", "en": "<b>KPIs against target</b>"},
     "kpi.line": {

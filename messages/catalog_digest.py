@@ -77,6 +77,7 @@ DIGEST_MESSAGES: dict[str, dict[str, str]] = {
     "digest.silent.people": {"vi": "Cá nhân: {people}", "en": "People: {people}"},
     "digest.silent.person": {"vi": "{name} ({detail})", "en": "{name} ({detail})"},
     "digest.silent.tasks": {"vi": "việc {codes}", "en": "tasks {codes}"},
+    "digest.silent.heads": {"vi": "phụ trách {units}", "en": "head of {units}"},
     "digest.silent.none": {
         "vi": "Mọi tổ/bộ phận và cá nhân có việc đang mở đều đã báo cáo.",
         "en": "Every unit and person with open tasks has reported.",
@@ -120,7 +121,7 @@ DIGEST_MESSAGES: dict[str, dict[str, str]] = {
     },
     "digest.evidence.line": {
         "vi": "• <b>{code}</b> {title}: {count} tệp",
-        "en": "• <b>{code}</b> {title}: {count} files",
+        "en": "• <b>{code}</b> {title}: {count} file(s)",
     },
     "digest.evidence.none": {
         "vi": "Không có minh chứng mới trong kỳ.",

@@ -55,6 +55,31 @@ class SweepResult:
     cancelled: int = 0
 
 
+Recipient = tuple[str, int]  # ("member", member id) or ("group", unit chat id)
+
+
+def by_recipient(rows: list[Reminder]) -> dict[Recipient, list[Reminder]]:
+    groups: dict[Recipient, list[Reminder]] = defaultdict(list)
+    for row in rows:
+        recipient = (
+            ("member", row.recipient_id) if row.recipient_id else ("group", row.unit_chat_id)
+        )
+        groups[recipient].append(row)
+    return groups
+
+
+def recipient_context(
+    session: Session, config: ChatConfig, row: Reminder, now: datetime
+) -> Context:
+    """What a message to the row's recipient is written with: their school, language, role."""
+    ctx = Context(session=session, now=now, config=config)
+    ctx.school = session.get(School, row.school_id)
+    if row.recipient_id:
+        ctx.member = session.get(Member, row.recipient_id)
+        ctx.actor = load_actor(session, ctx.member)
+    return ctx
+
+
 @dataclass
 class Dispatcher:
     engine: Engine
@@ -88,21 +113,14 @@ class Dispatcher:
         messages: list[Message] = []
         with session_scope(self.engine) as session:
             rows = session.exec(select(Reminder).where(col(Reminder.id).in_(ids))).all()
-            groups: dict[tuple[str, int], list[Reminder]] = defaultdict(list)
-            for row in self._still_due(session, rows, now, result):
-                recipient = (
-                    ("member", row.recipient_id)
-                    if row.recipient_id
-                    else ("group", row.unit_chat_id)
-                )
-                groups[recipient].append(row)
+            groups = by_recipient(self._still_due(session, rows, now, result))
             for (kind, recipient_id), group in groups.items():
                 target = self._target(session, kind, recipient_id)
                 if target is None:
                     outbox.mark_failed(session, [r.id for r in group], "no reachable chat")
                     result.failed += len(group)
                     continue
-                ctx = self._context(session, kind, recipient_id, group[0].school_id, now)
+                ctx = recipient_context(session, self.config, group[0], now)
                 messages += [
                     Message(target[0], target[1], reply, row_ids)
                     for reply, row_ids in compose(ctx, group)
@@ -147,16 +165,6 @@ class Dispatcher:
         usable = [i for i in identities if i.channel in self.senders]
         usable.sort(key=lambda identity: CHANNEL_PREFERENCE.index(identity.channel))
         return (usable[0].channel, usable[0].chat_id) if usable else None
-
-    def _context(
-        self, session: Session, kind: str, recipient_id: int, school_id: int, now: datetime
-    ) -> Context:
-        ctx = Context(session=session, now=now, config=self.config)
-        ctx.school = session.get(School, school_id)
-        if kind == "member":
-            ctx.member = session.get(Member, recipient_id)
-            ctx.actor = load_actor(session, ctx.member)
-        return ctx
 
     async def _pace(self, chat_id: str, last_sent: dict[str, float]) -> None:
         loop = asyncio.get_running_loop()

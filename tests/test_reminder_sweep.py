@@ -250,3 +250,16 @@ def test_claims_are_guarded(rig: Rig) -> None:
         assert outbox.claim_due(session, MONDAY, "b") == []
         later = outbox.claim_due(session, MONDAY + outbox.LEASE + timedelta(seconds=1), "c")
     assert len(first) == len(later) > 0
+
+
+def test_the_dry_run_shows_what_would_be_sent_and_records_nothing(
+    rig: Rig, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output = cli("reminders", "--at", "2026-11-30T07:31").output
+    assert output.startswith("Nhắc việc sẽ gửi lúc 07:31 30/11/2026 (chạy thử")
+    assert "── Gửi Trưởng Văn Phòng (telegram) ──\n⏰ Nhắc việc: 3 việc cần bạn chú ý" in output
+    assert "── Gửi Hiệu Trưởng (telegram) ──\n🚨 Việc quá hạn cần Ban giám hiệu đôn đốc" in output
+    assert "[1] ✅ T.OVER  [2] 📈 T.OVER  [3] ⏰ T.OVER  [4] ✅ T.1" in output
+    assert rig.statuses() == {}
+    assert "Không có nhắc việc nào" in cli("reminders", "--at", "2026-11-02T05:00").output
+    assert "không hợp lệ" in cli("reminders", "--at", "thứ hai", expect=2).output
