@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     invitation_ttl_days: int = Field(default=14, ge=1, le=365)
     evidence_dir: Path = Path("./data/evidence")
+    reports_dir: Path = Path("./data/reports")
     reminder_sweep_seconds: int = Field(default=30, ge=5, le=3600)
     quiet_hours: str = "21:00-06:30"
     working_days: str = "mon-sat"

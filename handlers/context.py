@@ -16,6 +16,7 @@ from services.permissions import Actor
 @dataclass(frozen=True)
 class ChatConfig:
     evidence_dir: Path
+    reports_dir: Path = Path("./data/reports")
     default_timezone: str = "Asia/Ho_Chi_Minh"
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from handlers import groups, joining, kpis, progress, tasks
+from handlers import groups, joining, kpis, progress, reports, tasks
 from handlers.chat import Incoming, Outcome, Reply
 from handlers.context import ChatConfig, Context
 from messages import h
@@ -29,6 +29,7 @@ COMMANDS: list[tuple[str, str, Handler, str]] = [
     ("xong", "done", progress.done_command, "menu.done"),
     ("vuong", "blocked", progress.blocked_command, "menu.blocked"),
     ("chiso", "kpi", kpis.kpi_command, "menu.kpi"),
+    ("baocao", "report", reports.report_command, "menu.report"),
     ("lienket", "link", groups.link_command, "menu.link"),
     ("ngonngu", "language", joining.set_language, "menu.language"),
     ("huongdan", "help", joining.show_help, "menu.help"),

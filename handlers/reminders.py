@@ -7,6 +7,7 @@ from sqlmodel import func, select
 from handlers.chat import Button, Reply
 from handlers.context import Context
 from handlers.render import task_line, task_message
+from handlers.reports import weekly_digest
 from messages import Html, join_html
 from models import Reminder, ReminderKind, Task, TaskStatus, Unit
 from services.plan_text import countdown, next_due
@@ -33,6 +34,10 @@ def compose(ctx: Context, rows: list[Reminder]) -> list[tuple[Reply, list[int]]]
     checkins = [row for row in rows if row.kind == ReminderKind.CHECKIN]
     if checkins:
         messages.append((_checkins(ctx, checkins), [row.id for row in checkins]))
+    digests = [row.id for row in rows if row.kind == ReminderKind.DIGEST]
+    if digests:
+        *parts, last = weekly_digest(ctx)
+        messages += [(part, []) for part in parts] + [(last, digests)]
     return messages
 
 

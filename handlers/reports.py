@@ -2,7 +2,6 @@
 how a digest reads in chat, shared with the weekly digest the bot sends by itself."""
 
 import re
-import tempfile
 from pathlib import Path
 
 from handlers.chat import Reply
@@ -19,6 +18,8 @@ from services.digest import (
     TaskItem,
     compile_digest,
     digest_period,
+    record_digest,
+    week_label,
 )
 from services.digest_files import kpi_model, write_chart, write_workbook
 from services.plan_text import countdown, describe_target
@@ -42,12 +43,23 @@ def report_command(ctx: Context, args: str) -> None:
         ctx.send(reply)
 
 
+def weekly_digest(ctx: Context) -> list[Reply]:
+    """The digest the bot sends by itself at the school's digest time. The week's period is
+    recorded once (the next digest starts where it ends) and every leader gets the same one."""
+    start, end = digest_period(ctx.session, ctx.school, ctx.now)
+    log = record_digest(ctx.session, ctx.school, week_label(end, ctx.tz), start, end)
+    digest = compile_digest(
+        ctx.session, ctx.school, start=log.period_start, end=log.period_end, now=ctx.now
+    )
+    return digest_replies(ctx, digest, report_folder(ctx, digest))
+
+
 def report_folder(ctx: Context, digest: Digest) -> Path:
-    """A new folder under <evidence dir>/../reports for this report's files."""
-    base = ctx.config.evidence_dir.parent / "reports"
-    base.mkdir(parents=True, exist_ok=True)
-    prefix = re.sub(r"[^0-9A-Za-z_-]", "_", f"{ctx.school.code}-{digest.week}-")
-    return Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+    """<reports dir>/<school>/<week>: one archive folder per week, refreshed by later reports."""
+    safe = re.sub(r"[^0-9A-Za-z_-]", "_", ctx.school.code)
+    folder = ctx.config.reports_dir / safe / digest.week
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def digest_replies(ctx: Context, digest: Digest, folder: Path) -> list[Reply]:
@@ -80,7 +92,7 @@ def render_digest(ctx: Context, digest: Digest) -> Html:
     sections = [
         join(
             [
-                ctx.text("digest.title", week=digest.week, school=digest.school_name),
+                ctx.text("digest.title", week=digest.week, school=one_line(digest.school_name)),
                 ctx.text(
                     "digest.period",
                     start=format_datetime(digest.start, ctx.tz),
@@ -137,7 +149,7 @@ def _units(ctx: Context, digest: Digest) -> Html:
     lines += [
         ctx.text(
             "digest.unit.line",
-            name=row.name,
+            name=one_line(row.name),
             progress=_percent(ctx, row.progress),
             open=row.open,
             done=row.done,

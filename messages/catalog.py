@@ -42,6 +42,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "cần đường dẫn thư mục lưu minh chứng, ví dụ ./data/evidence.",
         "en": "expected a folder for evidence files, e.g. ./data/evidence.",
     },
+    "config.expected.REPORTS_DIR": {
+        "vi": "cần đường dẫn thư mục lưu báo cáo tuần (Excel, biểu đồ), ví dụ ./data/reports.",
+        "en": "expected a folder for weekly reports (Excel, chart), e.g. ./data/reports.",
+    },
     "config.expected.WEBHOOK_URL": {
         "vi": "cần địa chỉ https công khai của bot, ví dụ https://bot.truong.edu.vn/telegram.",
         "en": "expected the bot's public https address, e.g. https://bot.school.example/telegram.",

@@ -287,9 +287,7 @@ def compile_digest(
         for unit in units
         if unit.id not in reported_units and any(task.unit_id == unit.id for task in open_tasks)
     ]
-    silent_people = _silent_people(
-        session, silent_units, open_tasks, reported_pairs, names, active
-    )
+    silent_people = _silent_people(session, silent_units, open_tasks, reported_pairs, names, active)
 
     noted = [(update, task, who) for update, task, who in reports if (update.note or "").strip()]
     noted.sort(key=lambda row: (row[0].created_at, row[0].id), reverse=True)
@@ -363,7 +361,8 @@ def _silent_people(
     active: set[int],
 ) -> tuple[SilentPerson, ...]:
     """The active unit heads of units with no report, and the active assignees of open tasks
-    they did not report on in the period; each person once, in the order they were added."""
+    they did not report on in the period; each person once, in the order of their member id.
+    (The principal and vice principals are not listed for their own unit: they read this.)"""
     units_of: dict[int, list[str]] = {}
     tasks_of: dict[int, list[str]] = {}
     if silent_units:
@@ -448,7 +447,11 @@ def record_digest(
     session: Session, school: School, week: str, start: datetime, end: datetime
 ) -> DigestLog:
     """The digest of `week` was sent: the next one starts at `end`. Once per school and week:
-    if it was recorded already (by this or another instance), that row is returned unchanged."""
+    if it was recorded already (by this or another instance), that row is returned unchanged.
+
+    Several leaders receive the same week's digest: compile it for the returned row's period
+    (`period_start`, `period_end`), not for a fresh `digest_period`, so they all read the same
+    numbers however late their copy is sent."""
     query = select(DigestLog).where(DigestLog.school_id == school.id, DigestLog.week == week)
     existing = session.exec(query).first()
     if existing is not None:

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import matplotlib
 import openpyxl
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -132,7 +132,7 @@ def _update_rows(digest: Digest, session: Session, tz: ZoneInfo, locale: str) ->
 
 
 def kpi_model(item: KpiItem) -> Kpi:
-    """A detached Kpi with the item's target, for the plan_text helpers (never added to a session)."""
+    """A detached Kpi with the item's target for the plan_text helpers; never added to a session."""
     return Kpi(
         key=item.key,
         name=item.name,
@@ -163,29 +163,41 @@ def _kpi_row(item: KpiItem, tz: ZoneInfo, locale: str) -> list[Any]:
 
 
 def write_chart(digest: Digest, path: Path, *, locale: str = "vi") -> None:
-    """A horizontal bar per unit (plan order, top down): its tasks' average progress, 0–100 %."""
-    names = [unit.name for unit in digest.units]
+    """A horizontal bar per unit (plan order, top down): its tasks' average progress, 0–100 %.
+
+    No pyplot and no global settings: the figure is drawn on its own and every text is given
+    the font explicitly, so charts drawn at the same time in several threads do not mix."""
+    font = FontProperties(family=CHART_FONT, size=10)
+    names = [_short(unit.name) for unit in digest.units]
     values = [unit.progress for unit in digest.units]
-    with matplotlib.rc_context({"font.family": CHART_FONT, "font.size": 10}):
-        figure = Figure(figsize=(8, max(2.5, 1.6 + 0.45 * len(names))), dpi=120)
-        axes = figure.subplots()
-        positions = list(range(len(names)))
-        bars = axes.barh(positions, values, color=[_color(value) for value in values])
-        axes.set_yticks(positions, labels=names)
-        axes.invert_yaxis()
-        axes.set_xlim(0, 100)
-        axes.set_xlabel(t("digest.chart.axis", locale))
-        axes.set_title(t("digest.chart.title", locale, week=digest.week))
-        axes.grid(axis="x", alpha=0.3)
-        axes.set_axisbelow(True)
-        if names:
-            axes.bar_label(bars, labels=_labels(values, locale), padding=3)
-        else:
-            axes.text(0.5, 0.5, t("digest.chart.empty", locale), ha="center", va="center",
-                      transform=axes.transAxes)  # fmt: skip
-        figure.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path, format="png")
+    figure = Figure(figsize=(8, max(2.5, 1.6 + 0.45 * len(names))), dpi=120)
+    axes = figure.subplots()
+    positions = list(range(len(names)))
+    bars = axes.barh(positions, values, color=[_color(value) for value in values])
+    axes.set_yticks(positions, labels=names)
+    axes.invert_yaxis()
+    axes.set_xlim(0, 112)  # room for the label of a full bar
+    axes.set_xticks(range(0, 101, 20))
+    axes.set_xlabel(t("digest.chart.axis", locale), fontproperties=font)
+    title = t("digest.chart.title", locale, week=digest.week)
+    axes.set_title(title, fontproperties=FontProperties(family=CHART_FONT, size=12))
+    axes.grid(axis="x", alpha=0.3)
+    axes.set_axisbelow(True)
+    for label in [*axes.get_xticklabels(), *axes.get_yticklabels()]:
+        label.set_fontproperties(font)
+    if names:
+        axes.bar_label(bars, labels=_labels(values, locale), padding=3, fontproperties=font)
+    else:
+        axes.text(0.5, 0.5, t("digest.chart.empty", locale), ha="center", va="center",
+                  transform=axes.transAxes, fontproperties=font)  # fmt: skip
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="png")
+
+
+def _short(name: str, limit: int = 40) -> str:
+    name = " ".join(name.split())
+    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
 
 
 def _labels(values: Sequence[float], locale: str) -> list[str]:

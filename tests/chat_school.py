@@ -59,7 +59,9 @@ class ChatSchool:
     core: ChatCore = field(init=False)
 
     def __post_init__(self) -> None:
-        config = ChatConfig(evidence_dir=self.evidence_dir)
+        config = ChatConfig(
+            evidence_dir=self.evidence_dir, reports_dir=self.evidence_dir.parent / "reports"
+        )
         self.core = ChatCore(self.engine, config, clock=self.clock)
 
     def session(self) -> Session:

@@ -12,7 +12,17 @@ from sqlmodel import select
 from handlers.chat import Reply, RetryLater, Unreachable
 from handlers.context import ChatConfig
 from handlers.core import ChatCore
-from models import Channel, ChatIdentity, Member, Reminder, ReminderStatus, Snooze, Task, TaskStatus
+from models import (
+    Channel,
+    ChatIdentity,
+    DigestLog,
+    Member,
+    Reminder,
+    ReminderStatus,
+    Snooze,
+    Task,
+    TaskStatus,
+)
 from models.db import session_scope
 from scheduler.dispatch import Dispatcher
 from scheduler.jobs import FollowUp
@@ -59,10 +69,14 @@ class Rig:
     clock: Clock
     sender: RecordingSender
     follow_up: FollowUp
+    folder: Path
 
     def dispatcher(self, sender: RecordingSender | None = None) -> Dispatcher:
         """A new process's dispatcher (its own worker id) on the same database."""
-        core = ChatCore(self.engine, ChatConfig(evidence_dir=Path("unused")), clock=self.clock)
+        config = ChatConfig(
+            evidence_dir=self.folder / "evidence", reports_dir=self.folder / "reports"
+        )
+        core = ChatCore(self.engine, config, clock=self.clock)
         return Dispatcher(
             self.engine, core.config, {Channel.TELEGRAM: sender or self.sender}, core.remember,
             core.mark_unreachable, clock=self.clock, worker=f"worker-{id(sender)}", pacing=0,
@@ -74,7 +88,7 @@ class Rig:
 
 
 @pytest.fixture
-def rig(reminder_school: Engine) -> Rig:
+def rig(reminder_school: Engine, tmp_path: Path) -> Rig:
     with session_scope(reminder_school) as session:
         for name, chat in CHATS.items():
             member = session.exec(select(Member).where(Member.name == name)).one()
@@ -82,7 +96,7 @@ def rig(reminder_school: Engine) -> Rig:
                                      external_user_id=chat, chat_id=chat))  # fmt: skip
     clock = Clock(MONDAY)
     sender = RecordingSender()
-    rig = Rig(reminder_school, clock, sender, None)  # type: ignore[arg-type]
+    rig = Rig(reminder_school, clock, sender, None, tmp_path)  # type: ignore[arg-type]
     rig.follow_up = FollowUp(reminder_school, rig.dispatcher(), CalendarDefaults(), clock=clock)
     return rig
 
@@ -263,3 +277,30 @@ def test_the_dry_run_shows_what_would_be_sent_and_records_nothing(
     assert rig.statuses() == {}
     assert "Không có nhắc việc nào" in cli("reminders", "--at", "2026-11-02T05:00").output
     assert "không hợp lệ" in cli("reminders", "--at", "thứ hai", expect=2).output
+
+
+async def test_fridays_digest_goes_to_each_leader_with_the_same_period_and_files(
+    rig: Rig,
+) -> None:
+    rig.clock.now = local(4, 16, 31)  # Friday
+    await rig.follow_up.tick()
+    principal = [r for chat, r in rig.sender.sent if chat == CHATS["Hiệu Trưởng"]]
+    vice = [r for chat, r in rig.sender.sent if chat == CHATS["Phó Hiệu Trưởng"]]
+    digest = principal[-1]
+    assert digest.text.startswith("<b>Báo cáo tuần 2026-W49</b> — Trường Nhắc Việc")
+    assert [path.name for path in digest.files] == [
+        "bao-cao-tuan-2026-W49.xlsx",
+        "tien-do-2026-W49.png",
+    ]
+    assert all(path.is_file() for path in digest.files)
+    assert vice[-1].text == digest.text
+    with session_scope(rig.engine) as session:
+        [log] = session.exec(select(DigestLog)).all()
+    assert (log.week, log.period_start, log.period_end) == (
+        "2026-W49",
+        local(30, 0, month=11),
+        local(4, 16, 31),
+    )
+    rig.clock.advance(minutes=30)
+    await rig.follow_up.tick()
+    assert [r for chat, r in rig.sender.sent if chat == CHATS["Hiệu Trưởng"]] == principal
