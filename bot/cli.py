@@ -5,24 +5,30 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, select
 
-from bot.console import ConsoleChannel, UnknownPerson, console_user
+from bot.console import ConsoleChannel, UnknownPerson, console_user, plain
 from bot.demo import run_demo
 from bot.runner import chat_core, known_username, run_telegram
 from bot.settings import ConfigError, Settings, load_settings
 from data import DEFAULT_PLAN
+from handlers.context import Context
+from handlers.reports import digest_replies, report_folder
 from messages import format_date, format_datetime, t
+from models import DigestLog, School
 from models.base import utcnow
 from models.db import make_engine, session_scope, upgrade_schema
 from scheduler.preview import preview
+from services.digest import compile_digest, digest_period
 from services.invitations import issue_invitations
 from services.people import PeopleFileError, import_people
 from services.plan_files import PlanFileError, dump_text, read_plan, write_workbook
@@ -279,3 +285,46 @@ def _moment(text: str, settings: Settings) -> datetime:
     except ValueError:
         fail(t("cli.bad_moment", value=text))
     return moment if moment.tzinfo else moment.replace(tzinfo=settings.timezone)
+
+
+@app.command("digest", help=t("cli.digest"))
+@user_errors
+def digest(
+    school: SchoolOption = None,
+    week: Annotated[str | None, typer.Option("--week", help=t("cli.digest.week"))] = None,
+    out: Annotated[Path | None, typer.Option("--out", help=t("cli.digest.out"))] = None,
+) -> None:
+    settings = load_settings()
+    with database(settings) as engine, session_scope(engine) as session:
+        target = resolve_school(session, school)
+        now = utcnow()
+        start, end = (
+            digest_period(session, target, now)
+            if week is None
+            else _week(session, target, week, now)
+        )
+        compiled = compile_digest(session, target, start=start, end=end, now=min(end, now))
+        ctx = Context(session=session, now=min(end, now), config=chat_core(settings, engine).config)
+        ctx.school = target
+        folder = out or report_folder(ctx, compiled)
+        folder.mkdir(parents=True, exist_ok=True)
+        replies = digest_replies(ctx, compiled, folder)
+    for reply in replies:
+        typer.echo(plain(reply.text))
+    typer.echo(t("digest.files", files=", ".join(str(path) for path in replies[-1].files)))
+
+
+def _week(session: Session, school: School, label: str, now: datetime) -> tuple[datetime, datetime]:
+    """The period of ISO week `label` (2026-W49): the recorded digest's, else Monday to Sunday."""
+    try:
+        monday = datetime.strptime(f"{label}-1", "%G-W%V-%u").date()
+    except ValueError:
+        fail(t("cli.bad_week", value=label))
+    recorded = session.exec(
+        select(DigestLog).where(DigestLog.school_id == school.id, DigestLog.week == label)
+    ).first()
+    if recorded is not None:
+        return recorded.period_start, recorded.period_end
+    tz = ZoneInfo(school.timezone)
+    start = datetime.combine(monday, time(0), tz)
+    return start, min(now, start + timedelta(days=7))

@@ -860,6 +860,23 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "Thời điểm, ví dụ 2026-12-01T08:00 (giờ của trường); mặc định là bây giờ.",
         "en": "The moment, e.g. 2026-12-01T08:00 (school time); default now.",
     },
+    "cli.digest": {
+        "vi": "In báo cáo tuần của trường và ghi tệp Excel, biểu đồ tiến độ.",
+        "en": "Print the school's weekly digest and write its workbook and chart.",
+    },
+    "cli.digest.week": {
+        "vi": "Tuần ISO, ví dụ 2026-W49; mặc định là từ báo cáo trước đến bây giờ.",
+        "en": "ISO week, e.g. 2026-W49; default: from the last digest until now.",
+    },
+    "cli.digest.out": {
+        "vi": "Thư mục ghi tệp Excel và biểu đồ (mặc định REPORTS_DIR/<trường>/<tuần>).",
+        "en": "Folder for the workbook and chart (default REPORTS_DIR/<school>/<week>).",
+    },
+    "cli.bad_week": {
+        "vi": "Tuần '{value}' không hợp lệ; hãy ghi dạng 2026-W49.",
+        "en": "'{value}' is not a valid week; write it as 2026-W49.",
+    },
+    "digest.files": {"vi": "Đã ghi tệp: {files}", "en": "Files written: {files}"},
     "cli.bad_moment": {
         "vi": "Thời điểm '{value}' không hợp lệ; hãy ghi dạng 2026-12-01T08:00.",
         "en": "'{value}' is not a valid moment; write it as 2026-12-01T08:00.",

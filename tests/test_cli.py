@@ -91,3 +91,14 @@ def test_the_template_command_writes_an_empty_workbook(cli, tmp_path: Path) -> N
     result = cli("plan", "template", "--out", target)
     assert str(target) in result.output
     assert target.stat().st_size > 0
+
+
+def test_the_digest_command_prints_the_week_and_writes_the_files(cli, tmp_path: Path) -> None:
+    cli("plan", "import")
+    output = cli("digest", "--week", "2026-W48", "--out", tmp_path / "out").output
+    assert output.startswith("Báo cáo tuần 2026-W48 — Trường THCS Thị Trấn 2\n")
+    assert "Kỳ báo cáo: từ 00:00 23/11/2026" in output
+    assert "Tiến độ chung: 0 % · hoàn thành 0/38 nhiệm vụ" in output
+    assert (tmp_path / "out" / "bao-cao-tuan-2026-W48.xlsx").is_file()
+    assert (tmp_path / "out" / "tien-do-2026-W48.png").is_file()
+    assert "2026-W48" in cli("digest", "--week", "2026-W99", expect=2).output
