@@ -101,4 +101,4 @@ def test_the_digest_command_prints_the_week_and_writes_the_files(cli, tmp_path: 
     assert "Tiến độ chung: 0 % · hoàn thành 0/38 nhiệm vụ" in output
     assert (tmp_path / "out" / "bao-cao-tuan-2026-W48.xlsx").is_file()
     assert (tmp_path / "out" / "tien-do-2026-W48.png").is_file()
-    assert "2026-W48" in cli("digest", "--week", "2026-W99", expect=2).output
+    assert "2026-W99" in cli("digest", "--week", "2026-W99", expect=2).output
