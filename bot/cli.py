@@ -243,7 +243,7 @@ def invite(
 def demo(
     out: Annotated[Path, typer.Option("--out", help=t("cli.demo.out"))] = Path("demo-output"),
 ) -> None:
-    typer.echo(run_demo(out, utcnow()))
+    run_demo(out, utcnow(), write=typer.echo)
 
 
 @app.command("run", help=t("cli.run"))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from handlers.chat import Button, Incoming, Outcome
+from handlers.chat import Button, Incoming, Outcome, Reply
 from handlers.core import ChatCore
 from handlers.joining import looks_like_code
 from messages import t
@@ -57,13 +57,24 @@ class ConsoleChannel:
         if outcome.notice:
             self.write(f"» {plain(outcome.notice)}")
         for reply in outcome.replies:
-            self.sent += 1
-            self.write(plain(reply.text))
-            if reply.buttons:
-                self.choices = [button for row in reply.buttons for button in row]
-                self.write("  ".join(f"[{n}] {b.label}" for n, b in enumerate(self.choices, 1)))
-            self.core.remember(Channel.CONSOLE, self.user_id, str(self.sent), reply)
+            self.core.remember(Channel.CONSOLE, self.user_id, self.show(reply), reply)
         return outcome
+
+    def show(self, reply: Reply) -> str:
+        """Print a message from the bot; its buttons become the numbered choices."""
+        self.sent += 1
+        self.write(plain(reply.text))
+        if reply.buttons:
+            self.choices = [button for row in reply.buttons for button in row]
+            self.write("  ".join(f"[{n}] {b.label}" for n, b in enumerate(self.choices, 1)))
+        for path in reply.files:
+            self.write(t("console.file", path=path))
+        return str(self.sent)
+
+    def press(self, label: str) -> None:
+        """Press the button with this label among the latest choices."""
+        labels = [button.label for button in self.choices]
+        self.on_line(str(labels.index(label) + 1))
 
     def run(self, read: Callable[[str], str] = input) -> None:
         self.write(t("console.intro"))
@@ -95,3 +106,13 @@ def console_user(engine: Engine, who: str) -> tuple[str, str | None]:
         if len(matches) > 1:
             raise UnknownPerson(t("console.ambiguous_person", who=who))
         return link_console(session, matches[0], utcnow()), None
+
+
+class ConsoleSender:
+    """The console channel's sender: messages the bot starts are shown in that person's console."""
+
+    def __init__(self, channels: dict[str, ConsoleChannel]) -> None:
+        self.channels = channels
+
+    async def send(self, chat_id: str, reply: Reply) -> str:
+        return self.channels[chat_id].show(reply)

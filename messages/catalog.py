@@ -429,6 +429,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "Có nhiều người tên '{who}'; hãy dùng mã mời của người đó (dondoc invite).",
         "en": "Several people are called '{who}'; use that person's invitation code (dondoc invite).",
     },
+    "console.file": {"vi": "📎 Tệp đính kèm: {path}", "en": "📎 Attached file: {path}"},
     "console.intro": {
         "vi": "Trò chuyện với dondoc (kênh console). Gõ như trên Telegram; chọn nút bằng số; "
         "gõ /thoat để thoát.",
@@ -468,6 +469,27 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Next: import the staff list (dondoc people import FILE.csv) and print invitations "
         "(dondoc invite).",
     },
+    "demo.week": {
+        "vi": "MỘT TUẦN MÔ PHỎNG ({start} – {end}): nhắc việc gửi qua kênh console, các tổ trả lời",
+        "en": "A SIMULATED WEEK ({start} – {end}): reminders over the console channel, units answer",
+    },
+    "demo.day": {"vi": "\n══ {weekday} {date} ══", "en": "\n══ {weekday} {date} ══"},
+    "demo.person": {"vi": "{time} 💬 {name}: {text}", "en": "{time} 💬 {name}: {text}"},
+    "demo.pressed": {"vi": "(bấm nút «{label}»)", "en": "(presses «{label}»)"},
+    "demo.bot": {
+        "vi": "{time} 📨 dondoc → {name} ({unit}):",
+        "en": "{time} 📨 dondoc → {name} ({unit}):",
+    },
+    "demo.more_lines": {"vi": "      … (còn {count} dòng)", "en": "      … ({count} more lines)"},
+    "demo.summary": {
+        "vi": "Hết tuần: {reminders} nhắc việc đã gửi, {updates} cập nhật tiến độ đã ghi.",
+        "en": "End of the week: {reminders} reminders sent, {updates} progress updates recorded.",
+    },
+    "demo.digest": {
+        "vi": "BÁO CÁO TUẦN GỬI {name} (thứ Sáu 16:30), đầy đủ:",
+        "en": "THE WEEKLY DIGEST SENT TO {name} (Friday 16:30), in full:",
+    },
+    "demo.file": {"vi": "Tệp báo cáo: {path}", "en": "Report file: {path}"},
     "countdown.left": {"vi": "còn {days} ngày", "en": "{days} days left"},
     "countdown.today": {"vi": "hạn hôm nay", "en": "due today"},
     "countdown.overdue": {"vi": "quá hạn {days} ngày", "en": "{days} days overdue"},

@@ -32,6 +32,24 @@ def test_demo_prints_a_vietnamese_overview_from_a_fresh_database(cli, tmp_path: 
     assert (tmp_path / "demo" / "dondoc-demo.db").is_file()
 
 
+def test_demo_plays_a_school_week_and_ends_with_the_digest(cli, tmp_path: Path) -> None:
+    output = cli("demo", "--out", tmp_path / "demo").output
+    week = output[output.index("MỘT TUẦN MÔ PHỎNG (30/11/2026 – 04/12/2026)") :]
+    for day in ("Thứ Hai 30/11/2026", "Thứ Ba 01/12/2026", "Thứ Sáu 04/12/2026"):
+        assert f"══ {day} ══" in week
+    assert "07:30 📨 dondoc → Trần Thị Mai (Văn phòng):\n      ⏰ Nhắc việc: 2 việc" in week
+    assert "07:45 💬 Trần Thị Mai: (bấm nút «✅ III.4.4»)" in week
+    assert "Đã ghi cho III.2.7" in week  # the late task, done a fortnight after its deadline
+    assert "📝 Tuần này Chi hội Khuyến học chưa có báo cáo tiến độ" in week  # never answers
+    digest = week[week.index("BÁO CÁO TUẦN GỬI Nguyễn Văn Hiếu") :]
+    assert "Báo cáo tuần 2026-W49 — Trường THCS Thị Trấn 2" in digest
+    assert "Tổ/bộ phận: Ban giám hiệu, Chi hội Khuyến học" in digest
+    assert "Tỷ lệ học sinh bỏ học, lưu ban: 0,48 % (3/620)" in digest
+    folder = tmp_path / "demo" / "THCS-TT2" / "2026-W49"
+    assert (folder / "bao-cao-tuan-2026-W49.xlsx").is_file()
+    assert (folder / "tien-do-2026-W49.png").is_file()
+
+
 def test_demo_starts_again_from_scratch_each_time(cli, tmp_path: Path) -> None:
     first = cli("demo", "--out", tmp_path).output
     second = cli("demo", "--out", tmp_path).output
