@@ -612,6 +612,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "/xong <i>mã</i> [ghi chú] — báo hoàn thành\n"
         "/vuong <i>mã</i> <i>lý do</i> — báo gặp vướng mắc\n"
         "/chiso — các chỉ số; /chiso <i>mã</i> <i>giá trị</i> — ghi chỉ số (ví dụ: /chiso dropout 0,4)\n"
+        "/baocao — báo cáo tuần (Ban giám hiệu)\n"
         "/lienket — (trong nhóm) liên kết nhóm với tổ của bạn\n"
         "/ngonngu en — English\n"
         'Trả lời (reply) tin nhắn về một nhiệm vụ bằng "80%", "xong" hoặc "vướng: lý do"; '
@@ -622,6 +623,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "/done <i>code</i> [note] — report done\n"
         "/blocked <i>code</i> <i>reason</i> — report a blocker\n"
         "/kpi — KPIs; /kpi <i>key</i> <i>value</i> — record a KPI (e.g. /kpi dropout 0.4)\n"
+        "/report — the weekly digest (leaders)\n"
         "/link — (in a group) link the group to your unit\n"
         "/language vi — tiếng Việt\n"
         'Reply to a message about a task with "80%", "done" or "blocked: reason"; send a '
