@@ -34,10 +34,10 @@ from models import (
     Task,
     TaskStatus,
     Unit,
-    UpdateSource,
 )
 from services.kpis import KpiStatus, status_of
 from services.plan_text import next_due
+from services.progress import is_report
 from services.reminders import week_start
 
 DUE_SOON_DAYS = 14
@@ -197,8 +197,7 @@ def period_reports(
         .join(Member, col(Member.id) == col(ProgressUpdate.member_id), isouter=True)
         .where(
             Task.school_id == school_id,
-            ProgressUpdate.source != UpdateSource.SYSTEM,
-            col(ProgressUpdate.undone_at).is_(None),
+            is_report(),
             ProgressUpdate.created_at >= start,
             ProgressUpdate.created_at < end,
         )
@@ -212,12 +211,7 @@ def last_reports(session: Session, school_id: int, end: datetime) -> dict[int, d
     rows = session.exec(
         select(ProgressUpdate.task_id, func.max(ProgressUpdate.created_at))
         .join(Task, col(Task.id) == col(ProgressUpdate.task_id))
-        .where(
-            Task.school_id == school_id,
-            ProgressUpdate.source != UpdateSource.SYSTEM,
-            col(ProgressUpdate.undone_at).is_(None),
-            ProgressUpdate.created_at < end,
-        )
+        .where(Task.school_id == school_id, is_report(), ProgressUpdate.created_at < end)
         .group_by(ProgressUpdate.task_id)
     ).all()
     return dict(rows)

@@ -4,9 +4,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import ColumnElement, and_
 from sqlmodel import Session, col, select
 
 from models import Attachment, Channel, Member, ProgressUpdate, Task, TaskStatus, UpdateSource
+
+
+def is_report() -> ColumnElement[bool]:
+    """An update that counts as someone reporting: not undone, and not made by the bot itself
+    (a recurring task moving on to its next occurrence)."""
+    return and_(
+        ProgressUpdate.source != UpdateSource.SYSTEM, col(ProgressUpdate.undone_at).is_(None)
+    )
 
 
 class UndoRefused(Exception):

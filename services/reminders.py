@@ -28,7 +28,7 @@ from models import (
     UpdateSource,
 )
 from services.permissions import LEADERS
-from services.progress import record_progress
+from services.progress import is_report, record_progress
 from services.recurrence import parse_recurrence
 from services.school_calendar import SchoolCalendar
 from services.school_settings import FollowUp, ReminderPolicy, follow_up
@@ -224,12 +224,7 @@ def _checkins(
         session.exec(
             select(Task.unit_id)
             .join(ProgressUpdate, col(ProgressUpdate.task_id) == col(Task.id))
-            .where(
-                Task.school_id == school.id,
-                ProgressUpdate.created_at >= since,
-                ProgressUpdate.source != UpdateSource.SYSTEM,
-                col(ProgressUpdate.undone_at).is_(None),
-            )
+            .where(Task.school_id == school.id, ProgressUpdate.created_at >= since, is_report())
         ).all()
     )
     heads = session.exec(
