@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from bot.settings import Settings
+from messages import CATALOG
 from models import School
 
 REPO = Path(__file__).resolve().parents[1]
@@ -120,3 +122,14 @@ def test_the_digest_command_prints_the_week_and_writes_the_files(cli, tmp_path: 
     assert (tmp_path / "out" / "bao-cao-tuan-2026-W48.xlsx").is_file()
     assert (tmp_path / "out" / "tien-do-2026-W48.png").is_file()
     assert "2026-W99" in cli("digest", "--week", "2026-W99", expect=2).output
+
+
+def test_every_setting_is_documented_and_explained_when_wrong() -> None:
+    documented = {
+        line.split("=", 1)[0]
+        for line in (REPO / ".env.example").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    }
+    variables = {name.upper() for name in Settings.model_fields}
+    assert documented == variables
+    assert all(f"config.expected.{variable}" in CATALOG for variable in variables)
