@@ -7,6 +7,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from models import (
+    Channel,
     Member,
     ProgressUpdate,
     Reminder,
@@ -14,6 +15,8 @@ from models import (
     Snooze,
     Task,
     TaskStatus,
+    Unit,
+    UnitChat,
     UpdateSource,
 )
 from models.db import session_scope
@@ -214,3 +217,16 @@ def test_after_three_days_down_each_task_gets_one_reminder_not_a_replay(
     with session_scope(reminder_school) as session:
         kinds = session.exec(select(Reminder.kind).where(Reminder.task_id.is_not(None))).all()
     assert ReminderKind.BEFORE_1D not in kinds  # superseded while the bot was down
+
+
+def test_a_school_may_also_remind_in_the_units_linked_group(engine: Engine, tmp_path: Path) -> None:
+    school = make_school(engine, tmp_path, "{group_reminders: true}")
+    with session_scope(school) as session:
+        office = session.exec(select(Unit).where(Unit.code == "VP")).one()
+        session.add(
+            UnitChat(unit_id=office.id, channel=Channel.TELEGRAM, chat_id="-100", title="Tổ VP")
+        )
+    rows = plan(school, local(30, 7, 31, month=11))
+    to_group = sorted(r[1] for r in rows if r[2] == "group")
+    assert to_group == ["T.1", "T.7", "T.OVER"]
+    assert ("overdue", "T.OVER", "Trưởng Văn Phòng", local(30, 7, 30, month=11)) in rows

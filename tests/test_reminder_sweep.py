@@ -19,9 +19,12 @@ from models import (
     Member,
     Reminder,
     ReminderStatus,
+    School,
     Snooze,
     Task,
     TaskStatus,
+    Unit,
+    UnitChat,
 )
 from models.db import session_scope
 from scheduler.dispatch import Dispatcher
@@ -304,3 +307,15 @@ async def test_fridays_digest_goes_to_each_leader_with_the_same_period_and_files
     rig.clock.advance(minutes=30)
     await rig.follow_up.tick()
     assert [r for chat, r in rig.sender.sent if chat == CHATS["Hiệu Trưởng"]] == principal
+
+
+async def test_group_reminders_reach_the_units_linked_group(rig: Rig) -> None:
+    with session_scope(rig.engine) as session:
+        school = session.exec(select(School)).one()
+        school.settings = {"group_reminders": True}
+        office = session.exec(select(Unit).where(Unit.code == "VP")).one()
+        session.add(UnitChat(unit_id=office.id, channel=Channel.TELEGRAM, chat_id="-100"))
+    await rig.follow_up.tick()
+    [to_group] = [reply for chat, reply in rig.sender.sent if chat == "-100"]
+    assert to_group.text.startswith("⏰ <b>Nhắc việc</b>: 3 việc cần bạn chú ý")
+    assert len(rig.sender.to("Trưởng Văn Phòng")) == 1  # the head is reminded as well
