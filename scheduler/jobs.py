@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
+from models import School
 from models.base import utcnow
 from models.db import session_scope
 from scheduler.dispatch import Dispatcher, SweepResult
-from services.reminders import CalendarDefaults, plan_all
+from services.reminders import CalendarDefaults, plan_school
 
 log = logging.getLogger(__name__)
 PLAN_SECONDS = 60
@@ -38,8 +40,19 @@ class FollowUp:
         self.scheduler: AsyncIOScheduler | None = None
 
     def plan(self) -> int:
+        """Plan each school in its own transaction: one school's bad data stops only its own."""
+        now = self.clock()
         with session_scope(self.engine) as session:
-            return len(plan_all(session, self.clock(), self.defaults))
+            school_ids = session.exec(select(School.id).order_by(School.id)).all()
+        created = 0
+        for school_id in school_ids:
+            try:
+                with session_scope(self.engine) as session:
+                    school = session.get(School, school_id)
+                    created += len(plan_school(session, school, now, self.defaults))
+            except Exception:
+                log.exception("planning reminders for school %s failed", school_id)
+        return created
 
     async def tick(self) -> SweepResult:
         """Plan, then send what is due: one step of the loop (the demo and tests drive it)."""

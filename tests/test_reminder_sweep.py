@@ -319,3 +319,12 @@ async def test_group_reminders_reach_the_units_linked_group(rig: Rig) -> None:
     [to_group] = [reply for chat, reply in rig.sender.sent if chat == "-100"]
     assert to_group.text.startswith("⏰ <b>Nhắc việc</b>: 3 việc cần bạn chú ý")
     assert len(rig.sender.to("Trưởng Văn Phòng")) == 1  # the head is reminded as well
+
+
+def test_one_schools_broken_settings_do_not_stop_the_others(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    with session_scope(rig.engine) as session:
+        session.add(School(code="HONG", name="Trường cấu hình hỏng", settings={"quiet_hours": "x"}))
+    assert rig.follow_up.plan() > 0  # the first school was planned
+    assert "planning reminders for school" in caplog.text
