@@ -3,7 +3,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from messages import t
@@ -51,22 +51,14 @@ class Settings(BaseSettings):
     def _username(cls, value: str | None) -> str | None:
         return value.removeprefix("@") if value else value
 
-    @field_validator("quiet_hours")
+    @field_validator("quiet_hours", "working_days")
     @classmethod
-    def _quiet_hours(cls, value: str) -> str:
+    def _calendar(cls, value: str, info: ValidationInfo) -> str:
+        parse = {"quiet_hours": parse_quiet_hours, "working_days": parse_working_days}
         try:
-            parse_quiet_hours(value)
+            parse[info.field_name](value)
         except CalendarError as exc:
-            raise ValueError("expected HH:MM-HH:MM") from exc
-        return value
-
-    @field_validator("working_days")
-    @classmethod
-    def _working_days(cls, value: str) -> str:
-        try:
-            parse_working_days(value)
-        except CalendarError as exc:
-            raise ValueError("expected mon-sat") from exc
+            raise ValueError("not a calendar setting") from exc
         return value
 
     @property

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from messages import t
 from models import Member, Membership, Role, School, Unit
+from services.validation import RefusedFile
 from services.workbooks import UnreadableWorkbook, open_workbook
 
 HEADERS = {
@@ -35,13 +36,8 @@ ROLE_WORDS = {
 }
 
 
-class PeopleFileError(Exception):
-    def __init__(self, path: Path, problems: list[str]) -> None:
-        self.problems = problems
-        lines = [t("people.file_refused", file=path.name), *(f"  - {p}" for p in problems[:20])]
-        if len(problems) > 20:
-            lines.append(t("plan.more_problems", count=len(problems) - 20))
-        super().__init__("\n".join(lines))
+class PeopleFileError(RefusedFile):
+    headline = "people.file_refused"
 
 
 @dataclass

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from messages import t
 from services.plan_schema import Location, PlanFile, reference_problems
+from services.validation import RefusedFile
 from services.workbooks import UnreadableWorkbook, open_workbook
 
 SECTIONS = ("school", "units", "kpis", "tasks", "holidays")
@@ -32,16 +33,8 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 TEXT_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-class PlanFileError(Exception):
-    """A plan file that cannot be imported; `str()` is the message shown to the user."""
-
-    def __init__(self, path: Path, problems: list[str]) -> None:
-        self.path = path
-        self.problems = problems
-        lines = [t("plan.file_refused", file=path.name), *(f"  - {p}" for p in problems[:20])]
-        if len(problems) > 20:
-            lines.append(t("plan.more_problems", count=len(problems) - 20))
-        super().__init__("\n".join(lines))
+class PlanFileError(RefusedFile):
+    headline = "plan.file_refused"
 
 
 def sheet_title(section: str) -> str:
