@@ -13,13 +13,14 @@ The real python-telegram-bot library talks to it over loopback HTTP::
         ...
         assert tg.violations == []
 
-Every call is checked against the machine-readable Bot API description
-(``shared/spec/telegram-bot-api-10.1.json``). Calls that Telegram would refuse because of what
-the bot sent (an unknown method or parameter, a missing or mistyped parameter, formatted text that
-does not parse, text that is empty or too long, an invalid inline keyboard) get Telegram's error
-answer AND are recorded in ``violations``. Errors that depend on state (editing a message that does
-not exist, answering a callback query twice, an injected ``fail_next``) get the same answer as
-Telegram would give but are not violations.
+Every call is checked against the machine-readable Bot API description in
+``tests/data/telegram-bot-api-10.1.json`` (its source and licence: ``tests/data/README.md``).
+Calls that Telegram would refuse because of what the bot sent (an unknown method or parameter, a
+missing or mistyped parameter, formatted text that does not parse, text that is empty or too long,
+an invalid inline keyboard) get Telegram's error answer AND are recorded in ``violations``.
+Errors that depend on state (editing a message that does not exist, answering a callback query
+twice, an injected ``fail_next``) get the same answer as Telegram would give but are not
+violations.
 
 Deliberate differences from Telegram:
 - With ``strict_html=True`` (the default) a ``&`` that starts no HTML entity is refused, as the
@@ -37,7 +38,6 @@ import contextlib
 import copy
 import itertools
 import json
-import os
 import re
 import string
 import time
@@ -51,7 +51,6 @@ from typing import Any, Self, TypedDict
 from aiohttp import web
 
 SPEC_FILE = "telegram-bot-api-10.1.json"
-SPEC_PATH_ENV = "TELEGRAM_SPEC_PATH"
 DEFAULT_TOKEN = "123456:TEST-TOKEN"
 DEFAULT_USERNAME = "dondoc_test_bot"
 
@@ -108,20 +107,7 @@ JsonDict = dict[str, Any]
 
 
 def spec_path() -> Path:
-    """The spec in ``shared/`` beside the repository checkout, else ``$TELEGRAM_SPEC_PATH``.
-
-    Locally the repository is /work/main and shared/ is /work/shared; CI checks shared/ out as a
-    sibling of the repository too (``../shared`` from the repository root).
-    """
-    beside_repo = Path(__file__).resolve().parents[2] / "shared" / "spec" / SPEC_FILE
-    if beside_repo.is_file():
-        return beside_repo
-    configured = os.environ.get(SPEC_PATH_ENV)
-    if configured and Path(configured).is_file():
-        return Path(configured)
-    raise FileNotFoundError(
-        f"Bot API spec not found at {beside_repo}; set {SPEC_PATH_ENV} to the path of {SPEC_FILE}"
-    )
+    return Path(__file__).parent / "data" / SPEC_FILE
 
 
 @dataclass(frozen=True)

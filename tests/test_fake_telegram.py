@@ -2,7 +2,6 @@
 
 import asyncio
 import html
-import os
 import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -91,10 +90,8 @@ async def greet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(f"Xin chào {update.effective_user.first_name}!")
 
 
-def test_the_spec_is_found_beside_the_repository_or_through_the_environment() -> None:
-    beside_repo = Path(__file__).resolve().parents[2] / "shared/spec/telegram-bot-api-10.1.json"
-    expected = beside_repo if beside_repo.is_file() else Path(os.environ["TELEGRAM_SPEC_PATH"])
-    assert spec_path() == expected
+def test_the_spec_ships_with_the_tests() -> None:
+    assert spec_path() == Path(__file__).parent / "data" / "telegram-bot-api-10.1.json"
     assert BotApiSpec.load().version == "Bot API 10.1"
 
 
