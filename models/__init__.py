@@ -1,5 +1,6 @@
 """SQLModel tables. Importing this package registers every table on `SQLModel.metadata`."""
 
+from models.conversation import BotMessage, PendingReport
 from models.enums import (
     Channel,
     Direction,
@@ -9,8 +10,8 @@ from models.enums import (
     TaskStatus,
     UpdateSource,
 )
-from models.outbox import BotAccount, BotMessage, DigestLog, Reminder, Snooze
-from models.plan import Attachment, Kpi, KpiValue, ProgressUpdate, Task
+from models.outbox import BotAccount, DigestLog, Reminder, Snooze
+from models.plan import Attachment, Kpi, KpiValue, ProgressUpdate, Task, TaskAssignee
 from models.school import (
     ChatIdentity,
     Holiday,
@@ -38,6 +39,7 @@ __all__ = [
     "KpiValue",
     "Member",
     "Membership",
+    "PendingReport",
     "ProgressUpdate",
     "Reminder",
     "ReminderKind",
@@ -46,6 +48,7 @@ __all__ = [
     "School",
     "Snooze",
     "Task",
+    "TaskAssignee",
     "TaskStatus",
     "Unit",
     "UnitChat",

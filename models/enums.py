@@ -52,6 +52,7 @@ class ReminderKind(StrEnum):
     ESCALATION = "escalation"
     CHECKIN = "checkin"
     DIGEST = "digest"
+    ASSIGNED = "assigned"  # a person was given a task
 
 
 class ReminderStatus(StrEnum):

@@ -1,4 +1,4 @@
-"""What the bot sends: reminder rows (the outbox), messages it sent, snoozes, digests."""
+"""What the bot owes people: reminder rows (the outbox), snoozes, digests, its own account."""
 
 from datetime import date, datetime
 
@@ -55,21 +55,6 @@ class DigestLog(SQLModel, table=True):
     period_start: datetime
     period_end: datetime
     created_at: datetime = Field(default_factory=utcnow)
-
-
-class BotMessage(SQLModel, table=True):
-    """A message the bot sent about a task, so a reply to it or a button under it finds the task."""
-
-    __tablename__ = "bot_message"
-    __table_args__ = (sa.UniqueConstraint("channel", "chat_id", "message_id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    channel: Channel = Field(sa_type=enum_type(Channel))
-    chat_id: str = Field(max_length=64)
-    message_id: str = Field(max_length=64)
-    task_id: int = Field(foreign_key="task.id", ondelete="CASCADE", index=True)
-    expects: str | None = Field(default=None, max_length=20)  # "blocked": the reply is a reason
-    sent_at: datetime = Field(default_factory=utcnow)
 
 
 class Snooze(SQLModel, table=True):

@@ -26,7 +26,6 @@ class Task(SQLModel, table=True):
     description: str | None = Field(default=None, sa_type=sa.Text)
     section: str | None = Field(default=None, max_length=20)
     unit_id: int = Field(foreign_key="unit.id", index=True)
-    assignee_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     deadline: date | None = None
     recurrence: str | None = Field(default=None, max_length=100)
     occurrence: date | None = None  # a recurring task's current due date
@@ -37,7 +36,22 @@ class Task(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class TaskAssignee(SQLModel, table=True):
+    """A person who carries out a task: a member of its unit or of the leadership."""
+
+    __tablename__ = "task_assignee"
+
+    task_id: int = Field(foreign_key="task.id", ondelete="CASCADE", primary_key=True)
+    member_id: int = Field(
+        foreign_key="member.id", ondelete="CASCADE", primary_key=True, index=True
+    )
+    assigned_at: datetime = Field(default_factory=utcnow)
+    assigned_by_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
+
+
 class ProgressUpdate(SQLModel, table=True):
+    """A report on a task. Evidence (source `evidence`) has no status: it reports files only."""
+
     __tablename__ = "progress_update"
     __table_args__ = (
         sa.Index("ix_progress_update_task_created", "task_id", "created_at"),
@@ -51,7 +65,7 @@ class ProgressUpdate(SQLModel, table=True):
     member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     percent: int | None = None
-    status: TaskStatus = Field(sa_type=enum_type(TaskStatus))
+    status: TaskStatus | None = Field(default=None, sa_type=enum_type(TaskStatus))
     note: str | None = Field(default=None, sa_type=sa.Text)
     source: UpdateSource = Field(sa_type=enum_type(UpdateSource))
     previous_status: TaskStatus = Field(

@@ -47,6 +47,7 @@ class Member(SQLModel, table=True):
     school_id: int = Field(foreign_key="school.id", ondelete="CASCADE", index=True)
     name: str = Field(max_length=200)
     phone: str | None = Field(default=None, max_length=20)
+    salutation: str | None = Field(default=None, max_length=10)  # "thầy" or "cô" (xưng hô)
     locale: str = Field(default="vi", max_length=5)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
@@ -71,7 +72,6 @@ class ChatIdentity(SQLModel, table=True):
     username: str | None = Field(default=None, max_length=64)
     linked_at: datetime = Field(default_factory=utcnow)
     unreachable_at: datetime | None = None
-    current_task_id: int | None = Field(default=None, foreign_key="task.id", ondelete="SET NULL")
 
 
 class Invitation(SQLModel, table=True):
