@@ -1,4 +1,5 @@
-"""The staff list: `name,unit,role,phone` rows from CSV or Excel, upserted into members."""
+"""The staff list: `name,unit,role,phone[,xung_ho]` rows from CSV or Excel, upserted into
+members."""
 
 import csv
 import io
@@ -7,6 +8,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlmodel import Session, select
 
@@ -20,7 +22,9 @@ HEADERS = {
     "unit": ("unit", "tổ/bộ phận", "tổ", "bộ phận", "đơn vị"),
     "role": ("role", "vai trò", "chức vụ"),
     "phone": ("phone", "điện thoại", "số điện thoại", "sđt"),
+    "salutation": ("xung_ho", "xưng hô", "salutation"),
 }
+OPTIONAL = ("phone", "salutation")
 ROLE_WORDS = {
     Role.PRINCIPAL: ("principal", "hiệu trưởng"),
     Role.VICE_PRINCIPAL: ("vice_principal", "vice principal", "phó hiệu trưởng"),
@@ -34,10 +38,23 @@ ROLE_WORDS = {
     ),
     Role.STAFF: ("staff", "giáo viên", "nhân viên", "giáo viên/nhân viên"),
 }
+SALUTATION_WORDS = {  # stored as "thầy" or "cô"
+    "thầy": ("thầy", "thay", "thầy giáo", "thay giao"),
+    "cô": ("cô", "co", "cô giáo", "co giao"),
+}
 
 
 class PeopleFileError(RefusedFile):
     headline = "people.file_refused"
+
+
+class StaffRow(NamedTuple):
+    number: int
+    name: str
+    phone: str | None
+    unit: Unit
+    role: Role
+    salutation: str | None  # None: not said
 
 
 @dataclass
@@ -55,6 +72,9 @@ def fold_name(text: str) -> str:
 
 ROLE_BY_WORD = {fold_name(word): role for role, words in ROLE_WORDS.items() for word in words}
 FIELD_BY_HEADER = {fold_name(word): field for field, words in HEADERS.items() for word in words}
+SALUTATION_BY_WORD = {
+    fold_name(word): salutation for salutation, words in SALUTATION_WORDS.items() for word in words
+}
 
 
 def normalize_phone(raw: str) -> str | None:
@@ -106,12 +126,12 @@ def import_people(session: Session, school: School, path: Path) -> PeopleSummary
 
     rows = iter(_rows(path))
     header = [FIELD_BY_HEADER.get(fold_name(cell)) for cell in next(rows, [])]
-    missing = [f for f in HEADERS if f not in header and f != "phone"]
+    missing = [f for f in HEADERS if f not in header and f not in OPTIONAL]
     if missing:
         raise PeopleFileError(path, [t("people.bad_header", missing=", ".join(missing))])
 
     problems: list[str] = []
-    parsed: list[tuple[int, str, str | None, Unit, Role]] = []
+    parsed: list[StaffRow] = []
     for number, cells in enumerate(rows, start=2):
         record = {
             f: c.replace("\x00", "").strip() for f, c in zip(header, cells, strict=False) if f
@@ -135,9 +155,12 @@ def import_people(session: Session, school: School, path: Path) -> PeopleSummary
             phone = normalize_phone(record["phone"])
             if phone is None:
                 row_problems.append(t("people.bad_phone", value=record["phone"]))
+        salutation = SALUTATION_BY_WORD.get(fold_name(record.get("salutation", "")))
+        if record.get("salutation") and salutation is None:
+            row_problems.append(t("people.bad_salutation", value=record["salutation"]))
         problems += [t("people.row", row=number, problem=p) for p in row_problems]
         if not row_problems:
-            parsed.append((number, name, phone, unit, role))
+            parsed.append(StaffRow(number, name, phone, unit, role, salutation))
     if not parsed and not problems:
         problems.append(t("people.empty"))
     if problems:
@@ -168,15 +191,16 @@ class AmbiguousName(Exception):
 def _store(
     session: Session,
     school: School,
-    parsed: list[tuple[int, str, str | None, Unit, Role]],
+    parsed: list[StaffRow],
     path: Path,
 ) -> PeopleSummary:
     members = list(session.exec(select(Member).where(Member.school_id == school.id)).all())
-    created = updated = 0
+    created: set[int] = set()
+    updated: set[int] = set()
     roles: dict[tuple[int, int], Role] = {}
     phone_in_file: dict[int, str] = {}
     problems: list[str] = []
-    for number, name, phone, unit, role in parsed:
+    for number, name, phone, unit, role, salutation in parsed:
         try:
             member = _match(members, name, phone, phone_in_file)
         except AmbiguousName:
@@ -187,13 +211,16 @@ def _store(
             session.add(member)
             session.flush()
             members.append(member)
-            created += 1
+            created.add(member.id)
         elif member.id not in phone_in_file and (member.name, member.phone) != (
             name,
             phone or member.phone,
         ):
             member.name, member.phone = name, phone or member.phone
-            updated += 1
+            updated.add(member.id)
+        if salutation and member.salutation != salutation:  # any row of the person may say it
+            member.salutation = salutation
+            updated.add(member.id)
         phone_in_file.setdefault(member.id, member.phone or "")
         key = (member.id, unit.id)
         if roles.get(key, role) != role:
@@ -218,4 +245,9 @@ def _store(
     ]
     if problems:
         raise PeopleFileError(path, problems)
-    return PeopleSummary(rows=len(parsed), created=created, updated=updated, memberships=len(roles))
+    return PeopleSummary(
+        rows=len(parsed),
+        created=len(created),
+        updated=len(updated - created),
+        memberships=len(roles),
+    )

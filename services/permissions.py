@@ -1,10 +1,10 @@
-"""The one permission check: who may see and update which task, and who records KPIs."""
+"""The one permission check: who may see, update and assign which task, and who records KPIs."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from models import Member, Membership, Role, Task
+from models import Member, Membership, Role, Task, TaskAssignee
 
 LEADERS = (Role.PRINCIPAL, Role.VICE_PRINCIPAL)
 
@@ -13,6 +13,7 @@ LEADERS = (Role.PRINCIPAL, Role.VICE_PRINCIPAL)
 class Actor:
     member: Member
     roles: dict[int, Role]  # unit id -> the member's role in that unit
+    assigned: frozenset[int] = field(default_factory=frozenset)  # ids of tasks given to them
 
     @property
     def is_leader(self) -> bool:
@@ -25,25 +26,46 @@ class Actor:
     def headed_units(self) -> list[int]:
         return [unit for unit, role in self.roles.items() if role == Role.UNIT_HEAD]
 
+    @property
+    def led_units(self) -> list[int]:
+        """The units whose whole list of tasks is theirs to follow: headed, or led (leaders)."""
+        return [unit for unit, role in self.roles.items() if role != Role.STAFF]
+
 
 def load_actor(session: Session, member: Member) -> Actor:
     rows = session.exec(select(Membership).where(Membership.member_id == member.id)).all()
-    return Actor(member=member, roles={row.unit_id: Role(row.role) for row in rows})
+    assigned = session.exec(
+        select(TaskAssignee.task_id).where(TaskAssignee.member_id == member.id)
+    ).all()
+    return Actor(
+        member=member,
+        roles={row.unit_id: Role(row.role) for row in rows},
+        assigned=frozenset(assigned),
+    )
 
 
 def can_view(actor: Actor, task: Task) -> bool:
     if task.school_id != actor.member.school_id:
         return False
-    return actor.is_leader or task.unit_id in actor.roles or task.assignee_id == actor.member.id
+    return actor.is_leader or task.unit_id in actor.roles or task.id in actor.assigned
 
 
 def update_refusal(actor: Actor, task: Task) -> str | None:
     """None when `actor` may update `task`, else the catalogue key of the reason."""
     if not can_view(actor, task):
         return "deny.not_your_unit"
-    if actor.heads(task.unit_id) or task.assignee_id == actor.member.id:
+    if actor.heads(task.unit_id) or task.id in actor.assigned:
         return None
     return "deny.not_assigned"
+
+
+def can_update(actor: Actor, task: Task) -> bool:
+    return update_refusal(actor, task) is None
+
+
+def can_assign(actor: Actor, task: Task) -> bool:
+    """Leaders assign any task of their school; a unit head the tasks of their unit."""
+    return task.school_id == actor.member.school_id and actor.heads(task.unit_id)
 
 
 def can_record_kpi(actor: Actor) -> bool:

@@ -15,7 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import ValidationError
 
 from messages import t
-from services.plan_schema import Location, PlanFile, reference_problems
+from services.plan_schema import Location, Origin, PlanFile, reference_problems
 from services.validation import RefusedFile
 from services.workbooks import UnreadableWorkbook, open_workbook
 
@@ -24,11 +24,20 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "school": ("code", "name", "timezone", "plan"),
     "units": ("code", "name", "description"),
     "kpis": ("key", "name", "measure", "direction", "target", "year", "section"),
-    "tasks": ("code", "title", "description", "section", "unit", "deadline", "recurrence"),
+    "tasks": (
+        "code",
+        "title",
+        "description",
+        "section",
+        "unit",
+        "deadline",
+        "recurrence",
+        "assignees",
+    ),
     "holidays": ("date", "until", "name"),
 }
 DATE_FIELDS = ("deadline", "date", "until")
-COLUMN_WIDTHS = {"name": 50, "title": 60, "description": 70, "plan": 70}
+COLUMN_WIDTHS = {"name": 50, "title": 60, "description": 70, "plan": 70, "assignees": 40}
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 TEXT_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -61,9 +70,27 @@ def read_plan(path: Path) -> PlanFile:
     else:
         problems = reference_problems(plan)
     if problems:
-        unique = dict.fromkeys(f"{source.locate(loc)}: {message}" for loc, message in problems)
-        raise PlanFileError(path, list(unique))
-    return plan
+        raise _refusal(path, source.locate, problems)
+    return plan.read_from(Origin(path, source.locate))
+
+
+def refusal(plan: PlanFile, problems: list[tuple[Location, str]]) -> PlanFileError:
+    """Refuse `plan` for problems found after reading it (against the database), pointing at
+    the spots in the file it was read from."""
+    origin = plan.origin or Origin(Path(plan.school.code), _path_text)
+    return _refusal(origin.path, origin.locate, problems)
+
+
+def _refusal(
+    path: Path, locate: Callable[[Location], str], problems: list[tuple[Location, str]]
+) -> PlanFileError:
+    unique = dict.fromkeys(f"{locate(loc)}: {message}" for loc, message in problems)
+    return PlanFileError(path, list(unique))
+
+
+def _path_text(loc: Location) -> str:
+    """tasks[2].assignees[0]"""
+    return ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in loc).replace(".[", "[")
 
 
 def _read_source(path: Path) -> _Source:
@@ -109,8 +136,7 @@ def _read_text(path: Path) -> _Source:
             current = _child(current, part)
         if current is not None:
             line = current.start_mark.line + 1
-        path_text = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in loc)
-        return t("plan.at_path", line=line, path=path_text.replace(".[", "[") or "—")
+        return t("plan.at_path", line=line, path=_path_text(loc) or "—")
 
     return _Source(data, locate)
 
@@ -280,4 +306,6 @@ def _cell(field: str, value: Any) -> Any:
         return date.fromisoformat(value)
     if field == "target" and isinstance(value, bool):
         return t("xlsx.yes") if value else t("xlsx.no")
+    if isinstance(value, list):  # assignees: one cell; "-" is nobody, an empty cell unsaid
+        return "; ".join(value) or "-"
     return value

@@ -1,11 +1,22 @@
 """The plan file's schema, shared by YAML, JSON and Excel: `school`, `units`, `kpis`, `tasks`."""
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from messages import t
 from models import Direction
@@ -43,9 +54,19 @@ def _text(value: Any) -> Any:
     return value
 
 
+def _people(value: Any) -> Any:
+    """One Excel cell may list several people, separated by ; , or new lines; "-" is nobody."""
+    if isinstance(value, str):
+        return [] if value.strip() == "-" else [p for p in re.split(r"[;,\n]", value) if p.strip()]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return [value]  # a phone number typed as a number
+    return value
+
+
 PlanDate = Annotated[date, BeforeValidator(parse_plan_date)]
 Text = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
 Code = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=40, pattern=r"^\S+$")]
+Person = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=200)]
 
 
 class _Strict(BaseModel):
@@ -129,6 +150,7 @@ class TaskIn(_Strict):
     deadline: PlanDate | None = None
     recurrence: str | None = None
     reminders: ReminderRules | None = None
+    assignees: Annotated[list[Person], BeforeValidator(_people)] | None = None  # None: unsaid
 
     @field_validator("recurrence")
     @classmethod
@@ -166,15 +188,37 @@ class HolidayIn(_Strict):
         return [date.fromordinal(n) for n in range(self.date.toordinal(), last.toordinal() + 1)]
 
 
+Location = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The file a plan was read from and how to point at a spot in it, for problems found later
+    (people unknown to the database)."""
+
+    path: Path
+    locate: Callable[[Location], str]
+
+
 class PlanFile(_Strict):
     school: SchoolIn
     units: Annotated[list[UnitIn], Field(min_length=1)]
     kpis: list[KpiIn] = []
     tasks: list[TaskIn] = []
     holidays: list[HolidayIn] | None = None
+    _origin: Origin | None = PrivateAttr(default=None)
 
+    def __eq__(self, other: object) -> bool:
+        """Plans are equal when they say the same, whichever files they were read from."""
+        return isinstance(other, PlanFile) and self.model_dump() == other.model_dump()
 
-Location = tuple[str | int, ...]
+    @property
+    def origin(self) -> Origin | None:
+        return self._origin
+
+    def read_from(self, origin: Origin) -> "PlanFile":
+        self._origin = origin
+        return self
 
 
 def reference_problems(plan: PlanFile) -> list[tuple[Location, str]]:

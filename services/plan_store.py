@@ -1,13 +1,18 @@
 """The plan in the database: import a validated plan file (upsert by code), export it back."""
 
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, select
 
-from models import Direction, Holiday, Kpi, School, Task, Unit
+from models import Direction, Holiday, Kpi, Member, School, Task, Unit
 from models.base import utcnow
-from services.plan_schema import HolidayIn, KpiIn, PlanFile, SchoolIn, TaskIn, UnitIn
+from services.assignments import NotAssignable, assignees, find_assignee, set_assignees
+from services.people import fold_name
+from services.plan_files import refusal
+from services.plan_schema import HolidayIn, KpiIn, Location, PlanFile, SchoolIn, TaskIn, UnitIn
 
 
 @dataclass
@@ -18,22 +23,29 @@ class ImportSummary:
     unchanged: int = 0
     counts: dict[str, int] = field(default_factory=dict)
 
+    def count(self, *, created: bool = False, changed: bool = False) -> None:
+        if created:
+            self.created += 1
+        elif changed:
+            self.updated += 1
+        else:
+            self.unchanged += 1
 
-def _apply(row: object, values: dict[str, object], summary: ImportSummary) -> bool:
+
+def _apply(row: object, values: dict[str, object]) -> bool:
+    """Set the values that differ; True if any did."""
     changed = {name: value for name, value in values.items() if getattr(row, name) != value}
     for name, value in changed.items():
         setattr(row, name, value)
-    if changed:
-        summary.updated += 1
-    else:
-        summary.unchanged += 1
     return bool(changed)
 
 
 def import_plan(session: Session, plan: PlanFile, *, now: datetime | None = None) -> ImportSummary:
     """Create or update the school's rows from `plan`; never deletes rows or progress history.
+    A task's listed assignees become exactly its assignees; unlisted, they stay as they are.
 
-    The caller owns the transaction: on any error nothing of the import is kept.
+    The caller owns the transaction: on any error nothing of the import is kept. People the
+    school does not know, or who may not carry out their task, refuse the plan (`PlanFileError`).
     """
     now = now or utcnow()
     summary = ImportSummary(school=plan.school.name)
@@ -51,11 +63,9 @@ def import_plan(session: Session, plan: PlanFile, *, now: datetime | None = None
     }
     for kpi_in in plan.kpis:
         _upsert_kpi(session, school, kpis, kpi_in, summary)
-    tasks = {
-        t.code.upper(): t for t in session.exec(select(Task).where(Task.school_id == school.id))
-    }
-    for task_in in plan.tasks:
-        _upsert_task(session, school, tasks, units[task_in.unit.upper()], task_in, now, summary)
+    problems = _upsert_tasks(session, school, units, plan.tasks, now, summary)
+    if problems:
+        raise refusal(plan, problems)
     if plan.holidays is not None:
         _sync_holidays(session, school, plan.holidays)
     session.flush()
@@ -89,9 +99,9 @@ def _upsert_school(session: Session, school_in: SchoolIn, summary: ImportSummary
         school = School(code=school_in.code, **values)
         session.add(school)
         session.flush()
-        summary.created += 1
+        summary.count(created=True)
     else:
-        _apply(school, values, summary)
+        summary.count(changed=_apply(school, values))
     return school
 
 
@@ -107,9 +117,9 @@ def _upsert_unit(
     if unit is None:
         unit = Unit(school_id=school.id, code=unit_in.code, **values)
         session.add(unit)
-        summary.created += 1
+        summary.count(created=True)
     else:
-        _apply(unit, values, summary)
+        summary.count(changed=_apply(unit, values))
     return unit
 
 
@@ -130,20 +140,39 @@ def _upsert_kpi(
     kpi = kpis.get((kpi_in.key, kpi_in.year))
     if kpi is None:
         session.add(Kpi(school_id=school.id, key=kpi_in.key, target_year=kpi_in.year, **values))
-        summary.created += 1
+        summary.count(created=True)
     else:
-        _apply(kpi, values, summary)
+        summary.count(changed=_apply(kpi, values))
 
 
-def _upsert_task(
+def _upsert_tasks(
     session: Session,
     school: School,
-    tasks: dict[str, Task],
-    unit: Unit,
-    task_in: TaskIn,
+    units: dict[str, Unit],
+    tasks_in: list[TaskIn],
     now: datetime,
     summary: ImportSummary,
-) -> None:
+) -> list[tuple[Location, str]]:
+    """Create or update each task and, when the file lists them, its assignees; return the
+    people who cannot be assignees (the caller refuses the plan then)."""
+    tasks = {
+        t.code.upper(): t for t in session.exec(select(Task).where(Task.school_id == school.id))
+    }
+    problems: list[tuple[Location, str]] = []
+    for index, task_in in enumerate(tasks_in):
+        values = _task_values(task_in, units[task_in.unit.upper()])
+        task, created = _task_row(session, school, tasks, task_in.code, values, now)
+        changed = _apply(task, values)
+        if task_in.assignees is not None:
+            people = _people(session, task, task_in.assignees, ("tasks", index), problems)
+            changed = set_assignees(session, task, people, by=None, now=now) or changed
+        if changed:
+            task.updated_at = now
+        summary.count(created=created, changed=changed)
+    return problems
+
+
+def _task_values(task_in: TaskIn, unit: Unit) -> dict[str, object]:
     values = {
         "title": task_in.title,
         "description": task_in.description,
@@ -154,14 +183,43 @@ def _upsert_task(
     }
     if task_in.reminders is not None:
         values["reminders"] = task_in.reminders.model_dump(exclude_none=True)
-    task = tasks.get(task_in.code.upper())
-    if task is None:
-        session.add(
-            Task(school_id=school.id, code=task_in.code, created_at=now, updated_at=now, **values)
-        )
-        summary.created += 1
-    elif _apply(task, values, summary):
-        task.updated_at = now
+    return values
+
+
+def _task_row(
+    session: Session,
+    school: School,
+    tasks: dict[str, Task],
+    code: str,
+    values: dict[str, object],
+    now: datetime,
+) -> tuple[Task, bool]:
+    """The task with that code (in any case), else a new one made of `values`; and whether it
+    is new."""
+    task = tasks.get(code.upper())
+    if task is not None:
+        return task, False
+    task = Task(school_id=school.id, code=code, created_at=now, updated_at=now, **values)
+    session.add(task)
+    session.flush()  # its assignees need its id
+    return task, True
+
+
+def _people(
+    session: Session,
+    task: Task,
+    written: list[str],
+    where: Location,
+    problems: list[tuple[Location, str]],
+) -> list[Member]:
+    """The members `written` names; each one who cannot carry out the task is a problem."""
+    people = []
+    for index, text in enumerate(written):
+        try:
+            people.append(find_assignee(session, task, text))
+        except NotAssignable as refused:
+            problems.append(((*where, "assignees", index), refused.text()))
+    return people
 
 
 def export_plan(session: Session, school: School) -> PlanFile:
@@ -174,6 +232,7 @@ def export_plan(session: Session, school: School) -> PlanFile:
     holidays = session.exec(
         select(Holiday).where(Holiday.school_id == school.id).order_by(Holiday.day)
     ).all()
+    written = _how_written(session, school)
     return PlanFile(
         school=SchoolIn(
             code=school.code,
@@ -205,11 +264,19 @@ def export_plan(session: Session, school: School) -> PlanFile:
                 deadline=task.deadline,
                 recurrence=task.recurrence,
                 reminders=task.reminders,
+                assignees=[written(m) for m in assignees(session, task)] or None,
             )
             for task in tasks
         ],
         holidays=_holiday_ranges(holidays) or None,
     )
+
+
+def _how_written(session: Session, school: School) -> Callable[[Member], str]:
+    """How a plan file names a person: by name, or by phone when someone else has that name."""
+    members = session.exec(select(Member).where(Member.school_id == school.id, Member.active))
+    names = Counter(fold_name(member.name) for member in members)
+    return lambda m: m.phone if m.phone and names[fold_name(m.name)] > 1 else m.name
 
 
 def _holiday_ranges(holidays: list[Holiday]) -> list[HolidayIn]:

@@ -4,6 +4,7 @@ Every test starts from a small plan already in the database and checks, row by r
 refused import left every table exactly as it was.
 """
 
+import json
 import random
 from collections.abc import Callable
 from datetime import date
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import yaml
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.engine import Engine
@@ -392,3 +394,118 @@ def test_filled_template_imports(cli: Cli, engine: Engine, tmp_path: Path) -> No
     assert (unit.school_id, unit.code, unit.name) == (school.id, "VP", "Văn phòng")
     assert (task.code, task.title, task.unit_id) == ("A.1", "Nộp báo cáo", unit.id)
     assert (task.deadline, task.recurrence) == (date(2026, 6, 30), None)
+
+
+# --- assignees --------------------------------------------------------------------------------
+
+STAFF = """\
+name,unit,role,phone
+Trần Văn An,VP,Hiệu trưởng,0912000001
+Lê Thị Hoa,VP,Giáo viên,0912000002
+Lê Thị Hòa,TCM,Giáo viên,0912000003
+Nguyễn Thị Lan,VP,Giáo viên,0912000004
+Nguyễn Thị Lan,TCM,Giáo viên,0912000005
+"""
+
+
+def with_assignees(code: str, *people: str) -> str:
+    """VALID_PLAN with a block list of `people` under task `code`."""
+    start = VALID_PLAN.index(f"- code: {code}\n")
+    end = VALID_PLAN.find("  - code:", start + 1)
+    end = len(VALID_PLAN) if end == -1 else end
+    block = "    assignees:\n" + "".join(f"      - {person}\n" for person in people)
+    return VALID_PLAN[:end] + block + VALID_PLAN[end:]
+
+
+@pytest.fixture
+def staff(cli: Cli, plan_in_db: Path, tmp_path: Path) -> None:
+    cli("people", "import", write(tmp_path, "can-bo.csv", STAFF))
+
+
+def test_assignees_of_the_tasks_unit_or_the_leadership_are_accepted(
+    cli: Cli, engine: Engine, staff: None, tmp_path: Path
+) -> None:
+    text = with_assignees("T2", "Lê Thị Hòa", "0912000001")
+    result = cli("plan", "import", write(tmp_path, "giao.yaml", text))
+    assert "1 cập nhật" in result.output
+
+
+def test_an_unknown_name_is_refused_at_its_line(
+    cli: Cli, engine: Engine, staff: None, tmp_path: Path
+) -> None:
+    text = with_assignees("T2", "Lê Thị Hòa", "Lê Thị Hương")
+    output = refuse_text(cli, engine, tmp_path, text, "nguoi-la.yaml")
+    line = line_of(text, "- Lê Thị Hương")
+    assert f"dòng {line} (tasks[1].assignees[1]): không có ai tên 'Lê Thị Hương'" in output
+    assert "ghi đúng họ tên như trong danh sách cán bộ hoặc số điện thoại" in output
+    assert "dondoc people import" in output
+    assert "Lê Thị Hòa" not in output
+
+
+def test_diacritics_tell_people_apart_so_the_wrong_one_is_refused(
+    cli: Cli, engine: Engine, staff: None, tmp_path: Path
+) -> None:
+    text = with_assignees("T2", "Lê Thị Hoa")  # Lê Thị Hòa is in TCM; Lê Thị Hoa is not
+    output = refuse_text(cli, engine, tmp_path, text, "sai-dau.yaml")
+    line = line_of(text, "- Lê Thị Hoa")
+    assert f"dòng {line} (tasks[1].assignees[0]): Lê Thị Hoa không thuộc Tổ chuyên môn" in output
+    assert "cũng không thuộc ban giám hiệu" in output
+
+
+def test_a_name_shared_by_several_people_asks_for_the_phone(
+    cli: Cli, engine: Engine, staff: None, tmp_path: Path
+) -> None:
+    text = with_assignees("T1", "Nguyễn Thị Lan")
+    output = refuse_text(cli, engine, tmp_path, text, "trung-ten.yaml")
+    line = line_of(text, "- Nguyễn Thị Lan")
+    assert f"dòng {line} (tasks[0].assignees[0]): có 2 người tên 'Nguyễn Thị Lan'" in output
+    assert "hãy ghi số điện thoại của người cần giao thay cho tên" in output
+
+
+def test_an_unknown_phone_is_refused(cli: Cli, engine: Engine, staff: None, tmp_path: Path) -> None:
+    output = refuse_text(cli, engine, tmp_path, with_assignees("T1", "0999 999 999"), "so.yaml")
+    assert "không có ai số điện thoại 0999999999" in output
+
+
+def test_assignees_before_any_staff_list_say_to_import_it_first(
+    cli: Cli, engine: Engine, plan_in_db: Path, tmp_path: Path
+) -> None:
+    output = refuse_text(cli, engine, tmp_path, with_assignees("T1", "Trần Văn An"), "som.yaml")
+    assert "trường chưa có danh sách cán bộ" in output
+    assert "dondoc people import" in output
+
+
+def test_json_assignees_are_refused_at_their_line(
+    cli: Cli, engine: Engine, staff: None, tmp_path: Path
+) -> None:
+    data = yaml.safe_load(VALID_PLAN)
+    data["tasks"][2]["assignees"] = ["Trần Văn An", "Ngô Văn Tư"]
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    output = refuse_text(cli, engine, tmp_path, text, "ke-hoach.json")
+    line = line_of(text, "Ngô Văn Tư")
+    assert f"dòng {line} (tasks[2].assignees[1]): không có ai tên 'Ngô Văn Tư'" in output
+
+
+def test_bad_assignees_with_a_good_change_apply_neither(
+    cli: Cli, engine: Engine, staff: None, tmp_path: Path
+) -> None:
+    text = with_assignees("T1", "Trần Văn An", "Người Lạ").replace(
+        "title: Báo cáo tháng", "title: Báo cáo tháng (sửa)"
+    )
+    refuse_text(cli, engine, tmp_path, text, "mot-nua.yaml")
+    assert task_titles(engine)["T1"] == "Báo cáo tháng"
+
+
+def test_workbook_with_an_unknown_assignee_is_refused_at_its_cell(
+    cli: Cli, engine: Engine, staff: None, exported_workbook: Path, tmp_path: Path
+) -> None:
+    def bad_person(workbook: Workbook) -> None:
+        sheet = workbook[TASKS_SHEET]
+        column = column_of(sheet, "Người thực hiện")
+        sheet.cell(row_of(sheet, "T2"), column, "Lê Thị Hòa; Lê Thị Hương")
+
+    path = edit_workbook(exported_workbook, tmp_path / "nguoi-la.xlsx", bad_person)
+    output = refuse(cli, engine, path)
+    row = row_of(openpyxl.load_workbook(path)[TASKS_SHEET], "T2")
+    where = f"trang 'Nhiệm vụ', dòng {row}, cột 'Người thực hiện'"
+    assert f"{where}: không có ai tên 'Lê Thị Hương'" in output

@@ -247,6 +247,90 @@ def test_reimport_updates_a_changed_role(
     assert roster(engine)["Trần Văn An"] == staff["Trần Văn An"]
 
 
+def salutations(engine: Engine) -> dict[str, str | None]:
+    with Session(engine) as session:
+        return {m.name: m.salutation for m in session.exec(select(Member).order_by(col(Member.id)))}
+
+
+def write_with_xung_ho(folder: Path, rows: list[str], header: str = "xung_ho") -> Path:
+    path = folder / "xung-ho.csv"
+    path.write_text("\n".join([f"{HEADER},{header}", *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_xung_ho_is_stored_as_thay_or_co(
+    cli: Cli, engine: Engine, plan: None, tmp_path: Path
+) -> None:
+    path = write_with_xung_ho(
+        tmp_path,
+        [
+            "Người Một,TCM,staff,,thầy",
+            "Người Hai,TCM,staff,,Cô",
+            "Người Ba,TCM,staff,,thay",
+            "Người Bốn,TCM,staff,,co",
+            "Người Năm,TCM,staff,,Thầy giáo",
+            "Người Sáu,TCM,staff,, cô  giáo ",
+            "Người Bảy,TCM,staff,,",
+        ],
+    )
+    cli("people", "import", path)
+    assert salutations(engine) == {
+        "Người Một": "thầy",
+        "Người Hai": "cô",
+        "Người Ba": "thầy",
+        "Người Bốn": "cô",
+        "Người Năm": "thầy",
+        "Người Sáu": "cô",
+        "Người Bảy": None,
+    }
+
+
+@pytest.mark.parametrize("header", ["Xưng hô", "salutation", "XUNG_HO"])
+def test_xung_ho_header_in_other_words(
+    cli: Cli, engine: Engine, plan: None, tmp_path: Path, header: str
+) -> None:
+    cli("people", "import", write_with_xung_ho(tmp_path, ["Lê Thị Hoa,TCM,staff,,cô"], header))
+    assert salutations(engine) == {"Lê Thị Hoa": "cô"}
+
+
+def test_xung_ho_in_an_xlsx_file(cli: Cli, engine: Engine, plan: None, tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Họ tên", "Tổ/bộ phận", "Vai trò", "Điện thoại", "Xưng hô"])
+    workbook.active.append(["Trần Văn An", "BGH", "Hiệu trưởng", None, "Thầy"])
+    path = tmp_path / "danh-sach.xlsx"
+    workbook.save(path)
+    cli("people", "import", path)
+    assert salutations(engine) == {"Trần Văn An": "thầy"}
+
+
+def test_a_list_without_xung_ho_or_with_it_empty_keeps_the_salutation(
+    cli: Cli, engine: Engine, plan: None, tmp_path: Path
+) -> None:
+    rows = ["Trần Văn An,BGH,principal,0912345678", "Lê Thị Hoa,TCM,unit_head,0987654321"]
+    cli("people", "import", write_with_xung_ho(tmp_path, [f"{rows[0]},thầy", f"{rows[1]},cô"]))
+    without = cli("people", "import", write_csv(tmp_path, rows))
+    assert "0 người mới, 0 người cập nhật" in without.output
+    empty = cli("people", "import", write_with_xung_ho(tmp_path, [f"{rows[0]},", f"{rows[1]},"]))
+    assert "0 người mới, 0 người cập nhật" in empty.output
+    assert salutations(engine) == {"Trần Văn An": "thầy", "Lê Thị Hoa": "cô"}
+
+
+def test_a_changed_or_later_given_xung_ho_updates_the_person_once(
+    cli: Cli, engine: Engine, staff: Roster, tmp_path: Path
+) -> None:
+    path = write_with_xung_ho(
+        tmp_path,
+        [
+            "Trần Văn An,BGH,principal,0912345678,thầy",
+            "Lê Thị Hoa,TCM,unit_head,0987654321,",
+            "Lê Thị Hoa,CONGDOAN,staff,0987654321,cô",
+        ],
+    )
+    result = cli("people", "import", path)
+    assert "0 người mới, 2 người cập nhật" in result.output
+    assert salutations(engine) == {"Trần Văn An": "thầy", "Lê Thị Hoa": "cô"}
+
+
 # --- refused files ----------------------------------------------------------------------------
 
 
@@ -302,6 +386,15 @@ def test_bad_header_is_refused_naming_the_missing_columns(
     output = refuse(cli, engine, path)
     assert "dòng tiêu đề cần các cột name,unit,role,phone" in output
     assert "đang thiếu: unit, role" in output
+
+
+def test_bad_xung_ho_is_refused_with_its_row(
+    cli: Cli, engine: Engine, staff: Roster, tmp_path: Path
+) -> None:
+    path = write_with_xung_ho(tmp_path, ["Người Mới,TCM,staff,,cô", "Người Khác,TCM,staff,,anh"])
+    output = refuse(cli, engine, path)
+    assert "dòng 3: xưng hô 'anh' không hợp lệ; hãy ghi thầy hoặc cô, hoặc để trống" in output
+    assert "dòng 2" not in output
 
 
 # --- product bugs (these tests fail on purpose; see the report) --------------------------------

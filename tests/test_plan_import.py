@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import openpyxl
+import pytest
 import yaml
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -12,7 +13,9 @@ from sqlmodel import Session, select
 from data import DEFAULT_PLAN
 from models import ProgressUpdate, Task, TaskStatus, UpdateSource
 from services.plan_files import read_plan
-from tests.db_state import row_counts
+from tests.conftest import Cli
+from tests.db_state import row_counts, snapshot
+from tests.test_assign import assigned, import_staff, told
 
 
 def test_importing_twice_gives_the_same_row_counts(cli, engine: Engine) -> None:
@@ -93,7 +96,7 @@ def test_the_xlsx_export_round_trips(cli, engine: Engine, tmp_path: Path) -> Non
     ]  # fmt: skip
     tasks = workbook["Nhiệm vụ"]
     assert [cell.value for cell in tasks[1]] == [
-        "Mã", "Nhiệm vụ", "Mô tả", "Mục", "Tổ/bộ phận", "Hạn", "Lặp lại"
+        "Mã", "Nhiệm vụ", "Mô tả", "Mục", "Tổ/bộ phận", "Hạn", "Lặp lại", "Người thực hiện"
     ]  # fmt: skip
     assert tasks.freeze_panes == "A2"
     assert tasks.max_row == 39
@@ -141,3 +144,143 @@ def test_nul_characters_are_dropped_on_every_database(cli, tmp_path: Path) -> No
     exported = yaml.safe_load(cli("plan", "export").output)
     assert (exported["school"]["code"], exported["school"]["name"]) == ("NX", "AB")
     assert exported["units"] == [{"code": "VP", "name": "VP"}]
+
+
+# --- assignees --------------------------------------------------------------------------------
+
+
+def plan_with(folder: Path, assignees: dict[str, object], name: str = "ke-hoach.yaml") -> Path:
+    """The default plan with `assignees` written on the tasks named by code."""
+    data = yaml.safe_load(DEFAULT_PLAN.read_text(encoding="utf-8"))
+    for task in data["tasks"]:
+        if task["code"] in assignees:
+            task["assignees"] = assignees[task["code"]]
+    path = folder / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def staffed(cli: Cli, tmp_path: Path) -> None:
+    cli("plan", "import")
+    import_staff(cli, tmp_path)
+
+
+def test_assignees_are_the_people_named_or_phoned_in_the_file(
+    cli: Cli, engine: Engine, staffed: None, tmp_path: Path
+) -> None:
+    path = plan_with(
+        tmp_path, {"III.4.2": ["trần thị  MAI", "+84 912 000 010"], "III.3.4": ["Nguyễn Văn Hiếu"]}
+    )
+    result = cli("plan", "import", path)
+    assert "0 mới, 2 cập nhật, 62 giữ nguyên" in result.output
+    assert assigned(engine, "III.4.2") == ["Trần Thị Mai", "Lê Văn Nam"]
+    assert assigned(engine, "III.3.4") == ["Nguyễn Văn Hiếu"]
+    assert told(engine) == [  # in the file's order
+        ("III.3.4", "Nguyễn Văn Hiếu"),
+        ("III.4.2", "Trần Thị Mai"),
+        ("III.4.2", "Lê Văn Nam"),
+    ]
+
+
+def test_importing_the_same_assignees_again_changes_nothing_and_tells_nobody_twice(
+    cli: Cli, engine: Engine, staffed: None, tmp_path: Path
+) -> None:
+    path = plan_with(tmp_path, {"III.4.2": ["Trần Thị Mai", "Lê Văn Nam"]})
+    cli("plan", "import", path)
+    before = snapshot(engine)
+    result = cli("plan", "import", path)
+    assert "0 mới, 0 cập nhật, 64 giữ nguyên" in result.output
+    assert snapshot(engine) == before
+    assert len(told(engine)) == 2
+
+
+def test_the_file_makes_the_list_exact_unless_it_says_nothing(
+    cli: Cli, engine: Engine, staffed: None, tmp_path: Path
+) -> None:
+    cli("assign", "III.4.2", "Lê Thị Hoa")  # as the chat would
+    cli("plan", "import", plan_with(tmp_path, {"III.4.2": ["Trần Thị Mai"]}))
+    assert assigned(engine, "III.4.2") == ["Trần Thị Mai"]
+
+    unsaid = cli("plan", "import")
+    assert "0 cập nhật" in unsaid.output
+    assert assigned(engine, "III.4.2") == ["Trần Thị Mai"]
+
+    cleared = cli("plan", "import", plan_with(tmp_path, {"III.4.2": []}))
+    assert "1 cập nhật" in cleared.output
+    assert assigned(engine, "III.4.2") == []
+    assert told(engine) == [("III.4.2", "Lê Thị Hoa"), ("III.4.2", "Trần Thị Mai")]
+
+
+def test_every_export_writes_assignees_by_name_and_imports_back_unchanged(
+    cli: Cli, engine: Engine, staffed: None, tmp_path: Path
+) -> None:
+    cli("plan", "import", plan_with(tmp_path, {"III.4.2": ["Trần Thị Mai", "0912000010"]}))
+    exported = yaml.safe_load(cli("plan", "export").output)
+    tasks = {task["code"]: task for task in exported["tasks"]}
+    assert tasks["III.4.2"]["assignees"] == ["Trần Thị Mai", "Lê Văn Nam"]
+    assert "assignees" not in tasks["III.4.4"]
+    assert json.loads(cli("plan", "export", "--format", "json").output) == exported
+
+    workbook_path = tmp_path / "plan.xlsx"
+    cli("plan", "export", "--format", "xlsx", "--out", workbook_path)
+    sheet = openpyxl.load_workbook(workbook_path)["Nhiệm vụ"]
+    rows = {row[0]: row[-1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows["III.4.2"] == "Trần Thị Mai; Lê Văn Nam"
+    assert rows["III.4.4"] is None
+
+    before = snapshot(engine)
+    for fmt in ("yaml", "json"):
+        path = tmp_path / f"again.{fmt}"
+        cli("plan", "export", "--format", fmt, "--out", path)
+        assert "0 cập nhật" in cli("plan", "import", path).output
+    assert "0 cập nhật" in cli("plan", "import", workbook_path).output
+    assert snapshot(engine) == before
+
+
+def test_a_namesake_is_exported_by_phone_so_the_export_imports_back(
+    cli: Cli, engine: Engine, staffed: None, tmp_path: Path
+) -> None:
+    cli("assign", "III.3.4", "Đỗ Văn Bình", "0912000014")
+    exported = yaml.safe_load(cli("plan", "export").output)
+    (task,) = [task for task in exported["tasks"] if task["code"] == "III.3.4"]
+    assert task["assignees"] == ["Đỗ Văn Bình", "0912000014"]
+    path = tmp_path / "again.yaml"
+    cli("plan", "export", "--out", path)
+    before = snapshot(engine)
+    cli("plan", "import", path)
+    assert snapshot(engine) == before
+
+
+def test_an_excel_cell_lists_people_separated_by_semicolons_commas_or_new_lines(
+    cli: Cli, engine: Engine, staffed: None, tmp_path: Path
+) -> None:
+    path = tmp_path / "plan.xlsx"
+    cli("plan", "export", "--format", "xlsx", "--out", path)
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["Nhiệm vụ"]
+    sheet.cell(1, sheet.max_column, "Assignees")  # the English header works too
+    row = next(cells for cells in sheet.iter_rows(min_row=2) if cells[0].value == "III.4.2")
+    row[-1].value = "Trần Thị Mai,\n0912000010 ;Lê Thị Hoa"
+    workbook.save(path)
+    cli("plan", "import", path)
+    assert assigned(engine, "III.4.2") == ["Trần Thị Mai", "Lê Văn Nam", "Lê Thị Hoa"]
+
+    row[-1].value = None  # an empty cell says nothing: the assignees stay
+    workbook.save(path)
+    cli("plan", "import", path)
+    assert assigned(engine, "III.4.2") == ["Trần Thị Mai", "Lê Văn Nam", "Lê Thị Hoa"]
+
+    row[-1].value = "-"  # a dash: nobody
+    workbook.save(path)
+    cli("plan", "import", path)
+    assert assigned(engine, "III.4.2") == []
+
+
+def test_the_template_has_the_assignees_column_and_explains_it(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "mau.xlsx"
+    cli("plan", "template", "--out", path)
+    workbook = openpyxl.load_workbook(path)
+    assert [cell.value for cell in workbook["Nhiệm vụ"][1]][-1] == "Người thực hiện"
+    guide = "\n".join(str(row[0]) for row in workbook["Hướng dẫn"].iter_rows(values_only=True))
+    assert "Người thực hiện: họ tên như trong danh sách cán bộ hoặc số điện thoại" in guide
