@@ -20,7 +20,17 @@ from data import DEFAULT_PLAN
 from handlers.chat import Incoming, Reply
 from handlers.context import ChatConfig
 from handlers.core import ChatCore
-from models import Channel, ChatIdentity, Member, Membership, Role, School, Task, Unit
+from models import (
+    Channel,
+    ChatIdentity,
+    Member,
+    Membership,
+    Role,
+    School,
+    Task,
+    TaskAssignee,
+    Unit,
+)
 from models.db import make_engine, session_scope, upgrade_schema
 from scheduler.dispatch import Dispatcher
 from scheduler.jobs import FollowUp
@@ -55,9 +65,12 @@ def build(folder: Path) -> ChatCore:
             session.add(Membership(member_id=member.id, unit_id=office.id, role=Role.STAFF))
             session.add(ChatIdentity(member_id=member.id, channel=Channel.TELEGRAM,
                                      external_user_id=str(n), chat_id=str(n)))  # fmt: skip
-            session.add(Task(school_id=school.id, unit_id=office.id, assignee_id=member.id,
-                             code=f"GV.{n}", title=f"Hoàn thành khoá bồi dưỡng số {n}",
-                             deadline=NOW.date() + timedelta(days=1)))  # fmt: skip
+            task = Task(school_id=school.id, unit_id=office.id, code=f"GV.{n}",
+                        title=f"Hoàn thành khoá bồi dưỡng số {n}",
+                        deadline=NOW.date() + timedelta(days=1))  # fmt: skip
+            session.add(task)
+            session.flush()
+            session.add(TaskAssignee(task_id=task.id, member_id=member.id, assigned_at=NOW))
     config = ChatConfig(evidence_dir=folder / "evidence", reports_dir=folder / "reports")
     return ChatCore(engine, config, clock=lambda: NOW)
 

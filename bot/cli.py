@@ -18,22 +18,24 @@ from sqlmodel import Session, select
 
 from bot.console import ConsoleChannel, UnknownPerson, console_user, plain
 from bot.demo import run_demo
-from bot.runner import chat_core, known_username, run_telegram
+from bot.runner import chat_config, chat_core, known_username, run_telegram
 from bot.settings import ConfigError, Settings, load_settings
 from data import DEFAULT_PLAN
 from handlers.context import Context
 from handlers.reports import digest_replies, report_folder
 from messages import format_date, format_datetime, t
-from models import DigestLog, School
+from models import DigestLog, Member, School, Task
 from models.base import utcnow
 from models.db import make_engine, session_scope, upgrade_schema
 from scheduler.preview import preview
+from services.assignments import NotAssignable, assign, find_assignee
 from services.digest import compile_digest, digest_period
 from services.invitations import issue_invitations
 from services.people import PeopleFileError, import_people
 from services.plan_files import PlanFileError, dump_text, read_plan, write_workbook
 from services.plan_store import export_plan, import_plan
 from services.schools import SchoolNotFound, resolve_school
+from services.tasks import find_task, similar_codes
 
 app = typer.Typer(help=t("cli.help"), no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help=t("cli.db"), no_args_is_help=True)
@@ -183,6 +185,50 @@ def people_import(file: Path, school: SchoolOption = None) -> None:
     )
 
 
+@app.command("assign", help=t("cli.assign"))
+@user_errors
+def assign_task(
+    code: Annotated[str, typer.Argument(help=t("cli.assign.code"))],
+    people: Annotated[list[str], typer.Argument(help=t("cli.assign.people"))],
+    school: SchoolOption = None,
+) -> None:
+    settings = load_settings()
+    with database(settings) as engine, session_scope(engine) as session:
+        task = _task(session, resolve_school(session, school), code)
+        found = [_assignee(session, task, text) for text in people]
+        members = list({member.id: member for member in found}.values())
+        added = {member.id for member in assign(session, task, members, by=None, now=utcnow())}
+        names = [member.name for member in members if member.id in added]
+        already = [member.name for member in members if member.id not in added]
+    typer.echo(_assigned(task.code, names, already))
+
+
+def _task(session: Session, school: School, code: str) -> Task:
+    task = find_task(session, school.id, code)
+    if task is None:
+        similar = similar_codes(session, school.id, code)
+        if similar:
+            fail(t("cli.assign.unknown_task_similar", code=code, similar=", ".join(similar)))
+        fail(t("cli.assign.unknown_task", code=code))
+    return task
+
+
+def _assignee(session: Session, task: Task, text: str) -> Member:
+    try:
+        return find_assignee(session, task, text)
+    except NotAssignable as refused:
+        fail(t("cli.assign.refused", code=task.code, problem=refused.text()))
+
+
+def _assigned(code: str, names: list[str], already: list[str]) -> str:
+    added, had = ", ".join(names), ", ".join(already)
+    if not names:
+        return t("cli.assign.nothing_new", code=code, already=had)
+    if not already:
+        return t("cli.assign.added", code=code, names=added)
+    return t("cli.assign.added_and_already", code=code, names=added, already=had)
+
+
 @app.command("invite", help=t("cli.invite"))
 @user_errors
 def invite(
@@ -274,9 +320,8 @@ def reminders(
     settings = load_settings()
     moment = utcnow() if at is None else _moment(at, settings)
     with database(settings) as engine:
-        config = chat_core(settings, engine).config
         typer.echo(t("preview.header", at=format_datetime(moment, settings.timezone)))
-        typer.echo(preview(engine, moment, config, settings.calendar_defaults))
+        typer.echo(preview(engine, moment, chat_config(settings), settings.calendar_defaults))
 
 
 def _moment(text: str, settings: Settings) -> datetime:
@@ -304,7 +349,7 @@ def digest(
             else _week(session, target, week, now)
         )
         compiled = compile_digest(session, target, start=start, end=end, now=min(end, now))
-        ctx = Context(session=session, now=min(end, now), config=chat_core(settings, engine).config)
+        ctx = Context(session=session, now=min(end, now), config=chat_config(settings))
         ctx.school = target
         folder = out or report_folder(ctx, compiled)
         folder.mkdir(parents=True, exist_ok=True)

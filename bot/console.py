@@ -3,7 +3,8 @@ choices, and no reply-to: the last task shown is the one a free-text answer is a
 
 import html
 import re
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -16,8 +17,9 @@ from models import Channel, Member
 from models.base import utcnow
 from models.db import session_scope
 from services.invitations import normalize_code
-from services.joining import link_console
+from services.joining import is_issued, link_console
 from services.people import fold_name
+from services.text import fold
 
 TAGS = re.compile(r"</?(?:b|i|u|s|code|pre)>")
 QUIT = {"/thoat", "/quit", "/exit"}
@@ -33,6 +35,7 @@ class ConsoleChannel:
         self.user_id = user_id
         self.write = write
         self.choices: list[Button] = []
+        self.session_id = uuid.uuid4().hex  # message ids stay unique across sessions
         self.sent = 0
 
     def on_line(self, line: str) -> None:
@@ -49,7 +52,6 @@ class ConsoleChannel:
             chat_id=self.user_id,
             text=text,
             button=button,
-            can_reply_to=False,
         )
 
     def handle(self, incoming: Incoming) -> Outcome:
@@ -69,7 +71,7 @@ class ConsoleChannel:
             self.write("  ".join(f"[{n}] {b.label}" for n, b in enumerate(self.choices, 1)))
         for path in reply.files:
             self.write(t("console.file", path=path))
-        return str(self.sent)
+        return f"{self.session_id}-{self.sent}"
 
     def press(self, label: str) -> None:
         """Press the button with this label among the latest choices."""
@@ -94,18 +96,25 @@ class UnknownPerson(Exception):
 
 
 def console_user(engine: Engine, who: str) -> tuple[str, str | None]:
-    """The console user id for `--as`, and the first line to send (a joining code, if given)."""
-    if looks_like_code(who):
-        return f"code-{normalize_code(who)}", f"/start {who.strip()}"
+    """The console user id for `--as`, and the first line to send (a joining code, if given).
+    A member's name comes first, so a short name typed without diacritics is not a code."""
     with session_scope(engine) as session:
         members = session.exec(select(Member).where(Member.active).order_by(Member.id)).all()
-        matches = [m for m in members if fold_name(m.name) == fold_name(who)]
-        if not matches:
-            names = ", ".join(m.name for m in members[:3]) or "—"
-            raise UnknownPerson(t("console.unknown_person", who=who, names=names))
+        matches = named(members, who)
         if len(matches) > 1:
             raise UnknownPerson(t("console.ambiguous_person", who=who))
-        return link_console(session, matches[0], utcnow()), None
+        if matches:
+            return link_console(session, matches[0], utcnow()), None
+        if looks_like_code(who) and is_issued(session, who):
+            return f"code-{normalize_code(who)}", f"/start {who.strip()}"
+        names = ", ".join(m.name for m in members[:3]) or "—"
+        raise UnknownPerson(t("console.unknown_person", who=who, names=names))
+
+
+def named(members: Sequence[Member], who: str) -> list[Member]:
+    """The members called `who`: as typed (case and spacing aside), else ignoring diacritics."""
+    exact = [m for m in members if fold_name(m.name) == fold_name(who)]
+    return exact or [m for m in members if fold(m.name) == fold(who)]
 
 
 class ConsoleSender:

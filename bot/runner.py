@@ -23,11 +23,17 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
 
 
-def chat_core(settings: Settings, engine: Engine) -> ChatCore:
-    config = ChatConfig(
-        evidence_dir=settings.evidence_dir, default_timezone=settings.default_timezone
+def chat_config(settings: Settings) -> ChatConfig:
+    """What the chat core, its jobs and the CLI take from the settings: the one place to add to."""
+    return ChatConfig(
+        evidence_dir=settings.evidence_dir,
+        reports_dir=settings.reports_dir,
+        default_timezone=settings.default_timezone,
     )
-    return ChatCore(engine, config)
+
+
+def chat_core(settings: Settings, engine: Engine) -> ChatCore:
+    return ChatCore(engine, chat_config(settings))
 
 
 def telegram_application(settings: Settings, core: ChatCore) -> Application:

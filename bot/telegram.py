@@ -95,6 +95,9 @@ class TelegramChannel:
         user = update.effective_user
         if message is None or user is None or user.is_bot:
             return
+        text = message.text or message.caption or ""
+        if for_another_bot(text, context.bot.username):
+            return
         replied = message.reply_to_message
         reply_to = (
             str(replied.message_id)
@@ -105,7 +108,7 @@ class TelegramChannel:
             channel=Channel.TELEGRAM,
             user_id=str(user.id),
             chat_id=str(message.chat.id),
-            text=message.text or message.caption or "",
+            text=text,
             is_group=message.chat.type in GROUP_TYPES,
             chat_title=message.chat.title,
             username=user.username,
@@ -220,6 +223,13 @@ class TelegramSender:
         except (NetworkError, TelegramError) as exc:
             raise DeliveryError(str(exc)) from exc
         return str(message.message_id)
+
+
+def for_another_bot(text: str, username: str) -> bool:
+    """'/viec@other_bot': Telegram gives every bot in a group the commands addressed to others."""
+    command = text.split(maxsplit=1)[0] if text.startswith("/") else ""
+    _, at, addressee = command.partition("@")
+    return bool(at) and addressee.casefold() != username.casefold()
 
 
 def _seconds(value: float | timedelta) -> float:

@@ -20,7 +20,6 @@ class Incoming:
     reply_to: str | None = None  # id of the bot message this one replies to
     button: str | None = None  # payload of a pressed button
     files: tuple[IncomingFile, ...] = ()
-    can_reply_to: bool = True  # False where the channel has no reply-to (Zalo, console)
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class Reply:
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
-    task_id: int | None = None  # the message is about this task: a reply to it updates it
+    tasks: tuple[int, ...] = ()  # the tasks it is about; several are numbered 1, 2, … in the text
     expects: str | None = None  # "blocked": the answer to this message is a reason
     ask_reply: bool = False  # invite the user to answer (Telegram's ForceReply)
     files: tuple[Path, ...] = ()  # sent after the text: images as photos, others as documents

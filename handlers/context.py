@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from handlers.chat import Button, Incoming, Outcome, Reply
-from messages import Html, h
+from messages import Html, addressing, h
 from models import ChatIdentity, Member, School
 from services.permissions import Actor
 
@@ -47,7 +47,9 @@ class Context:
         return self.now.astimezone(self.tz).date()
 
     def text(self, key: str, /, **params: object) -> Html:
-        return h(key, self.locale, **params)
+        """A catalogue text for the person spoken to; `{you}`/`{You}` address them ("thầy",
+        "cô", or "thầy/cô" when the people file does not say), `{you_name}` by name."""
+        return h(key, self.locale, **addressing(self.member, self.locale), **params)
 
     def say(self, key: str, /, **params: object) -> None:
         self.outcome.replies.append(Reply(self.text(key, **params)))

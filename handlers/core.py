@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from handlers import groups, joining, kpis, progress, reports, tasks
+from handlers import assign, buttons, evidence, groups, joining, kpis, progress, reports, tasks
 from handlers.chat import Incoming, Outcome, Reply
 from handlers.context import ChatConfig, Context
 from messages import h
@@ -28,6 +28,7 @@ COMMANDS: list[tuple[str, str, Handler, str]] = [
     ("capnhat", "update", progress.update_command, "menu.update"),
     ("xong", "done", progress.done_command, "menu.done"),
     ("vuong", "blocked", progress.blocked_command, "menu.blocked"),
+    ("giao", "assign", assign.assign_command, "menu.assign"),
     ("chiso", "kpi", kpis.kpi_command, "menu.kpi"),
     ("baocao", "report", reports.report_command, "menu.report"),
     ("lienket", "link", groups.link_command, "menu.link"),
@@ -110,22 +111,24 @@ class ChatCore:
         return ctx
 
     def remember(self, channel: Channel, chat_id: str, message_id: str, reply: Reply) -> None:
-        """Record a sent message about a task, so replies and buttons under it find the task."""
-        if reply.task_id is None:
+        """Record a sent message about tasks, so replies and buttons under it find them: one
+        row for a single task, numbered rows (1, 2, …) for a message listing several."""
+        if not reply.tasks:
             return
+        numbered = len(reply.tasks) > 1
         with session_scope(self.engine) as session:
-            session.add(
+            session.add_all(
                 BotMessage(
                     channel=channel,
                     chat_id=chat_id,
                     message_id=message_id,
-                    task_id=reply.task_id,
+                    line=number if numbered else 0,
+                    task_id=task_id,
                     expects=reply.expects,
                     sent_at=self.clock(),
                 )
+                for number, task_id in enumerate(reply.tasks, 1)
             )
-            for identity in _identities_in(session, channel, chat_id):
-                identity.current_task_id = reply.task_id
 
     def mark_unreachable(self, channel: Channel, chat_id: str) -> None:
         """The user blocked the bot: stop counting on this chat until they write again."""
@@ -148,7 +151,7 @@ def route(ctx: Context) -> None:
         joining.stranger(ctx, command, args)
         return
     if incoming.button:
-        progress.on_button(ctx, incoming.button)
+        buttons.on_button(ctx, incoming.button)
         return
     if command is not None:
         handler = HANDLERS.get(command)
@@ -157,12 +160,11 @@ def route(ctx: Context) -> None:
         else:
             handler(ctx, args)
         return
-    target, expects = progress.replied_task(ctx)
     if incoming.files:
-        progress.on_files(ctx, target)
-    elif target is not None:
-        progress.on_reply(ctx, target, expects)
-    elif incoming.reply_to and not incoming.is_group:
-        ctx.say("reply.no_task")
+        evidence.on_files(ctx)
+    elif joining.looks_like_code(incoming.text) and not incoming.is_group:
+        joining.hint(ctx)
+    elif incoming.text.strip():
+        progress.on_text(ctx)
     elif not incoming.is_group:
         joining.hint(ctx)

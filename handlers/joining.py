@@ -4,8 +4,10 @@ import math
 import re
 
 from handlers.context import Context
+from messages import join_html
 from services.invitations import CODE_LENGTH, normalize_code
 from services.joining import JoinResult, redeem
+from services.permissions import load_actor
 
 LANGUAGES = {"vi": "vi", "tiếng việt": "vi", "tieng viet": "vi", "en": "en", "english": "en"}
 
@@ -43,8 +45,9 @@ def join(ctx: Context, code: str) -> None:
     )
     if outcome.result == JoinResult.JOINED:
         ctx.member = outcome.member
+        ctx.actor = load_actor(ctx.session, outcome.member)
         ctx.say("join.welcome", name=outcome.member.name)
-        ctx.say("help.text")
+        show_help(ctx, "")
     elif outcome.result == JoinResult.THROTTLED:
         minutes = max(1, math.ceil(outcome.retry_after.total_seconds() / 60))
         ctx.say("join.throttled", minutes=minutes)
@@ -58,11 +61,18 @@ def start(ctx: Context, args: str) -> None:
         ctx.say("join.already", name=ctx.member.name)
         return
     ctx.say("join.hello", name=ctx.member.name)
-    ctx.say("help.text")
+    show_help(ctx, "")
 
 
 def show_help(ctx: Context, args: str) -> None:
-    ctx.say("help.text")
+    """What everyone can do, then what their role adds: leaders (reports, KPIs, assigning any
+    task, groups) or unit heads (assigning their unit's tasks, groups); nothing they cannot use."""
+    parts = [ctx.text("help.common")]
+    if ctx.actor is not None and ctx.actor.is_leader:
+        parts.append(ctx.text("help.leader"))
+    elif ctx.actor is not None and ctx.actor.headed_units:
+        parts.append(ctx.text("help.head"))
+    ctx.say_html(join_html(parts, "\n\n"))
 
 
 def set_language(ctx: Context, args: str) -> None:

@@ -1,38 +1,38 @@
-"""Reporting progress: /capnhat, /xong, /vuong, replies in free text, buttons, evidence, undo."""
+"""Reporting progress in words: /capnhat, /xong, /vuong and plain text ("III.1.4 xong, III.2.8
+50%", "xong rồi ạ", a reply under a reminder). Every way ends in `apply`."""
 
-import re
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
 
-from sqlmodel import select
-
-from handlers.chat import Download, Reply
+from handlers.chat import Button, Reply
 from handlers.context import Context
-from handlers.progress_text import Meaning, read_report
-from handlers.render import (
-    percent_choices,
-    snooze_choices,
-    status_label,
-    task_buttons,
-)
-from handlers.tasks import lookup
-from messages import format_datetime, join_html
-from models import BotMessage, ProgressUpdate, Snooze, Task, TaskStatus, UpdateSource
-from services.permissions import can_view, update_refusal
-from services.progress import (
-    UndoRefused,
-    evidence_path,
-    record_evidence,
-    record_progress,
-    undo_update,
-)
-from services.tasks import find_task
+from handlers.progress_text import Meaning, Part, Reading, read_progress
+from handlers.render import numbered_lines, status_label, task_choices
+from handlers.resolve import Resolution, Thread, resolve, thread
+from handlers.tasks import suggest
+from messages import Html, join_html
+from models import PendingReport, ProgressUpdate, Task, TaskStatus, UpdateSource
+from services.permissions import update_refusal
+from services.progress import record_progress
+from services.tasks import school_codes, similar_codes
 
-MORNING = time(7, 30)
-TASK_ACTIONS = ("d", "p", "z", "b")  # done, progress, snooze, blocked
-SNOOZES = {"h1": timedelta(hours=1), "d1": timedelta(days=1), "d3": timedelta(days=3)}
+USAGE = {
+    Meaning.DONE: "usage.done",
+    Meaning.PERCENT: "usage.update",
+    Meaning.BLOCKED: "usage.blocked",
+}
 
 
-def _allowed(ctx: Context, task: Task) -> bool:
+@dataclass(frozen=True)
+class Statement:
+    """What to record on one task: a meaning, a percentage and the person's note. PERCENT
+    without a percentage records the note alone."""
+
+    meaning: Meaning
+    percent: int | None = None
+    note: str | None = None
+
+
+def allowed(ctx: Context, task: Task) -> bool:
     """A refusal says why; after a button press in a group it goes to the presser alone."""
     refusal = update_refusal(ctx.actor, task)
     if refusal is None:
@@ -44,276 +44,259 @@ def _allowed(ctx: Context, task: Task) -> bool:
     return False
 
 
-def _record(
-    ctx: Context,
-    task: Task,
-    source: UpdateSource,
-    *,
-    percent: int | None = None,
-    status: TaskStatus | None = None,
-    note: str | None = None,
-) -> None:
-    if not _allowed(ctx, task):
+def update_command(ctx: Context, args: str) -> None:
+    report(ctx, args, UpdateSource.COMMAND, Meaning.PERCENT)
+
+
+def done_command(ctx: Context, args: str) -> None:
+    report(ctx, args, UpdateSource.COMMAND, Meaning.DONE)
+
+
+def blocked_command(ctx: Context, args: str) -> None:
+    report(ctx, args, UpdateSource.COMMAND, Meaning.BLOCKED)
+
+
+def on_text(ctx: Context) -> None:
+    """Plain text, swiped under a bot message or not."""
+    report(ctx, ctx.incoming.text, UpdateSource.REPLY, None)
+
+
+def read(ctx: Context, text: str, replied: Thread | None, intent: Meaning | None) -> Reading:
+    return read_progress(
+        text,
+        school_codes(ctx.session, ctx.school.id),
+        lines=replied.lines if replied else 0,
+        expect_percent=intent == Meaning.PERCENT,
+    )
+
+
+def report(ctx: Context, text: str, source: UpdateSource, intent: Meaning | None) -> None:
+    """Read the message, find the tasks it is about, record what it says on each; ask back
+    (keeping the words) where the task or the meaning is not clear."""
+    replied = thread(ctx)
+    if replied is not None and replied.expects == "blocked" and intent is None:
+        reading = read(ctx, text, None, intent)
+        if not any(part.codes for part in reading.parts) and text.strip():
+            reason = Statement(Meaning.BLOCKED, note=text.strip())
+            apply_and_confirm(ctx, replied.tasks[0], reason, source)
+            return
+    reading = read(ctx, text, replied, intent)
+    if intent == Meaning.PERCENT and not any(part.percent is not None for part in reading.parts):
+        ctx.say(USAGE[intent])
         return
-    update = record_progress(
+    found = resolve(ctx, reading, replied)
+    if not found.placed:
+        _unplaced(ctx, text, intent, reading, found)
+        return
+    _record_all(ctx, found.placed, found.unplaced, intent, source)
+    if reading.unknown_codes or reading.ambiguous:
+        suggest_codes(ctx, reading)
+
+
+def report_on(
+    ctx: Context, task: Task, reading: Reading, intent: Meaning | None, source: UpdateSource
+) -> None:
+    """Kept words, now that the person has said which task they are about."""
+    _record_all(ctx, [(task, part) for part in reading.parts], [], intent, source)
+
+
+def _record_all(
+    ctx: Context,
+    placed: list[tuple[Task, Part]],
+    unplaced: list[Part],
+    intent: Meaning | None,
+    source: UpdateSource,
+) -> None:
+    """Record each placed statement; words placed nowhere (a greeting before the first code)
+    join the first statement's note, so nothing the person wrote is lost."""
+    leading = " ".join(part.note for part in unplaced if part.note)
+    recorded = []
+    for index, (task, part) in enumerate(placed):
+        statement = _statement(part, intent, leading if index == 0 else "")
+        if statement is None:
+            ctx.say(USAGE[intent])
+            continue
+        update = apply(ctx, task, statement, source, part.words)
+        if update is not None:
+            recorded.append((task, update))
+    confirm(ctx, recorded)
+
+
+def _statement(part: Part, intent: Meaning | None, leading: str) -> Statement | None:
+    """The statement a part makes, forced by the command that carried it (/xong, /vuong,
+    /capnhat); None when /capnhat gets no percentage."""
+    note = " ".join(filter(None, (leading, part.note)))
+    words = " ".join(filter(None, (leading, part.words)))
+    if intent is None or intent == part.meaning:
+        return Statement(part.meaning, part.percent, note or None)
+    if intent == Meaning.PERCENT:
+        if part.meaning in (Meaning.DONE, Meaning.OUT_OF_RANGE):
+            return Statement(part.meaning, part.percent, note or None)
+        return None
+    return Statement(intent, None, words or None)
+
+
+def apply(
+    ctx: Context, task: Task, statement: Statement, source: UpdateSource, words: str | None = None
+) -> ProgressUpdate | None:
+    """Record one statement on one task, or say why not, or ask what was meant. In a group,
+    words that merely mention a task without answering the bot are not for it."""
+    meaning = statement.meaning
+    if meaning == Meaning.UNCLEAR and ctx.incoming.is_group and not ctx.incoming.reply_to:
+        return None
+    if not allowed(ctx, task):
+        return None
+    if meaning == Meaning.UNCLEAR:
+        ask_meaning(ctx, task, words or statement.note or "")
+        return None
+    if meaning == Meaning.OUT_OF_RANGE:
+        ctx.say("update.out_of_range", code=task.code, percent=statement.percent)
+        return None
+    if meaning == Meaning.BLOCKED and not statement.note:
+        ask_reason(ctx, task)
+        return None
+    if task.status == TaskStatus.DONE and meaning == Meaning.DONE:
+        ctx.say("button.already_done", code=task.code)
+        return None
+    return record_progress(
         ctx.session,
         task,
         ctx.member,
         source=source,
         now=ctx.now,
-        percent=percent,
-        status=status,
-        note=note,
+        percent=statement.percent if meaning in (Meaning.PERCENT, Meaning.DONE) else None,
+        status=_STATUS.get(meaning),
+        note=statement.note,
     )
-    _confirm(ctx, task, update)
 
 
-def _confirm(ctx: Context, task: Task, update: ProgressUpdate, files: int = 0) -> None:
-    lines = [ctx.text("update.recorded", code=task.code, title=task.title)]
-    if update.source == UpdateSource.EVIDENCE:
-        lines.append(ctx.text("update.evidence", count=files))
-    else:
-        lines.append(
-            ctx.text("update.state", progress=task.progress, status=status_label(ctx, task.status))
-        )
-    if update.note:
-        lines.append(ctx.text("update.note_recorded", note=update.note))
-    undo = ((ctx.button("button.undo", f"u:{update.id}"),),)
-    ctx.send(Reply(join_html(lines), buttons=undo, task_id=task.id))
+_STATUS = {Meaning.DONE: TaskStatus.DONE, Meaning.BLOCKED: TaskStatus.BLOCKED}
 
 
-def _split(args: str, parts: int) -> list[str]:
-    return args.strip().split(None, parts - 1) if args.strip() else []
+def apply_and_confirm(ctx: Context, task: Task, statement: Statement, source: UpdateSource) -> None:
+    update = apply(ctx, task, statement, source)
+    if update is not None:
+        confirm(ctx, [(task, update)])
 
 
-def update_command(ctx: Context, args: str) -> None:
-    words = _split(args, 3)
-    percent = _percent(words[1]) if len(words) >= 2 else None
-    if percent is None:
-        ctx.say("usage.update")
+def confirm(ctx: Context, recorded: list[tuple[Task, ProgressUpdate]]) -> None:
+    """One short confirmation naming each task and its new state, each with an undo button."""
+    if not recorded:
         return
-    task = lookup(ctx, words[0])
-    if task is not None:
-        _record(
-            ctx,
-            task,
-            UpdateSource.COMMAND,
-            percent=percent,
-            note=words[2] if len(words) > 2 else None,
-        )
-
-
-def done_command(ctx: Context, args: str) -> None:
-    words = _split(args, 2)
-    if not words:
-        ctx.say("usage.done")
+    if len(recorded) == 1:
+        task, update = recorded[0]
+        lines = [ctx.text("update.recorded", code=task.code, title=task.title), state(ctx, task)]
+        if update.note:
+            lines.append(ctx.text("update.note_recorded", note=update.note))
+        undo = ((ctx.button("button.undo", f"u:{update.id}"),),)
+        ctx.send(Reply(join_html(lines), buttons=undo, tasks=(task.id,)))
         return
-    task = lookup(ctx, words[0])
-    if task is not None:
-        note = words[1] if len(words) > 1 else None
-        _record(ctx, task, UpdateSource.COMMAND, status=TaskStatus.DONE, note=note)
+    lines = [ctx.text("update.recorded_several", count=len(recorded))]
+    for number, (task, update) in enumerate(recorded, 1):
+        line = ctx.text("update.recorded_line", number=number, code=task.code)
+        line += state(ctx, task)
+        if update.note:
+            line += ctx.text("update.note", note=update.note)
+        lines.append(Html(line))
+    undo = tuple(
+        (Button(str(ctx.text("button.undo_task", code=task.code)), f"u:{update.id}"),)
+        for task, update in recorded
+    )
+    ctx.send(Reply(join_html(lines), buttons=undo, tasks=tuple(task.id for task, _ in recorded)))
 
 
-def blocked_command(ctx: Context, args: str) -> None:
-    words = _split(args, 2)
-    if not words:
-        ctx.say("usage.blocked")
-        return
-    task = lookup(ctx, words[0])
-    if task is None:
-        return
-    if len(words) < 2:
-        if _allowed(ctx, task):
-            _ask_reason(ctx, task)
-        return
-    _record(ctx, task, UpdateSource.COMMAND, status=TaskStatus.BLOCKED, note=words[1])
+def state(ctx: Context, task: Task) -> Html:
+    return ctx.text("update.state", progress=task.progress, status=status_label(ctx, task.status))
 
 
-def _percent(word: str) -> int | None:
-    match = re.fullmatch(r"(\d{1,3})\s*%?", word.strip())
-    return int(match[1]) if match and int(match[1]) <= 100 else None
-
-
-def _ask_reason(ctx: Context, task: Task) -> None:
+def ask_reason(ctx: Context, task: Task) -> None:
     text = ctx.text("blocked.ask", code=task.code, title=task.title)
-    ctx.send(Reply(text, task_id=task.id, expects="blocked", ask_reply=True))
+    ctx.send(Reply(text, tasks=(task.id,), expects="blocked", ask_reply=True))
 
 
-def on_reply(ctx: Context, task: Task, expects: str | None) -> None:
-    """Free text answering a message about `task`."""
-    text = ctx.incoming.text.strip()
-    if not can_view(ctx.actor, task):
-        ctx.say("deny.not_your_unit_view", code=task.code)
-        return
-    if expects == "blocked" and text:
-        _record(ctx, task, UpdateSource.REPLY, status=TaskStatus.BLOCKED, note=text)
-        return
-    reading = read_report(text)
-    if reading.meaning == Meaning.UNCLEAR:
-        _ask_back(ctx, task, text)
-    elif reading.meaning == Meaning.BLOCKED:
-        if reading.note:
-            _record(ctx, task, UpdateSource.REPLY, status=TaskStatus.BLOCKED, note=reading.note)
-        elif _allowed(ctx, task):
-            _ask_reason(ctx, task)
-    elif reading.meaning == Meaning.DONE:
-        _record(ctx, task, UpdateSource.REPLY, status=TaskStatus.DONE, note=reading.note)
-    else:
-        _record(ctx, task, UpdateSource.REPLY, percent=reading.percent, note=reading.note)
-
-
-def _ask_back(ctx: Context, task: Task, text: str) -> None:
-    if not _allowed(ctx, task):
-        return
-    buttons = (
-        (ctx.button("button.done", f"d:{task.id}"), ctx.button("button.blocked", f"b:{task.id}")),
-        *percent_choices(ctx, task),
+def keep(ctx: Context, text: str, intent: Meaning | None = None, files: list | None = None) -> int:
+    """Keep what the person wrote (and sent) until they say which task it is about."""
+    pending = PendingReport(
+        member_id=ctx.member.id,
+        text=text,
+        intent=intent.value if intent else None,
+        files=files,
+        created_at=ctx.now,
     )
-    body = ctx.text("reply.unclear", code=task.code, text=text[:200])
-    ctx.send(Reply(body, buttons=buttons, task_id=task.id))
-
-
-def _row_id(text: str) -> int | None:
-    """A database id from a button payload; anything else (or out of range) is no id."""
-    return int(text) if text.isdigit() and int(text) < 2**31 else None
-
-
-def on_button(ctx: Context, payload: str) -> None:
-    action, _, rest = payload.partition(":")
-    target, _, choice = rest.partition(":")
-    row_id = _row_id(target)
-    if row_id is not None and action == "u":
-        _undo(ctx, row_id)
-        return
-    task = ctx.session.get(Task, row_id) if row_id is not None and action in TASK_ACTIONS else None
-    if task is None or task.school_id != ctx.school.id:
-        ctx.outcome.notice = ctx.text("button.outdated")
-        return
-    if action != "z" and task.status == TaskStatus.DONE:
-        ctx.outcome.notice = ctx.text("button.already_done", code=task.code)
-        ctx.say("button.already_done", code=task.code)
-        return
-    if not can_view(ctx.actor, task):
-        ctx.outcome.notice = ctx.text("deny.not_your_unit_view", code=task.code)
-        return
-    if action == "d":
-        _record(ctx, task, UpdateSource.BUTTON, status=TaskStatus.DONE)
-    elif action == "b" and _allowed(ctx, task):
-        _ask_reason(ctx, task)
-    elif action == "p" and not choice and _allowed(ctx, task):
-        ctx.send(
-            Reply(
-                ctx.text("progress.choose", code=task.code),
-                buttons=percent_choices(ctx, task),
-                task_id=task.id,
-            )
-        )
-    elif action == "p" and choice:
-        percent = _percent(choice)
-        if percent is None:
-            ctx.outcome.notice = ctx.text("button.outdated")
-        else:
-            _record(ctx, task, UpdateSource.BUTTON, percent=percent)
-    elif action == "z":
-        _snooze(ctx, task, choice)
-
-
-def _snooze(ctx: Context, task: Task, choice: str) -> None:
-    if choice not in SNOOZES:
-        ctx.send(
-            Reply(
-                ctx.text("snooze.choose", code=task.code),
-                buttons=snooze_choices(ctx, task),
-                task_id=task.id,
-            )
-        )
-        return
-    until = _snooze_until(ctx, choice)
-    snooze = ctx.session.exec(
-        select(Snooze).where(Snooze.member_id == ctx.member.id, Snooze.task_id == task.id)
-    ).first() or Snooze(member_id=ctx.member.id, task_id=task.id, until=until)
-    snooze.until, snooze.created_at = until, ctx.now
-    ctx.session.add(snooze)
+    ctx.session.add(pending)
     ctx.session.flush()
-    ctx.outcome.notice = ctx.text("snooze.done", when=format_datetime(until, ctx.tz))
-    ctx.say("snooze.done_long", code=task.code, when=format_datetime(until, ctx.tz))
+    return pending.id
 
 
-def _snooze_until(ctx: Context, choice: str) -> datetime:
-    if choice == "h1":
-        return ctx.now + SNOOZES[choice]
-    day = ctx.today + SNOOZES[choice]
-    return datetime.combine(day, MORNING, tzinfo=ctx.tz)
-
-
-def _undo(ctx: Context, update_id: int) -> None:
-    update = ctx.session.get(ProgressUpdate, update_id)
-    task = ctx.session.get(Task, update.task_id) if update else None
-    if update is None or task is None or task.school_id != ctx.school.id:
-        ctx.outcome.notice = ctx.text("button.outdated")
-        return
-    try:
-        undo_update(ctx.session, update, ctx.member, ctx.now)
-    except UndoRefused as refusal:
-        ctx.outcome.notice = ctx.text(str(refusal), code=task.code)
-        ctx.say(str(refusal), code=task.code)
-        return
-    ctx.outcome.notice = ctx.text("undo.done_short")
-    text = ctx.text(
-        "undo.done", code=task.code, progress=task.progress, status=status_label(ctx, task.status)
+def ask_meaning(ctx: Context, task: Task, words: str) -> None:
+    """The task is clear but not what the words say about it: offer the choices, and keep the
+    words as the note of whichever is picked."""
+    kept = keep(ctx, words)
+    buttons = (
+        (
+            ctx.button("button.done", f"a:{kept}:{task.id}:d"),
+            ctx.button("button.blocked", f"a:{kept}:{task.id}:b"),
+        ),
+        tuple(Button(f"{p} %", f"a:{kept}:{task.id}:{p}") for p in (25, 50, 75)),
+        (ctx.button("button.note_only", f"a:{kept}:{task.id}:n"),),
     )
-    ctx.send(Reply(text, buttons=task_buttons(ctx, task), task_id=task.id))
+    body = ctx.text("reply.unclear", code=task.code, text=words[:200])
+    ctx.send(Reply(body, buttons=buttons, tasks=(task.id,)))
 
 
-def on_files(ctx: Context, target: Task | None) -> None:
-    """A photo or document: evidence for the task it answers or whose code starts the caption.
-    In a group, a file that names no task is just shared with colleagues: the bot stays silent."""
-    caption = ctx.incoming.text.strip()
-    task = target
-    if task is None and caption:
-        first_word = caption.split()[0]
-        if ctx.incoming.is_group and find_task(ctx.session, ctx.school.id, first_word) is None:
-            return
-        task = lookup(ctx, first_word)
-        caption = caption[len(first_word) :].strip()
-        if task is None:
-            return
-    if task is None:
-        if not ctx.incoming.is_group:
-            ctx.say("evidence.which_task")
+def ask_which(
+    ctx: Context,
+    candidates: list[Task],
+    text: str,
+    intent: Meaning | None = None,
+    files: list | None = None,
+) -> None:
+    """Which task? The person's tasks as numbered lines and buttons, most urgent first; one tap
+    applies what they wrote (kept meanwhile)."""
+    if not candidates:
+        ctx.say("tasks.none" if not files else "evidence.which_task")
         return
-    if not _allowed(ctx, task):
+    kept = keep(ctx, text, intent, files)
+    if files:
+        key = "evidence.which"
+    elif text.strip() or intent is None:
+        key = "reply.which_task"
+    else:
+        key = f"reply.which_{intent.value}"  # /xong or /vuong alone
+    lines = [ctx.text(key, text=text[:200]), *numbered_lines(ctx, candidates, ctx.today)]
+    buttons = task_choices(ctx, candidates, f"a:{kept}:")
+    ctx.send(Reply(join_html(lines), buttons=buttons, tasks=tuple(t.id for t in candidates)))
+
+
+def _unplaced(
+    ctx: Context, text: str, intent: Meaning | None, reading: Reading, found: Resolution
+) -> None:
+    if reading.unknown_codes or reading.ambiguous:
+        suggest_codes(ctx, reading, text, intent)
         return
-    files = list(ctx.incoming.files)
-    paths = [evidence_path(ctx.config.evidence_dir, ctx.school.code, task, f) for f in files]
-    update = record_evidence(
-        ctx.session,
-        task,
-        ctx.member,
-        files,
-        channel=ctx.incoming.channel,
-        note=caption or None,
-        paths=paths,
-        now=ctx.now,
-    )
-    ctx.outcome.downloads += [Download(f.file_id, p) for f, p in zip(files, paths, strict=True)]
-    _confirm(ctx, task, update, files=len(files))
+    if ctx.incoming.is_group:
+        return  # colleagues talk in groups: only replies to the bot and codes are for it
+    only_chatter = intent is None and all(p.meaning == Meaning.UNCLEAR for p in reading.parts)
+    if not text.strip() and intent is not None and not found.candidates:
+        ctx.say(USAGE[intent])
+        return
+    if only_chatter and not found.candidates:
+        ctx.say("hint.text")
+        return
+    ask_which(ctx, found.candidates, text, intent)
 
 
-def replied_task(ctx: Context) -> tuple[Task | None, str | None]:
-    """The task the incoming message answers: by reply-to, or the chat's current task."""
-    incoming = ctx.incoming
-    if incoming.reply_to:
-        sent = ctx.session.exec(
-            select(BotMessage).where(
-                BotMessage.channel == incoming.channel,
-                BotMessage.chat_id == incoming.chat_id,
-                BotMessage.message_id == incoming.reply_to,
-            )
-        ).first()
-        task = ctx.session.get(Task, sent.task_id) if sent else None
-        return (task, sent.expects) if task and task.school_id == ctx.school.id else (None, None)
-    if not incoming.can_reply_to and not incoming.is_group and ctx.identity.current_task_id:
-        task = ctx.session.get(Task, ctx.identity.current_task_id)
-        return (task, None) if task and task.school_id == ctx.school.id else (None, None)
-    return None, None
+def suggest_codes(
+    ctx: Context,
+    reading: Reading,
+    text: str | None = None,
+    intent: Meaning | None = None,
+    files: list | None = None,
+) -> None:
+    """Codes that match no task; where the words (or files) wait for a task, a tap applies them."""
+    written = [*reading.unknown_codes, *(item.written for item in reading.ambiguous)]
+    close = [code for item in reading.ambiguous for code in item.codes]
+    for code in reading.unknown_codes:
+        close += similar_codes(ctx.session, ctx.school.id, code, limit=20)
+    prefix = "v:" if text is None else f"a:{keep(ctx, text, intent, files)}:"
+    suggest(ctx, written, close, prefix)

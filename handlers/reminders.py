@@ -1,16 +1,17 @@
 """How reminders read. Several due together for one person become one message."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
-from sqlmodel import func, select
+from sqlmodel import select
 
 from handlers.chat import Button, Reply
 from handlers.context import Context
-from handlers.render import task_line, task_message
+from handlers.render import numbered_lines, task_line, task_message, update_line
 from handlers.reports import weekly_digest
 from messages import Html, join_html
 from models import Reminder, ReminderKind, Task, TaskStatus, Unit
 from services.plan_text import countdown, next_due
+from services.reminders import week_reports, week_start
 
 TASK_KINDS = (
     ReminderKind.BEFORE_7D,
@@ -25,6 +26,9 @@ LIST_LIMIT = 5  # tasks with a row of buttons in a coalesced reminder
 def compose(ctx: Context, rows: list[Reminder]) -> list[tuple[Reply, list[int]]]:
     """The messages for one recipient, each with the ids of the rows it delivers."""
     messages = []
+    assigned = [row for row in rows if row.kind == ReminderKind.ASSIGNED]
+    if assigned:
+        messages.append((_assigned(ctx, assigned), [row.id for row in assigned]))
     task_rows = [row for row in rows if row.kind in TASK_KINDS]
     if task_rows:
         messages.append((_tasks(ctx, task_rows), [row.id for row in task_rows]))
@@ -47,8 +51,9 @@ def _unique_tasks(ctx: Context, rows: list[Reminder]) -> list[Task]:
 
 
 def _tasks(ctx: Context, rows: list[Reminder]) -> Reply:
-    """One task: its full message with buttons (a reply to it updates it). Several: a list with
-    a row of buttons per task; reminders missed long ago are summarised at the end."""
+    """One task: its full message with buttons (a reply to it updates it). Several: numbered
+    lines, each answerable by its number ("1 xong, 2 50%"), with buttons for the first few;
+    reminders missed long ago are listed after the fresh ones."""
     stale = [row for row in rows if row.due_at < ctx.now - STALE]
     fresh = [row for row in rows if row not in stale]
     tasks = _unique_tasks(ctx, rows)
@@ -58,13 +63,15 @@ def _tasks(ctx: Context, rows: list[Reminder]) -> Reply:
         if not fresh:
             before.append(ctx.text("reminder.missed_one"))
         return task_message(ctx, tasks[0], before=before)
-    lines = [ctx.text("reminder.several", count=len(tasks))]
     fresh_tasks = _unique_tasks(ctx, fresh) if fresh else []
-    lines += [task_line(ctx, task, ctx.today) for task in fresh_tasks]
-    if stale:
-        missed = [t for t in _unique_tasks(ctx, stale) if t not in fresh_tasks]
-        lines.append(ctx.text("reminder.missed", count=len(stale)))
-        lines += [task_line(ctx, task, ctx.today) for task in missed]
+    missed = [task for task in _unique_tasks(ctx, stale) if task not in fresh_tasks]
+    ordered = fresh_tasks + missed
+    lines = [ctx.text("reminder.several", count=len(ordered))]
+    numbered = numbered_lines(ctx, ordered, ctx.today)
+    lines += numbered[: len(fresh_tasks)]
+    if missed:
+        lines.append(ctx.text("reminder.missed", count=len(missed)))
+        lines += numbered[len(fresh_tasks) :]
     lines.append(ctx.text("reminder.several_footer"))
     buttons = tuple(
         (
@@ -72,19 +79,30 @@ def _tasks(ctx: Context, rows: list[Reminder]) -> Reply:
             Button(f"📈 {task.code}", f"p:{task.id}"),
             Button(f"⏰ {task.code}", f"z:{task.id}"),
         )
-        for task in tasks[:LIST_LIMIT]
+        for task in ordered[:LIST_LIMIT]
     )
-    return Reply(join_html(lines), buttons=buttons)
+    return Reply(join_html(lines), buttons=buttons, tasks=tuple(task.id for task in ordered))
+
+
+def _assigned(ctx: Context, rows: list[Reminder]) -> Reply:
+    """Told once: the tasks just given to this person, each answerable like a reminder."""
+    tasks = _unique_tasks(ctx, rows)
+    if len(tasks) == 1:
+        return task_message(ctx, tasks[0], before=[ctx.text("assigned.one")])
+    lines = [ctx.text("assigned.several", count=len(tasks)), *numbered_lines(ctx, tasks, ctx.today)]
+    lines.append(ctx.text("reminder.several_footer"))
+    return Reply(join_html(lines), tasks=tuple(task.id for task in tasks))
 
 
 def _escalations(ctx: Context, rows: list[Reminder]) -> Reply:
     tasks = _unique_tasks(ctx, rows)
     lines = [ctx.text("escalation.header", count=len(tasks))]
-    for task in tasks:
+    for number, task in enumerate(tasks, 1):
         unit = ctx.session.get(Unit, task.unit_id)
         lines.append(
             ctx.text(
                 "escalation.line",
+                number=number,
                 code=task.code,
                 title=task.title,
                 unit=unit.name,
@@ -93,18 +111,35 @@ def _escalations(ctx: Context, rows: list[Reminder]) -> Reply:
             )
         )
     lines.append(ctx.text("escalation.footer"))
-    return Reply(join_html(lines))
+    return Reply(join_html(lines), tasks=tuple(task.id for task in tasks))
 
 
 def _checkins(ctx: Context, rows: list[Reminder]) -> Reply:
+    """The weekly check-in to a unit head: what the unit's people reported this week, then the
+    open tasks nobody reported on, numbered so that "1 80%, 2 xong" answers them."""
+    since = datetime.combine(week_start(ctx.today), time(0), ctx.tz)
     lines: list[Html] = []
+    unanswered: list[Task] = []
     for row in rows:
         unit = ctx.session.get(Unit, row.unit_id)
-        open_tasks = ctx.session.exec(
-            select(func.count())
-            .select_from(Task)
-            .where(Task.unit_id == unit.id, Task.status != TaskStatus.DONE)
-        ).one()
-        lines.append(ctx.text("checkin.header", unit=unit.name, count=open_tasks))
+        open_tasks = _open_tasks(ctx, unit.id)
+        reports = week_reports(ctx.session, unit.id, since)
+        quiet = [task for task in open_tasks if task.id not in {u.task_id for u, _, _ in reports}]
+        lines.append(ctx.text("checkin.header", unit=unit.name, count=len(quiet)))
+        for update, task, who in reports:
+            what = update_line(ctx, update, who)
+            lines.append(ctx.text("checkin.reported", code=task.code, what=what))
+        start = len(unanswered)
+        unanswered += quiet
+        lines += [
+            task_line(ctx, task, ctx.today, number) for number, task in enumerate(quiet, start + 1)
+        ]
     lines.append(ctx.text("checkin.footer"))
-    return Reply(join_html(lines))
+    return Reply(join_html(lines), tasks=tuple(task.id for task in unanswered))
+
+
+def _open_tasks(ctx: Context, unit_id: int) -> list[Task]:
+    tasks = ctx.session.exec(
+        select(Task).where(Task.unit_id == unit_id, Task.status != TaskStatus.DONE)
+    ).all()
+    return sorted(tasks, key=lambda task: (next_due(task, ctx.today), task.code))

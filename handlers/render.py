@@ -5,8 +5,12 @@ from datetime import date
 from handlers.chat import Button, Reply
 from handlers.context import Context
 from messages import Html, format_date, format_datetime, join_html
-from models import Member, ProgressUpdate, Task, TaskStatus, Unit
+from models import ProgressUpdate, Task, TaskStatus, Unit, UpdateSource
+from services.assignments import assignees
+from services.permissions import can_update
 from services.plan_text import countdown, describe_recurrence, next_due
+
+CHOICES = 10  # task buttons under a question; the numbered lines name them all
 
 
 def when_line(ctx: Context, task: Task) -> Html:
@@ -31,11 +35,15 @@ def task_buttons(ctx: Context, task: Task) -> tuple[tuple[Button, ...], ...]:
 
 def task_card(ctx: Context, task: Task) -> Html:
     unit = ctx.session.get(Unit, task.unit_id)
-    assignee = ctx.session.get(Member, task.assignee_id) if task.assignee_id else None
+    people = assignees(ctx.session, task)
     lines = [
         ctx.text("task.title", code=task.code, title=task.title),
         ctx.text("task.unit", unit=unit.name)
-        + (ctx.text("task.assignee", name=assignee.name) if assignee else Html("")),
+        + (
+            ctx.text("task.assignee", name=", ".join(p.name for p in people))
+            if people
+            else Html("")
+        ),
         when_line(ctx, task),
         ctx.text("task.progress", progress=task.progress, status=status_label(ctx, task.status)),
     ]
@@ -45,17 +53,40 @@ def task_card(ctx: Context, task: Task) -> Html:
 def task_message(
     ctx: Context, task: Task, extra: list[Html] | None = None, before: list[Html] | None = None
 ) -> Reply:
+    """A task, with its buttons while it is open and the reader may act on it: in a group
+    (or a reminder to one) anyone allowed may press; a reply to it updates it."""
     body = [*(before or []), task_card(ctx, task), *(extra or [])]
-    if task.status != TaskStatus.DONE:
+    shared = ctx.actor is None or (ctx.incoming is not None and ctx.incoming.is_group)
+    actionable = task.status != TaskStatus.DONE and (shared or can_update(ctx.actor, task))
+    if actionable:
         body.append(ctx.text("task.how_to_answer"))
-    buttons = task_buttons(ctx, task) if task.status != TaskStatus.DONE else ()
-    return Reply(join_html(body), buttons=buttons, task_id=task.id)
+    buttons = task_buttons(ctx, task) if actionable else ()
+    return Reply(join_html(body), buttons=buttons, tasks=(task.id,))
 
 
-def task_line(ctx: Context, task: Task, today: date) -> Html:
+def task_choices(ctx: Context, tasks: list[Task], prefix: str) -> tuple[tuple[Button, ...], ...]:
+    """One button per task (the first CHOICES), labelled with its code and the start of its
+    title; the payload is `prefix` followed by the task id."""
+    return tuple(
+        (Button(f"{task.code} · {_short(task.title)}", f"{prefix}{task.id}"),)
+        for task in tasks[:CHOICES]
+    )
+
+
+def _short(title: str, limit: int = 32) -> str:
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+def numbered_lines(ctx: Context, tasks: list[Task], today: date) -> list[Html]:
+    """Tasks as lines 1, 2, … that a reply can name ("1 xong, 2 50%")."""
+    return [task_line(ctx, task, today, number) for number, task in enumerate(tasks, 1)]
+
+
+def task_line(ctx: Context, task: Task, today: date, number: int | None = None) -> Html:
     due = next_due(task, today)
     return ctx.text(
-        "task.line",
+        "task.line" if number is None else "task.line_numbered",
+        number=number,
         code=task.code,
         title=task.title,
         progress=task.progress,
@@ -65,9 +96,13 @@ def task_line(ctx: Context, task: Task, today: date) -> Html:
 
 
 def update_line(ctx: Context, update: ProgressUpdate, who: str) -> Html:
-    what = status_label(ctx, update.status)
-    if update.percent is not None:
-        what = ctx.text("update.percent", percent=update.percent, status=what)
+    """One entry of a task's history; evidence says only that files came."""
+    if update.source == UpdateSource.EVIDENCE:
+        what = ctx.text("update.evidence_entry")
+    else:
+        what = status_label(ctx, update.status)
+        if update.percent is not None:
+            what = ctx.text("update.percent", percent=update.percent, status=what)
     line = ctx.text(
         "update.line", when=format_datetime(update.created_at, ctx.tz), who=who, what=what
     )

@@ -252,7 +252,10 @@ def _notes(ctx: Context, digest: Digest) -> Html:
         return ctx.text("digest.notes.none")
     lines = [ctx.text("digest.notes.header")]
     for note in digest.notes:
-        what = ctx.text(f"status.{note.status.value}")
+        if note.status is None:
+            what = ctx.text("update.evidence_entry")
+        else:
+            what = ctx.text(f"status.{note.status.value}")
         if note.percent is not None:
             what = ctx.text("update.percent", percent=note.percent, status=what)
         lines.append(

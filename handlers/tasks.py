@@ -1,50 +1,72 @@
 """/viec (/tasks): my open tasks, nearest deadline first; /viec CODE: one task and its history."""
 
+from handlers.chat import Reply
 from handlers.context import Context
-from handlers.render import task_line, task_message, update_line
+from handlers.progress_text import read_progress
+from handlers.render import numbered_lines, task_choices, task_message, update_line
 from messages import join_html
 from models import Task
 from services.groups import linked_unit
-from services.permissions import can_view
-from services.tasks import find_task, open_tasks, recent_updates, similar_codes
+from services.permissions import can_update, can_view
+from services.tasks import find_tasks, open_tasks, recent_updates, school_codes, similar_codes
 
 LIST_LIMIT = 30
+SUGGESTIONS = 5  # close codes offered for one that matches no task
 
 
-def lookup(ctx: Context, code: str) -> Task | None:
-    """The visible task with this code, or None after telling the user what to type instead."""
-    task = find_task(ctx.session, ctx.school.id, code)
-    if task is None:
-        close = similar_codes(ctx.session, ctx.school.id, code)
-        if close:
-            ctx.say("task.did_you_mean", code=code, codes=", ".join(close))
-        else:
-            ctx.say("task.not_found", code=code)
+def lookup(ctx: Context, text: str) -> Task | None:
+    """The visible task named in `text` (written the forgiving way: "iii14", "III 1.4"), or None
+    after telling the user what to type instead, with the close codes as buttons."""
+    reading = read_progress(text, school_codes(ctx.session, ctx.school.id))
+    named = [code for part in reading.parts for code in part.codes]
+    if not named:
+        written = [*reading.unknown_codes, *(item.written for item in reading.ambiguous)]
+        written = written or text.split()[:1]
+        close = [code for item in reading.ambiguous for code in item.codes]
+        for code in written:
+            close += similar_codes(ctx.session, ctx.school.id, code, limit=20)
+        suggest(ctx, written, close)
         return None
+    task = find_tasks(ctx.session, ctx.school.id, named[:1])[named[0]]
     if not can_view(ctx.actor, task):
         ctx.say("deny.not_your_unit_view", code=task.code)
         return None
     return task
 
 
+def suggest(ctx: Context, written: list[str], close: list[str], prefix: str = "v:") -> None:
+    """Codes that match no task: the close ones the person may update, as buttons (payload
+    `prefix` + task id); with none, say there is no such task."""
+    unique = list(dict.fromkeys(close))
+    found = find_tasks(ctx.session, ctx.school.id, unique)
+    tasks = [found[c] for c in unique if c in found and can_update(ctx.actor, found[c])]
+    tasks = tasks[:SUGGESTIONS]
+    if not tasks:
+        for code in written:
+            ctx.say("task.not_found", code=code)
+        return
+    body = ctx.text("task.did_you_mean", code=", ".join(written))
+    buttons = task_choices(ctx, tasks, prefix)
+    ctx.send(Reply(body, buttons=buttons, tasks=tuple(task.id for task in tasks)))
+
+
 def show_tasks(ctx: Context, args: str) -> None:
-    code = args.split()[0] if args.split() else ""
-    if code:
-        task = lookup(ctx, code)
+    if args.strip():
+        task = lookup(ctx, args)
         if task is not None:
             show_task(ctx, task)
         return
     group_unit = _group_unit(ctx)
     tasks = open_tasks(ctx.session, ctx.actor, ctx.today, unit_id=group_unit)
     if not tasks:
-        ctx.say("tasks.none")
+        ctx.say("tasks.none" if ctx.actor.led_units or group_unit else "tasks.none_assigned")
         return
-    lines = [ctx.text("tasks.header", count=len(tasks))]
-    lines += [task_line(ctx, task, ctx.today) for task in tasks[:LIST_LIMIT]]
+    shown = tasks[:LIST_LIMIT]
+    lines = [ctx.text("tasks.header", count=len(tasks)), *numbered_lines(ctx, shown, ctx.today)]
     if len(tasks) > LIST_LIMIT:
         lines.append(ctx.text("tasks.more", count=len(tasks) - LIST_LIMIT))
     lines.append(ctx.text("tasks.footer"))
-    ctx.say_html(join_html(lines))
+    ctx.send(Reply(join_html(lines), tasks=tuple(task.id for task in shown)))
 
 
 def show_task(ctx: Context, task: Task) -> None:

@@ -1,6 +1,7 @@
 """The one message catalogue: every text a user reads comes from `t()` (plain) or `h()` (HTML)."""
 
 import html
+from typing import Protocol
 
 from messages.catalog import CATALOG, LOCALES
 from messages.formatting import (
@@ -12,6 +13,12 @@ from messages.formatting import (
 )
 
 DEFAULT_LOCALE = "vi"
+SALUTATIONS = {"thầy": "thay", "cô": "co"}  # the people file's xung_ho, as stored
+
+
+class Addressee(Protocol):
+    name: str
+    salutation: str | None
 
 
 def t(key: str, locale: str | None = None, /, **params: object) -> str:
@@ -33,6 +40,20 @@ def h(key: str, locale: str | None = None, /, **params: object) -> Html:
     return Html(t(key, locale, **{name: escape(value) for name, value in params.items()}))
 
 
+def addressing(member: "Addressee | None", locale: str | None = None) -> dict[str, str]:
+    """How a text addresses a person: `you` ("thầy", "cô" or "thầy/cô"), `You` (capitalised)
+    and `you_name` ("cô Mai": the salutation and given name, or the full name when unknown)."""
+    salutation = member.salutation if member is not None else None
+    you = t(f"you.{SALUTATIONS.get(salutation or '', 'unknown')}", locale)
+    if member is None:
+        name = you
+    elif salutation in SALUTATIONS:
+        name = t("you.named", locale, you=you, name=member.name.split()[-1])
+    else:
+        name = t("you.named", locale, you=you, name=member.name)
+    return {"you": you, "You": you[:1].upper() + you[1:], "you_name": name}
+
+
 def join_html(parts: list[Html], separator: str = "\n") -> Html:
     return Html(separator.join(parts))
 
@@ -42,6 +63,7 @@ __all__ = [
     "DEFAULT_LOCALE",
     "LOCALES",
     "Html",
+    "addressing",
     "escape",
     "format_date",
     "format_datetime",

@@ -258,6 +258,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "xlsx.column.tasks.unit": {"vi": "Tổ/bộ phận", "en": "Unit"},
     "xlsx.column.tasks.deadline": {"vi": "Hạn", "en": "Deadline"},
     "xlsx.column.tasks.recurrence": {"vi": "Lặp lại", "en": "Recurrence"},
+    "xlsx.column.tasks.assignees": {"vi": "Người thực hiện", "en": "Assignees"},
     "xlsx.yes": {"vi": "có", "en": "yes"},
     "xlsx.no": {"vi": "không", "en": "no"},
     "xlsx.guide": {
@@ -270,6 +271,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "chiều (<=, >=, <, >, =, yes_no), mục tiêu (số, hoặc có/không với yes_no), năm, mục.\n"
         "Nhiệm vụ: mã (ví dụ III.4.2), tên nhiệm vụ, mô tả, mục, mã tổ/bộ phận phụ trách, "
         "và đúng một trong hai cột: Hạn (dd/mm/yyyy) hoặc Lặp lại.\n"
+        "Người thực hiện: họ tên như trong danh sách cán bộ hoặc số điện thoại, nhiều người cách "
+        "nhau bởi ; hoặc xuống dòng; chỉ người của tổ/bộ phận phụ trách hoặc ban giám hiệu. "
+        "Để trống: giữ nguyên người đã được giao; ghi dấu - : không giao cho ai.\n"
         "Lặp lại: weekly:fri (hằng tuần, thứ Sáu), monthly:25 (ngày 25 hằng tháng), "
         "yearly:05/09 (hằng năm), semester (cuối mỗi học kỳ), school_year (đầu năm học).\n"
         "Ngày nghỉ: từ ngày, đến ngày (để trống nếu nghỉ một ngày), tên (ví dụ Tết Nguyên đán); "
@@ -286,6 +290,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "(<=, >=, <, >, =, yes_no), target (a number, or yes/no for yes_no), year, section.\n"
         "Tasks: code (e.g. III.4.2), title, description, section, unit code, and exactly one "
         "of Deadline (dd/mm/yyyy) or Recurrence.\n"
+        "Assignees: names as in the staff list or phone numbers, separated by ; or new lines; "
+        "only people of the task's unit or the leadership. Empty keeps who is assigned; "
+        "- unassigns everyone.\n"
         "Recurrence: weekly:fri, monthly:25, yearly:05/09, semester, school_year.\n"
         "Holidays: from, until (empty for one day), name (e.g. Tết); no reminders on holidays.\n"
         "Reminder settings (quiet hours, working days, digest time) live in the YAML file; "
@@ -344,6 +351,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "số điện thoại '{value}' không hợp lệ; ghi 10 chữ số, ví dụ 0912345678.",
         "en": "phone '{value}' is not valid; write 10 digits, e.g. 0912345678.",
     },
+    "people.bad_salutation": {
+        "vi": "xưng hô '{value}' không hợp lệ; hãy ghi thầy hoặc cô, hoặc để trống.",
+        "en": "salutation '{value}' is not valid; write thầy or cô, or leave it empty.",
+    },
     "people.conflict": {
         "vi": "'{name}' có hai vai trò khác nhau trong cùng tổ/bộ phận {unit}.",
         "en": "'{name}' has two different roles in the same unit {unit}.",
@@ -367,6 +378,62 @@ CATALOG: dict[str, dict[str, str]] = {
         "{memberships} lượt thuộc tổ/bộ phận.",
         "en": "Imported {rows} rows: {created} new people, {updated} updated; "
         "{memberships} unit memberships.",
+    },
+    # --- assignees: a person named in a plan file or `dondoc assign` -------------------------
+    "person.unknown_name": {
+        "vi": "không có ai tên '{value}' trong danh sách cán bộ; hãy ghi đúng họ tên như trong "
+        "danh sách cán bộ hoặc số điện thoại (người mới: dondoc people import TỆP).",
+        "en": "nobody is named '{value}' in the staff list; write the name as in the staff list "
+        "or the phone number (new people: dondoc people import FILE).",
+    },
+    "person.unknown_phone": {
+        "vi": "không có ai số điện thoại {value} trong danh sách cán bộ; hãy kiểm tra lại số "
+        "hoặc ghi họ tên (người mới: dondoc people import TỆP).",
+        "en": "nobody has the phone number {value} in the staff list; check the number or write "
+        "the name (new people: dondoc people import FILE).",
+    },
+    "person.no_staff": {
+        "vi": "trường chưa có danh sách cán bộ nên chưa giao được cho '{value}'; hãy nhập danh "
+        "sách trước (dondoc people import TỆP) rồi giao lại.",
+        "en": "the school has no staff list yet, so '{value}' cannot be assigned; import it first "
+        "(dondoc people import FILE), then assign again.",
+    },
+    "person.ambiguous": {
+        "vi": "có {count} người tên '{value}'; hãy ghi số điện thoại của người cần giao thay cho "
+        "tên.",
+        "en": "{count} people are named '{value}'; write the phone number of the one you mean.",
+    },
+    "person.not_candidate": {
+        "vi": "{name} không thuộc {unit} cũng không thuộc ban giám hiệu nên không nhận được nhiệm "
+        "vụ {code}; hãy giao cho người của {unit} hoặc ban giám hiệu, hoặc thêm {name} vào {unit} "
+        "trong danh sách cán bộ.",
+        "en": "{name} is neither in {unit} nor in the leadership, so cannot carry out task "
+        "{code}; assign someone of {unit} or the leadership, or add {name} to {unit} in the "
+        "staff list.",
+    },
+    "cli.assign.added": {
+        "vi": "Đã giao nhiệm vụ {code} cho {names}.",
+        "en": "Assigned task {code} to {names}.",
+    },
+    "cli.assign.added_and_already": {
+        "vi": "Đã giao nhiệm vụ {code} cho {names}; {already} đã được giao từ trước.",
+        "en": "Assigned task {code} to {names}; {already} already had it.",
+    },
+    "cli.assign.nothing_new": {
+        "vi": "Không có gì thay đổi: {already} đã được giao nhiệm vụ {code} từ trước.",
+        "en": "Nothing changed: {already} already had task {code}.",
+    },
+    "cli.assign.refused": {
+        "vi": "Không giao được nhiệm vụ {code}: {problem}",
+        "en": "Task {code} was not assigned: {problem}",
+    },
+    "cli.assign.unknown_task": {
+        "vi": "Không có nhiệm vụ mã '{code}'; xem các mã: dondoc plan export.",
+        "en": "There is no task '{code}'; list the codes with: dondoc plan export.",
+    },
+    "cli.assign.unknown_task_similar": {
+        "vi": "Không có nhiệm vụ mã '{code}'; có phải: {similar}?",
+        "en": "There is no task '{code}'; did you mean: {similar}?",
     },
     # --- roles -------------------------------------------------------------------------------
     "role.principal": {"vi": "Hiệu trưởng", "en": "Principal"},
@@ -540,8 +607,17 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "cli.people": {"vi": "Danh sách cán bộ, giáo viên.", "en": "The staff list."},
     "cli.people.import": {
-        "vi": "Nhập danh sách từ CSV/XLSX với tiêu đề name,unit,role,phone.",
-        "en": "Import people from CSV/XLSX with the header name,unit,role,phone.",
+        "vi": "Nhập danh sách từ CSV/XLSX với tiêu đề name,unit,role,phone (thêm xung_ho nếu có).",
+        "en": "Import people from CSV/XLSX with the header name,unit,role,phone (and xung_ho).",
+    },
+    "cli.assign": {
+        "vi": "Giao nhiệm vụ cho một hoặc nhiều người (người của tổ phụ trách hoặc ban giám hiệu).",
+        "en": "Assign a task to one or more people (of the task's unit or the leadership).",
+    },
+    "cli.assign.code": {"vi": "Mã nhiệm vụ, ví dụ III.4.2.", "en": "Task code, e.g. III.4.2."},
+    "cli.assign.people": {
+        "vi": 'Họ tên (đặt trong ngoặc kép, ví dụ "Trần Thị Mai") hoặc số điện thoại.',
+        "en": 'Full name (in quotes, e.g. "Trần Thị Mai") or phone number.',
     },
     "cli.invite": {
         "vi": "In mã mời (dùng một lần) cho những người chưa tham gia.",
@@ -557,96 +633,123 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Folder for the demo database.",
     },
     "cli.error": {"vi": "Lỗi: {message}", "en": "Error: {message}"},
+    # --- how the bot addresses a person (xưng hô) --------------------------------------------
+    "you.thay": {"vi": "thầy", "en": "you"},
+    "you.co": {"vi": "cô", "en": "you"},
+    "you.unknown": {"vi": "thầy/cô", "en": "you"},
+    "you.named": {"vi": "{you} {name}", "en": "{name}"},
     # --- chat: joining -----------------------------------------------------------------------
     "join.stranger": {
-        "vi": "Xin chào! Đây là trợ lý đôn đốc công việc của nhà trường. Bạn chưa liên kết tài khoản "
-        "nên chưa xem được thông tin.\nHãy xin <b>mã mời</b> ở văn phòng hoặc ban giám hiệu, rồi bấm "
-        "đường liên kết trong lời mời hoặc gõ mã vào đây (ví dụ: <code>K7M2XQ4P</code>).",
+        "vi": "Xin chào {you}! Đây là hệ thống đôn đốc công việc của nhà trường. Tài khoản của {you} "
+        "chưa được liên kết nên chưa xem được thông tin.\n{You} vui lòng xin <b>mã mời</b> ở văn "
+        "phòng hoặc Ban giám hiệu, rồi bấm đường liên kết trong lời mời hoặc gõ mã vào đây (ví dụ: "
+        "<code>K7M2XQ4P</code>).",
         "en": "Hello! This is the school's follow-up assistant. Your account is not linked yet, so "
         "there is nothing to show.\nAsk the office or the principal for an <b>invitation code</b>, "
         "then open the link in it or type the code here (e.g. <code>K7M2XQ4P</code>).",
     },
     "join.stranger_short": {
-        "vi": "Bạn chưa liên kết tài khoản; hãy gõ mã mời.",
+        "vi": "Tài khoản chưa được liên kết; xin {you} gõ mã mời.",
         "en": "Your account is not linked; type your invitation code.",
     },
     "join.welcome": {
-        "vi": "Chào {name}! Tài khoản đã được liên kết. Từ nay bot sẽ nhắc việc và nhận báo cáo của bạn.",
-        "en": "Welcome, {name}! Your account is linked. The bot will now remind you and take your reports.",
+        "vi": "Chào {you_name}! Tài khoản đã được liên kết. Từ nay hệ thống sẽ nhắc việc và nhận "
+        "báo cáo của {you}.",
+        "en": "Welcome, {you_name}! Your account is linked. The bot will now remind you and take your reports.",
     },
-    "join.hello": {"vi": "Chào {name}!", "en": "Hello, {name}!"},
+    "join.hello": {"vi": "Chào {you_name}!", "en": "Hello, {you_name}!"},
     "join.already": {
-        "vi": "Tài khoản này đã liên kết với {name}; không cần mã mời nữa. Gõ /viec để xem việc.",
+        "vi": "Tài khoản này đã liên kết với {name}, không cần mã mời nữa. Xin {you} gõ /viec để "
+        "xem việc.",
         "en": "This account is already linked to {name}; no code needed. Type /tasks to see your tasks.",
     },
     "join.unknown": {
-        "vi": "Mã mời không đúng. Hãy kiểm tra lại từng ký tự (mã gồm 8 chữ và số, ví dụ "
+        "vi": "Mã mời không đúng. {You} vui lòng kiểm tra lại từng ký tự (mã gồm 8 chữ và số, ví dụ "
         "<code>K7M2XQ4P</code>) hoặc xin mã mới ở văn phòng.",
         "en": "That invitation code is not valid. Check each character (8 letters and digits, e.g. "
         "<code>K7M2XQ4P</code>) or ask the office for a new one.",
     },
     "join.expired": {
-        "vi": "Mã mời này đã hết hạn. Hãy xin mã mới ở văn phòng hoặc ban giám hiệu.",
+        "vi": "Mã mời này đã hết hạn. {You} vui lòng xin mã mới ở văn phòng hoặc Ban giám hiệu.",
         "en": "This invitation code has expired. Ask the office or the principal for a new one.",
     },
     "join.used": {
-        "vi": "Mã mời này đã được dùng. Mỗi mã chỉ dùng một lần; nếu không phải bạn dùng, hãy báo "
-        "văn phòng để cấp mã mới.",
+        "vi": "Mã mời này đã được dùng. Mỗi mã chỉ dùng một lần; nếu không phải {you} đã dùng, xin "
+        "{you} báo văn phòng để cấp mã mới.",
         "en": "This invitation code was already used. Each code works once; if it was not you, ask "
         "the office for a new one.",
     },
     "join.taken": {
-        "vi": "Tài khoản này đã liên kết với một người khác trong trường. Hãy báo văn phòng.",
+        "vi": "Tài khoản này đã liên kết với một người khác trong trường. Xin {you} báo văn phòng.",
         "en": "This account is already linked to someone else at the school. Tell the office.",
     },
     "join.throttled": {
-        "vi": "Bạn đã nhập sai mã nhiều lần. Hãy thử lại sau {minutes} phút.",
+        "vi": "Mã mời đã bị nhập sai nhiều lần. {You} vui lòng thử lại sau {minutes} phút.",
         "en": "Too many wrong codes. Try again in {minutes} minutes.",
     },
-    "help.text": {
+    "help.common": {
         "vi": "<b>Cách dùng</b>\n"
-        "/viec — việc của bạn và tổ, hạn gần nhất trước; /viec <i>mã</i> — chi tiết\n"
+        "/viec — việc cá nhân và của tổ, hạn gần nhất trước; /viec <i>mã</i> — chi tiết\n"
         "/capnhat <i>mã</i> <i>phần trăm</i> [ghi chú] — ví dụ: /capnhat III.4.2 60 đã số hoá khối 6\n"
         "/xong <i>mã</i> [ghi chú] — báo hoàn thành\n"
         "/vuong <i>mã</i> <i>lý do</i> — báo gặp vướng mắc\n"
-        "/chiso — các chỉ số; /chiso <i>mã</i> <i>giá trị</i> — ghi chỉ số (ví dụ: /chiso dropout 0,4)\n"
-        "/baocao — báo cáo tuần (Ban giám hiệu)\n"
-        "/lienket — (trong nhóm) liên kết nhóm với tổ của bạn\n"
+        "/chiso — xem các chỉ số so với mục tiêu\n"
         "/ngonngu en — English\n"
-        'Trả lời (reply) tin nhắn về một nhiệm vụ bằng "80%", "xong" hoặc "vướng: lý do"; '
-        "gửi ảnh, tệp kèm mã nhiệm vụ ở chú thích để nộp minh chứng.",
+        'Trả lời (reply) tin nhắn về một nhiệm vụ bằng "80%", "xong" hoặc "vướng: lý do", '
+        'hoặc gõ mã kèm tình trạng, ví dụ "III.1.4 xong".\n'
+        "Gửi ảnh, tệp có mã nhiệm vụ ở chú thích để nộp minh chứng.",
         "en": "<b>How to use</b>\n"
         "/tasks — your and your unit's tasks, nearest deadline first; /tasks <i>code</i> — details\n"
         "/update <i>code</i> <i>percent</i> [note] — e.g. /update III.4.2 60 grade 6 scanned\n"
         "/done <i>code</i> [note] — report done\n"
         "/blocked <i>code</i> <i>reason</i> — report a blocker\n"
-        "/kpi — KPIs; /kpi <i>key</i> <i>value</i> — record a KPI (e.g. /kpi dropout 0.4)\n"
-        "/report — the weekly digest (leaders)\n"
-        "/link — (in a group) link the group to your unit\n"
+        "/kpi — KPIs against target\n"
         "/language vi — tiếng Việt\n"
-        'Reply to a message about a task with "80%", "done" or "blocked: reason"; send a '
-        "photo or file with the task code as caption to hand in evidence.",
+        'Reply to a message about a task with "80%", "done" or "blocked: reason", '
+        'or write the code and the state, e.g. "III.1.4 done".\n'
+        "Send a photo or file with the task code as caption to hand in evidence.",
+    },
+    "help.head": {
+        "vi": "<b>Dành cho tổ trưởng</b>\n"
+        "/giao <i>mã</i> [người] — giao việc của tổ cho thành viên\n"
+        "/lienket — (trong nhóm) liên kết nhóm với tổ",
+        "en": "<b>For unit heads</b>\n"
+        "/assign <i>code</i> [person] — give a task of your unit to a member\n"
+        "/link — (in a group) link the group to your unit",
+    },
+    "help.leader": {
+        "vi": "<b>Dành cho Ban giám hiệu</b>\n"
+        "/baocao — báo cáo tổng hợp của trường\n"
+        "/chiso <i>mã</i> <i>giá trị</i> — ghi chỉ số, ví dụ: /chiso dropout 0,4\n"
+        "/giao <i>mã</i> [người] — giao bất kỳ việc nào cho một người\n"
+        "/lienket — (trong nhóm) liên kết nhóm với một tổ",
+        "en": "<b>For leaders</b>\n"
+        "/report — the school report\n"
+        "/kpi <i>key</i> <i>value</i> — record a KPI, e.g. /kpi dropout 0.4\n"
+        "/assign <i>code</i> [person] — assign any task to someone\n"
+        "/link — (in a group) link the group to a unit",
     },
     "hint.text": {
-        "vi": "Mình chưa hiểu tin nhắn này. Gõ /viec để xem việc, hoặc trả lời (reply) tin nhắn về "
-        "một nhiệm vụ để cập nhật. Gõ /huongdan để xem hướng dẫn.",
-        "en": "I did not understand that. Type /tasks to see your tasks, or reply to a message about "
+        "vi": "Hệ thống chưa hiểu tin nhắn này. {You} gõ /viec để xem việc, hoặc trả lời (reply) tin "
+        "nhắn về một nhiệm vụ để cập nhật; gõ /huongdan để xem hướng dẫn.",
+        "en": "Sorry, that message was not understood. Type /tasks to see your tasks, or reply to a message about "
         "a task to update it. Type /help for help.",
     },
     "command.unknown": {
-        "vi": "Không có lệnh /{command}. Gõ /huongdan để xem các lệnh.",
+        "vi": "Không có lệnh /{command}. Xin {you} gõ /huongdan để xem các lệnh.",
         "en": "There is no /{command} command. Type /help to see the commands.",
     },
     "language.usage": {
-        "vi": "Chọn ngôn ngữ: /ngonngu vi (tiếng Việt) hoặc /ngonngu en (English).",
+        "vi": "Xin {you} chọn ngôn ngữ: /ngonngu vi (tiếng Việt) hoặc /ngonngu en (English).",
         "en": "Choose a language: /language vi (tiếng Việt) or /language en (English).",
     },
     "language.done": {"vi": "Đã chuyển sang tiếng Việt.", "en": "Switched to English."},
     "error.internal": {
-        "vi": "Xin lỗi, có lỗi khi xử lý tin nhắn; chưa có gì được ghi. Vui lòng thử lại sau ít phút.",
+        "vi": "Xin lỗi thầy/cô, hệ thống gặp lỗi khi xử lý tin nhắn; chưa có gì được ghi. "
+        "Thầy/cô vui lòng thử lại sau ít phút.",
         "en": "Sorry, something went wrong; nothing was recorded. Please try again in a few minutes.",
     },
-    "menu.tasks": {"vi": "Việc của tôi và tổ", "en": "My and my unit's tasks"},
+    "menu.tasks": {"vi": "Việc cá nhân và của tổ", "en": "My and my unit's tasks"},
     "menu.update": {
         "vi": "Cập nhật tiến độ: mã, phần trăm",
         "en": "Update progress: code, percent",
@@ -655,6 +758,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "menu.blocked": {"vi": "Báo vướng mắc: mã, lý do", "en": "Report a blocker: code, reason"},
     "menu.kpi": {"vi": "Chỉ số so với mục tiêu", "en": "KPIs against target"},
     "menu.link": {"vi": "Liên kết nhóm với tổ", "en": "Link this group to a unit"},
+    "menu.assign": {"vi": "Giao việc cho thành viên", "en": "Assign a task"},
     "menu.language": {"vi": "Ngôn ngữ: vi hoặc en", "en": "Language: vi or en"},
     "menu.help": {"vi": "Hướng dẫn", "en": "Help"},
     # --- chat: tasks -------------------------------------------------------------------------
@@ -680,12 +784,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "• <b>{code}</b> {title} — {progress} % — {countdown}",
     },
     "task.not_found": {
-        "vi": "Không có nhiệm vụ mã <b>{code}</b>. Gõ /viec để xem mã các việc của bạn.",
+        "vi": "Không có nhiệm vụ mã <b>{code}</b>. Xin {you} gõ /viec để xem mã các việc.",
         "en": "There is no task <b>{code}</b>. Type /tasks to see your task codes.",
     },
     "task.did_you_mean": {
-        "vi": "Không có nhiệm vụ mã <b>{code}</b>. Có phải bạn muốn: {codes}?",
-        "en": "There is no task <b>{code}</b>. Did you mean: {codes}?",
+        "vi": "Không có nhiệm vụ mã <b>{code}</b>. Có phải {you} muốn nói một trong các việc dưới đây?",
+        "en": "There is no task <b>{code}</b>. Did you mean one of the tasks below?",
     },
     "tasks.header": {
         "vi": "<b>Việc đang mở ({count})</b>, hạn gần nhất trước:",
@@ -697,7 +801,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Type /tasks <i>code</i> for details and to update.",
     },
     "tasks.none": {
-        "vi": "Không có việc nào đang mở. Cảm ơn bạn!",
+        "vi": "Không có việc nào đang mở. Cảm ơn {you}!",
         "en": "No open tasks. Thank you!",
     },
     "status.todo": {"vi": "chưa bắt đầu", "en": "not started"},
@@ -705,21 +809,21 @@ CATALOG: dict[str, dict[str, str]] = {
     "status.blocked": {"vi": "gặp vướng mắc", "en": "blocked"},
     "status.done": {"vi": "hoàn thành", "en": "done"},
     "deny.not_your_unit": {
-        "vi": "Nhiệm vụ {code} không thuộc tổ/bộ phận của bạn nên bạn không cập nhật được.",
+        "vi": "Nhiệm vụ {code} không thuộc tổ/bộ phận của {you} nên không cập nhật được.",
         "en": "Task {code} is not your unit's, so you cannot update it.",
     },
     "deny.not_your_unit_view": {
-        "vi": "Nhiệm vụ {code} không thuộc tổ/bộ phận của bạn.",
+        "vi": "Nhiệm vụ {code} không thuộc tổ/bộ phận của {you}.",
         "en": "Task {code} does not belong to your unit.",
     },
     "deny.not_assigned": {
-        "vi": "Nhiệm vụ {code} chưa giao cho bạn; chỉ người được giao, tổ trưởng hoặc ban giám hiệu "
-        "cập nhật được. Hãy báo tổ trưởng.",
+        "vi": "Nhiệm vụ {code} chưa được giao cho {you}; chỉ người được giao, tổ trưởng hoặc Ban "
+        "giám hiệu cập nhật được. Xin {you} báo tổ trưởng.",
         "en": "Task {code} is not assigned to you; only the assignee, the unit head or the "
         "principal can update it. Tell your unit head.",
     },
     "deny.kpi": {
-        "vi": "Chỉ hiệu trưởng và phó hiệu trưởng ghi được chỉ số. Bạn vẫn xem được bằng /chiso.",
+        "vi": "Chỉ hiệu trưởng và phó hiệu trưởng ghi được chỉ số. {You} vẫn xem được bằng /chiso.",
         "en": "Only the principal and vice principals record KPIs. You can still view them with /kpi.",
     },
     # --- chat: progress ----------------------------------------------------------------------
@@ -755,20 +859,15 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Moved on to the next occurrence, due {date}.",
     },
     "blocked.ask": {
-        "vi": "Nhiệm vụ <b>{code}</b> — {title} gặp vướng mắc gì? Hãy trả lời tin nhắn này bằng lý do.",
+        "vi": "Nhiệm vụ <b>{code}</b> — {title} gặp vướng mắc gì ạ? {You} vui lòng trả lời tin nhắn "
+        "này bằng lý do.",
         "en": "What is blocking <b>{code}</b> — {title}? Reply to this message with the reason.",
     },
     "reply.unclear": {
-        "vi": 'Mình chưa rõ ý "{text}" cho <b>{code}</b>. Bạn chọn giúp một mục dưới đây, hoặc trả '
-        'lời lại bằng số phần trăm (ví dụ 80%), "xong" hay "vướng: lý do".',
-        "en": 'I am not sure what "{text}" means for <b>{code}</b>. Pick one below, or reply again '
+        "vi": 'Hệ thống chưa rõ ý "{text}" cho <b>{code}</b>. {You} vui lòng chọn một mục dưới đây, '
+        'hoặc trả lời lại bằng số phần trăm (ví dụ 80%), "xong" hay "vướng: lý do".',
+        "en": 'It is not clear what "{text}" means for <b>{code}</b>. Pick one below, or reply again '
         'with a percentage (e.g. 80%), "done" or "blocked: reason".',
-    },
-    "reply.no_task": {
-        "vi": "Tin nhắn bạn trả lời không gắn với nhiệm vụ nào. Gõ /viec <i>mã</i> rồi trả lời tin "
-        "nhắn nhiệm vụ đó.",
-        "en": "The message you replied to is not about a task. Type /tasks <i>code</i>, then reply "
-        "to that task's message.",
     },
     "progress.choose": {
         "vi": "Chọn mức tiến độ cho <b>{code}</b>:",
@@ -796,8 +895,8 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "snooze.done": {"vi": "Sẽ nhắc lại lúc {when}.", "en": "Will remind you at {when}."},
     "snooze.done_long": {
-        "vi": "Được rồi, sẽ nhắc lại <b>{code}</b> lúc {when}.",
-        "en": "OK, I will remind you about <b>{code}</b> at {when}.",
+        "vi": "Đã ghi nhận, hệ thống sẽ nhắc lại <b>{code}</b> lúc {when}.",
+        "en": "OK, you will be reminded about <b>{code}</b> at {when}.",
     },
     "undo.done_short": {"vi": "Đã hoàn tác.", "en": "Undone."},
     "undo.done": {
@@ -813,22 +912,110 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Only the person who sent this update can undo it.",
     },
     "undo.newer_exists": {
-        "vi": "{code} đã có cập nhật mới hơn nên không hoàn tác được; hãy gửi cập nhật đúng.",
+        "vi": "{code} đã có cập nhật mới hơn nên không hoàn tác được; xin {you} gửi cập nhật đúng.",
         "en": "{code} has a newer update, so this one cannot be undone; send the right update instead.",
     },
     "evidence.which_task": {
-        "vi": "Ảnh/tệp này là minh chứng cho nhiệm vụ nào? Hãy gửi lại bằng cách trả lời (reply) tin "
-        "nhắn về nhiệm vụ, hoặc ghi mã nhiệm vụ ở chú thích, ví dụ: <code>III.4.2 biên bản họp</code>.",
+        "vi": "Ảnh/tệp này là minh chứng cho nhiệm vụ nào ạ? {You} vui lòng gửi lại bằng cách trả lời "
+        "(reply) tin nhắn về nhiệm vụ, hoặc ghi mã nhiệm vụ ở chú thích, ví dụ: "
+        "<code>III.4.2 biên bản họp</code>.",
         "en": "Which task is this photo/file evidence for? Send it again as a reply to the task's "
         "message, or put the task code in the caption, e.g. <code>III.4.2 meeting minutes</code>.",
     },
+    # --- chat: several tasks in one message, asking which task, assigning -----------------
+    "task.line_numbered": {
+        "vi": "{number}. <b>{code}</b> {title} — {progress} % — {countdown}",
+        "en": "{number}. <b>{code}</b> {title} — {progress} % — {countdown}",
+    },
+    "tasks.none_assigned": {
+        "vi": "Chưa có việc nào được giao riêng cho {you}. Khi tổ trưởng giao việc, hệ thống sẽ "
+        "báo ngay.",
+        "en": "No task has been assigned to you yet. You will be told as soon as one is.",
+    },
+    "update.recorded_several": {
+        "vi": "Đã ghi nhận {count} cập nhật:",
+        "en": "Recorded {count} updates:",
+    },
+    "update.recorded_line": {
+        "vi": "{number}. <b>{code}</b>: ",
+        "en": "{number}. <b>{code}</b>: ",
+    },
+    "update.out_of_range": {
+        "vi": "Tiến độ của <b>{code}</b> tính từ 0 đến 100%, không thể là {percent}%. "
+        "Xin {you} gõ lại, ví dụ: <code>{code} 80%</code>.",
+        "en": "Progress of <b>{code}</b> goes from 0 to 100%, it cannot be {percent}%. "
+        "Please type it again, e.g. <code>{code} 80%</code>.",
+    },
+    "update.evidence_entry": {"vi": "minh chứng", "en": "evidence"},
+    "button.undo_task": {"vi": "↩️ Hoàn tác {code}", "en": "↩️ Undo {code}"},
+    "button.note_only": {"vi": "📝 Chỉ ghi chú", "en": "📝 Just a note"},
+    "reply.which_task": {
+        "vi": '{You} báo "{text}" cho việc nào? Xin chọn một việc dưới đây, hoặc gõ kèm mã, '
+        "ví dụ <code>III.1.4 xong</code>.",
+        "en": 'Which task is "{text}" about? Pick one below, or type it with the code, '
+        "e.g. <code>III.1.4 done</code>.",
+    },
+    "reply.which_done": {
+        "vi": "{You} báo hoàn thành việc nào? Xin chọn một việc dưới đây, hoặc gõ "
+        "<code>/xong mã</code>.",
+        "en": "Which task is done? Pick one below, or type <code>/done code</code>.",
+    },
+    "reply.which_blocked": {
+        "vi": "Việc nào đang gặp vướng mắc? Xin {you} chọn một việc dưới đây, hoặc gõ "
+        "<code>/vuong mã lý do</code>.",
+        "en": "Which task is blocked? Pick one below, or type <code>/blocked code reason</code>.",
+    },
+    "evidence.which": {
+        "vi": "Ảnh/tệp này là minh chứng cho việc nào? Xin {you} chọn một việc dưới đây.",
+        "en": "Which task is this photo/file evidence for? Pick one below.",
+    },
+    "usage.assign": {
+        "vi": "Cách giao việc: /giao <i>mã</i> [họ tên], ví dụ: /giao III.3.4 Phạm Thu Hà — "
+        "không ghi tên thì hệ thống đưa danh sách để chọn.",
+        "en": "To assign: /assign <i>code</i> [name], e.g. /assign III.3.4 Phạm Thu Hà — "
+        "without a name you get the list to choose from.",
+    },
+    "deny.assign": {
+        "vi": "Chỉ tổ trưởng của tổ phụ trách hoặc ban giám hiệu giao được nhiệm vụ {code}.",
+        "en": "Only the head of the unit in charge or the school's leaders can assign {code}.",
+    },
+    "assign.nobody": {
+        "vi": 'Không có ai tên "{who}" trong tổ phụ trách {code} hoặc ban giám hiệu.',
+        "en": 'Nobody called "{who}" in the unit in charge of {code} or the leadership.',
+    },
+    "assign.choose": {
+        "vi": "Giao <b>{code}</b> — {title} cho ai? Xin {you} chọn một người:",
+        "en": "Assign <b>{code}</b> — {title} to whom? Pick one:",
+    },
+    "assign.current": {"vi": "Đang giao cho: {names}", "en": "Assigned to: {names}"},
+    "assign.everyone": {
+        "vi": "Mọi thành viên của tổ đều đã được giao việc này.",
+        "en": "Everyone in the unit already has this task.",
+    },
+    "assign.done": {
+        "vi": "Đã giao <b>{code}</b> — {title} cho {name}; hệ thống sẽ báo cho người được giao.",
+        "en": "Assigned <b>{code}</b> — {title} to {name}; they will be told.",
+    },
+    "assign.already": {
+        "vi": "{name} đã được giao <b>{code}</b> từ trước.",
+        "en": "{name} already has <b>{code}</b>.",
+    },
+    "assigned.one": {
+        "vi": "📋 <b>{You} được giao nhiệm vụ</b>",
+        "en": "📋 <b>A task was assigned to you</b>",
+    },
+    "assigned.several": {
+        "vi": "📋 <b>{You} được giao {count} nhiệm vụ</b>:",
+        "en": "📋 <b>{count} tasks were assigned to you</b>:",
+    },
+    "checkin.reported": {"vi": "• <b>{code}</b>: {what}", "en": "• <b>{code}</b>: {what}"},
     # --- reminders ---------------------------------------------------------------------------
     "reminder.before_7d": {"vi": "⏰ <b>Nhắc việc sắp đến hạn</b>", "en": "⏰ <b>Coming up</b>"},
     "reminder.before_1d": {"vi": "⏰ <b>Ngày mai đến hạn</b>", "en": "⏰ <b>Due tomorrow</b>"},
     "reminder.due_day": {"vi": "📌 <b>Hôm nay đến hạn</b>", "en": "📌 <b>Due today</b>"},
     "reminder.overdue": {"vi": "⚠️ <b>Việc đã quá hạn</b>", "en": "⚠️ <b>Overdue</b>"},
     "reminder.several": {
-        "vi": "⏰ <b>Nhắc việc</b>: {count} việc cần bạn chú ý",
+        "vi": "⏰ <b>Nhắc việc</b>: {count} việc cần {you} chú ý",
         "en": "⏰ <b>Reminder</b>: {count} tasks need your attention",
     },
     "reminder.missed": {
@@ -844,12 +1031,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Press ✅ when done, 📈 to update progress, ⏰ to be reminded later; or type /tasks <i>code</i>.",
     },
     "escalation.header": {
-        "vi": "🚨 <b>Việc quá hạn cần Ban giám hiệu đôn đốc</b> ({count} việc)",
-        "en": "🚨 <b>Overdue tasks for the leadership to follow up</b> ({count})",
+        "vi": "🚨 <b>Việc quá hạn cần {you} đôn đốc</b> ({count} việc)",
+        "en": "🚨 <b>Overdue tasks for you to follow up</b> ({count})",
     },
     "escalation.line": {
-        "vi": "• <b>{code}</b> {title} — {unit} — {countdown} — {progress} %",
-        "en": "• <b>{code}</b> {title} — {unit} — {countdown} — {progress} %",
+        "vi": "{number}. <b>{code}</b> {title} — {unit} — {countdown} — {progress} %",
+        "en": "{number}. <b>{code}</b> {title} — {unit} — {countdown} — {progress} %",
     },
     "escalation.footer": {
         "vi": "Gõ /viec <i>mã</i> để xem chi tiết và lịch sử cập nhật.",
@@ -860,7 +1047,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "📝 <b>{unit}</b> has not reported on its {count} open tasks this week.",
     },
     "checkin.footer": {
-        "vi": 'Gõ /viec để xem và cập nhật; một dòng "80%" hay "xong" là đủ.',
+        "vi": 'Xin {you} gõ /viec để xem và cập nhật; chỉ cần một dòng "80%" hay "xong" là đủ.',
         "en": 'Type /tasks to see and update them; a line such as "80%" or "done" is enough.',
     },
     "preview.none": {
@@ -923,13 +1110,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "There is no KPI <b>{key}</b>. KPI keys: {keys}.",
     },
     "kpi.bad_value": {
-        "vi": 'Giá trị "{value}" không hợp lệ. Hãy ghi một số (dấu phẩy thập phân được), ví dụ '
-        "/chiso {key_name} 0,4 — hoặc số đếm, ví dụ /chiso {key_name} 3/620.",
+        "vi": 'Giá trị "{value}" không hợp lệ. {You} vui lòng ghi một số (dấu phẩy thập phân được), '
+        "ví dụ /chiso {key_name} 0,4 — hoặc số đếm, ví dụ /chiso {key_name} 3/620.",
         "en": '"{value}" is not a valid value. Write a number, e.g. /kpi {key_name} 0.4 — or a '
         "count, e.g. /kpi {key_name} 3/620.",
     },
     "kpi.bad_yes_no": {
-        "vi": 'Chỉ số {key_name} chỉ nhận có hoặc không, ví dụ: /chiso {key_name} có (bạn gõ "{value}").',
+        "vi": "Chỉ số {key_name} chỉ nhận có hoặc không, ví dụ: /chiso {key_name} có ({you} đã gõ "
+        '"{value}").',
         "en": 'KPI {key_name} takes yes or no, e.g. /kpi {key_name} yes (you typed "{value}").',
     },
     "kpi.recorded": {
@@ -952,7 +1140,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "kpi.status.no_data": {"vi": "chưa có số liệu", "en": "no data"},
     # --- chat: groups ------------------------------------------------------------------------
     "group.only_in_group": {
-        "vi": "Lệnh /lienket dùng trong nhóm: thêm bot vào nhóm của tổ rồi gõ /lienket ở đó.",
+        "vi": "Lệnh /lienket dùng trong nhóm: xin {you} thêm bot vào nhóm của tổ rồi gõ /lienket ở đó.",
         "en": "Use /link inside a group: add the bot to your unit's group and type /link there.",
     },
     "group.not_head": {
@@ -960,15 +1148,16 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Only a unit head or the principal can link a group to a unit.",
     },
     "group.choose_unit": {
-        "vi": "Bạn phụ trách nhiều tổ/bộ phận; hãy gõ /lienket <i>mã tổ</i>, một trong: {codes}.",
+        "vi": "{You} phụ trách nhiều tổ/bộ phận; xin gõ /lienket <i>mã tổ</i>, một trong: {codes}.",
         "en": "You head several units; type /link <i>unit code</i>, one of: {codes}.",
     },
     "group.unknown_unit": {
-        "vi": "Không có tổ/bộ phận {code} mà bạn phụ trách; hãy chọn một trong: {codes}.",
+        "vi": "Không có tổ/bộ phận {code} mà {you} phụ trách; xin chọn một trong: {codes}.",
         "en": "You do not head a unit {code}; choose one of: {codes}.",
     },
     "group.other_school": {
-        "vi": "Nhóm này đã được liên kết với một tổ của trường khác; hãy dùng một nhóm riêng cho tổ của bạn.",
+        "vi": "Nhóm này đã được liên kết với một tổ của trường khác; xin {you} dùng một nhóm riêng "
+        "cho tổ.",
         "en": "This group is already linked to a unit of another school; use a group of your own.",
     },
     "group.linked": {
@@ -982,13 +1171,13 @@ CATALOG: dict[str, dict[str, str]] = {
     "menu.report": {"vi": "Báo cáo tổng hợp (ban giám hiệu)", "en": "School report (leaders)"},
     "report.deny": {
         "vi": "Chỉ hiệu trưởng và phó hiệu trưởng xem được báo cáo tổng hợp, vì báo cáo có số "
-        "liệu của mọi tổ/bộ phận. Gõ /viec để xem việc của bạn và tổ.",
+        "liệu của mọi tổ/bộ phận. Xin {you} gõ /viec để xem việc cá nhân và của tổ.",
         "en": "Only the principal and vice principals can see the school report, because it "
         "covers every unit's data. Type /tasks to see your and your unit's tasks.",
     },
     "report.private_only": {
         "vi": "Báo cáo tổng hợp có số liệu của mọi tổ/bộ phận nên chỉ gửi trong tin nhắn riêng. "
-        "Hãy nhắn /baocao cho bot.",
+        "{You} vui lòng nhắn riêng /baocao cho bot.",
         "en": "The school report covers every unit's data, so it is only sent in a private "
         "chat. Send /report to the bot directly.",
     },

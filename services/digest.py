@@ -32,6 +32,7 @@ from models import (
     Role,
     School,
     Task,
+    TaskAssignee,
     TaskStatus,
     Unit,
 )
@@ -78,7 +79,7 @@ class TaskItem:
     code: str
     title: str
     unit: str
-    assignee: str | None
+    assignee: str | None  # the names of its assignees, if any
     due: date
     status: TaskStatus
     progress: int
@@ -125,7 +126,7 @@ class NoteItem:
     task_title: str
     who: str | None
     at: datetime
-    status: TaskStatus
+    status: TaskStatus | None  # None: the note came with evidence
     percent: int | None
     note: str
 
@@ -231,6 +232,7 @@ def compile_digest(
     names = {member_id: name for member_id, name, _ in members}
     active = {member_id for member_id, _, is_active in members if is_active}
     due = {task.id: next_due(task, today) for task in tasks}
+    assigned = _assignees(session, school)
 
     def item(task: Task) -> TaskItem:
         return TaskItem(
@@ -238,7 +240,7 @@ def compile_digest(
             code=task.code,
             title=task.title,
             unit=unit_by_id[task.unit_id].name,
-            assignee=names.get(task.assignee_id),
+            assignee=", ".join(names[m] for m in assigned.get(task.id, ())) or None,
             due=due[task.id],
             status=TaskStatus(task.status),
             progress=task.progress,
@@ -281,7 +283,9 @@ def compile_digest(
         for unit in units
         if unit.id not in reported_units and any(task.unit_id == unit.id for task in open_tasks)
     ]
-    silent_people = _silent_people(session, silent_units, open_tasks, reported_pairs, names, active)
+    silent_people = _silent_people(
+        session, silent_units, open_tasks, reported_pairs, names, active, assigned
+    )
 
     noted = [(update, task, who) for update, task, who in reports if (update.note or "").strip()]
     noted.sort(key=lambda row: (row[0].created_at, row[0].id), reverse=True)
@@ -293,7 +297,7 @@ def compile_digest(
             task_title=task.title,
             who=who.name if who else None,
             at=update.created_at,
-            status=TaskStatus(update.status),
+            status=TaskStatus(update.status) if update.status else None,
             percent=update.percent,
             note=update.note.strip(),
         )
@@ -353,6 +357,7 @@ def _silent_people(
     reported_pairs: set[tuple[int | None, int]],
     names: dict[int, str],
     active: set[int],
+    assigned: dict[int, list[int]],
 ) -> tuple[SilentPerson, ...]:
     """The active unit heads of units with no report, and the active assignees of open tasks
     they did not report on in the period; each person once, in the order of their member id.
@@ -374,9 +379,9 @@ def _silent_people(
                 if unit_id == unit.id and member_id in active:
                     units_of.setdefault(member_id, []).append(unit_names[unit_id])
     for task in open_tasks:
-        member = task.assignee_id
-        if member in active and (member, task.id) not in reported_pairs:
-            tasks_of.setdefault(member, []).append(task.code)
+        for member in assigned.get(task.id, ()):
+            if member in active and (member, task.id) not in reported_pairs:
+                tasks_of.setdefault(member, []).append(task.code)
     people = sorted(set(units_of) | set(tasks_of))
     return tuple(
         SilentPerson(
@@ -387,6 +392,20 @@ def _silent_people(
         )
         for member in people
     )
+
+
+def _assignees(session: Session, school: School) -> dict[int, list[int]]:
+    """Task id -> the member ids of its assignees."""
+    rows = session.exec(
+        select(TaskAssignee.task_id, TaskAssignee.member_id)
+        .join(Task, col(Task.id) == col(TaskAssignee.task_id))
+        .where(Task.school_id == school.id)
+        .order_by(col(TaskAssignee.assigned_at), col(TaskAssignee.member_id))
+    ).all()
+    result: dict[int, list[int]] = {}
+    for task_id, member_id in rows:
+        result.setdefault(task_id, []).append(member_id)
+    return result
 
 
 def _kpis(session: Session, school: School, end: datetime, today: date) -> tuple[KpiItem, ...]:

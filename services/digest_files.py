@@ -82,7 +82,10 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
     return moment.astimezone(tz).replace(tzinfo=None) if moment else None
 
 
-def _status(status: TaskStatus, locale: str) -> str:
+def _status(status: TaskStatus | None, locale: str) -> str:
+    """A task's or an update's status; an update without one is evidence."""
+    if status is None:
+        return t("update.evidence_entry", locale)
     return t(f"status.{TaskStatus(status).value}", locale)
 
 

@@ -104,6 +104,12 @@ def _check(session: Session, code: str, now: datetime) -> Join:
     return Join(JoinResult.JOINED, member)
 
 
+def is_issued(session: Session, code: str) -> bool:
+    """Whether this code was ever issued (used, expired or revoked ones included)."""
+    query = select(Invitation.id).where(Invitation.code_hash == hash_code(code))
+    return session.exec(query).first() is not None
+
+
 def link_console(session: Session, member: Member, now: datetime) -> str:
     """The console channel runs on the school's own machine: name a member to act as them."""
     user_id = f"member-{member.id}"

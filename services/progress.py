@@ -24,6 +24,8 @@ class UndoRefused(Exception):
 
 @dataclass(frozen=True)
 class IncomingFile:
+    """A photo or document as a channel received it; `asdict` keeps it while it waits."""
+
     kind: str  # "photo" or "document"
     file_id: str
     file_unique_id: str | None = None
@@ -127,10 +129,20 @@ def record_evidence(
     paths: list[Path],
     now: datetime,
 ) -> ProgressUpdate:
-    """Evidence is a report that changes no status: an update with its attachments."""
-    update = record_progress(
-        session, task, member, source=UpdateSource.EVIDENCE, now=now, note=note
+    """Evidence is an entry of its own: files (and the caption as its note) that neither change
+    the task's status nor carry one."""
+    update = ProgressUpdate(
+        task_id=task.id,
+        member_id=member.id,
+        created_at=now,
+        status=None,
+        note=note,
+        source=UpdateSource.EVIDENCE,
+        previous_status=task.status,
+        previous_progress=task.progress,
     )
+    session.add(update)
+    session.flush()
     for file, path in zip(files, paths, strict=True):
         session.add(
             Attachment(

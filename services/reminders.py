@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from messages import t
 from models import (
@@ -23,6 +23,7 @@ from models import (
     School,
     Snooze,
     Task,
+    TaskAssignee,
     TaskStatus,
     UnitChat,
     UpdateSource,
@@ -127,9 +128,15 @@ def _tasks_to_follow(session: Session, school: School, today: date, now: datetim
 
 
 def _recipients(session: Session, task: Task, leaders: list[int]) -> list[int]:
-    """The assignee; else the unit's heads; else, so nothing is lost, the school's leaders."""
-    if task.assignee_id is not None:
-        return [task.assignee_id]
+    """The assignees; else the unit's heads; else, so nothing is lost, the school's leaders."""
+    assigned = session.exec(
+        select(Member.id)
+        .join(TaskAssignee, col(TaskAssignee.member_id) == col(Member.id))
+        .where(TaskAssignee.task_id == task.id, Member.active)
+        .order_by(Member.id)
+    ).all()
+    if assigned:
+        return list(assigned)
     heads = session.exec(
         select(Member.id)
         .join(Membership, col(Membership.member_id) == col(Member.id))
@@ -208,7 +215,9 @@ def _weekly_moment(calendar: SchoolCalendar, today: date, weekly: tuple[int, tim
 def _checkins(
     session: Session, school: School, rules: FollowUp, calendar: SchoolCalendar, now: datetime
 ) -> list[Due]:
-    """Once a week, each unit head whose unit has open tasks and no report this week is asked."""
+    """Once a week, each unit head whose unit has open tasks is asked, unless the unit's heads
+    or the leaders reported this week; reports by its other members do not spare the check-in,
+    which is where the head sees them."""
     today = now.astimezone(calendar.tz).date()
     at = _weekly_moment(calendar, today, rules.checkin)
     if at > now:
@@ -220,18 +229,29 @@ def _checkins(
             select(Task.unit_id).where(Task.school_id == school.id, Task.status != TaskStatus.DONE)
         ).all()
     )
-    reported = set(
+    staff = (
+        select(Membership.member_id)
+        .where(Membership.unit_id == Task.unit_id, Membership.role == Role.STAFF)
+        .correlate(Task)
+    )
+    followed_up = set(
         session.exec(
             select(Task.unit_id)
             .join(ProgressUpdate, col(ProgressUpdate.task_id) == col(Task.id))
             .where(Task.school_id == school.id, ProgressUpdate.created_at >= since, is_report())
+            .where(
+                or_(
+                    col(ProgressUpdate.member_id).is_(None),
+                    col(ProgressUpdate.member_id).not_in(staff),
+                )
+            )
         ).all()
     )
     heads = session.exec(
         select(Membership.unit_id, Membership.member_id)
         .join(Member, col(Member.id) == col(Membership.member_id))
         .where(
-            col(Membership.unit_id).in_(open_units - reported),
+            col(Membership.unit_id).in_(open_units - followed_up),
             Membership.role == Role.UNIT_HEAD,
             Member.active,
         )
@@ -241,6 +261,32 @@ def _checkins(
             recipient_id=head)
         for unit, head in sorted(heads)
     ]  # fmt: skip
+
+
+def week_reports(
+    session: Session, unit_id: int, since: datetime
+) -> list[tuple[ProgressUpdate, Task, str]]:
+    """The latest report on each task of the unit since `since` by someone other than its
+    heads (assignees, members): what the head reads in the check-in."""
+    heads = select(Membership.member_id).where(
+        Membership.unit_id == unit_id, Membership.role == Role.UNIT_HEAD
+    )
+    rows = session.exec(
+        select(ProgressUpdate, Task, Member.name)
+        .join(Task, col(Task.id) == col(ProgressUpdate.task_id))
+        .join(Member, col(Member.id) == col(ProgressUpdate.member_id))
+        .where(
+            Task.unit_id == unit_id,
+            ProgressUpdate.created_at >= since,
+            is_report(),
+            col(ProgressUpdate.member_id).not_in(heads),
+        )
+        .order_by(col(ProgressUpdate.created_at).desc(), col(ProgressUpdate.id).desc())
+    ).all()
+    latest: dict[int, tuple[ProgressUpdate, Task, str]] = {}
+    for update, task, name in rows:
+        latest.setdefault(task.id, (update, task, name))
+    return sorted(latest.values(), key=lambda row: row[1].code)
 
 
 def _insert_new(session: Session, school: School, wanted: list[Due]) -> list[Reminder]:

@@ -1,42 +1,45 @@
 """Finding tasks: by code (forgiving), the open tasks of a member, a task's recent history."""
 
 import difflib
-import re
 from datetime import date
 
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, col, or_, select
 
 from models import Member, ProgressUpdate, Task, TaskStatus
 from services.permissions import Actor
 from services.plan_text import next_due
-
-
-def _squash(code: str) -> str:
-    return re.sub(r"[^0-9A-Z]", "", code.upper())
+from services.text import code_key, squashed
 
 
 def find_task(session: Session, school_id: int, code: str) -> Task | None:
-    """Exactly that code, in any case. A near miss is never taken for a task: it is suggested."""
-    return session.exec(
-        select(Task).where(
-            Task.school_id == school_id, func.upper(Task.code) == code.strip().upper()
-        )
-    ).first()
+    """The task with that code in any case, spaces or hyphens standing for dots ("iii 1.4")."""
+    codes = session.exec(
+        select(Task.code).where(Task.school_id == school_id).order_by(Task.id)
+    ).all()
+    same = [c for c in codes if code_key(c) == code_key(code)]
+    return find_tasks(session, school_id, same)[same[0]] if len(same) == 1 else None
 
 
 def similar_codes(session: Session, school_id: int, code: str, limit: int = 3) -> list[str]:
-    """Codes that differ only in dots or spaces first, then the closest spellings."""
-    codes = session.exec(select(Task.code).where(Task.school_id == school_id)).all()
-    same_letters = [c for c in codes if _squash(c) == _squash(code)]
+    """Codes that start as written ("III.4." → III.4.1, III.4.2 …) or differ only in dots or
+    spaces first, then the closest spellings."""
+    codes = session.exec(
+        select(Task.code).where(Task.school_id == school_id).order_by(Task.id)
+    ).all()
+    key = code_key(code)
+    starting = [c for c in codes if key and code_key(c).startswith(key + ".")]
+    same_letters = [c for c in codes if squashed(c) == squashed(code)]
     by_upper = {c.upper(): c for c in codes}
     close = difflib.get_close_matches(code.strip().upper(), list(by_upper), n=limit, cutoff=0.6)
-    return list(dict.fromkeys(same_letters + [by_upper[c] for c in close]))[:limit]
+    found = starting + same_letters + [by_upper[c] for c in close]
+    return list(dict.fromkeys(found))[:limit]
 
 
 def open_tasks(
     session: Session, actor: Actor, today: date, unit_id: int | None = None
 ) -> list[Task]:
-    """Not-done tasks of the member and their units (or of one unit), nearest deadline first."""
+    """Not-done tasks that are the member's to follow, most urgent first: the tasks of the units
+    they head (or lead) and those given to them; or all of one unit's."""
     query = select(Task).where(
         Task.school_id == actor.member.school_id, Task.status != TaskStatus.DONE
     )
@@ -44,9 +47,25 @@ def open_tasks(
         query = query.where(Task.unit_id == unit_id)
     else:
         query = query.where(
-            or_(col(Task.unit_id).in_(list(actor.roles)), Task.assignee_id == actor.member.id)
+            or_(col(Task.unit_id).in_(actor.led_units), col(Task.id).in_(actor.assigned))
         )
     return sorted(session.exec(query).all(), key=lambda task: (next_due(task, today), task.code))
+
+
+def school_codes(session: Session, school_id: int) -> list[str]:
+    return list(
+        session.exec(select(Task.code).where(Task.school_id == school_id).order_by(Task.id)).all()
+    )
+
+
+def find_tasks(session: Session, school_id: int, codes: list[str]) -> dict[str, Task]:
+    """Tasks by their exact codes (as the school spells them)."""
+    if not codes:
+        return {}
+    rows = session.exec(
+        select(Task).where(Task.school_id == school_id, col(Task.code).in_(codes))
+    ).all()
+    return {task.code: task for task in rows}
 
 
 def recent_updates(

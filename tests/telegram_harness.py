@@ -50,7 +50,7 @@ class TelegramBot:
 
     async def join(self, user_id: int, name: str) -> None:
         sent = await self.say(user_id, f"/start {self.school.codes[name]}")
-        assert f"Chào {name}!" in sent[0]["plain_text"], sent
+        assert f"Chào thầy/cô {name}!" in sent[0]["plain_text"], sent
 
     async def open_task(self, user_id: int, code: str, chat_id: int | None = None) -> SentMessage:
         """/viec CODE, returning the task message (the one with the buttons)."""

@@ -124,6 +124,31 @@ def test_the_digest_command_prints_the_week_and_writes_the_files(cli, tmp_path: 
     assert "2026-W99" in cli("digest", "--week", "2026-W99", expect=2).output
 
 
+def test_the_digest_command_archives_its_files_in_reports_dir(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reports = tmp_path / "bao-cao"
+    monkeypatch.setenv("REPORTS_DIR", str(reports))
+    cli("plan", "import")
+    output = cli("digest", "--week", "2026-W48").output
+    folder = reports / "THCS-TT2" / "2026-W48"
+    assert (folder / "bao-cao-tuan-2026-W48.xlsx").is_file()
+    assert (folder / "tien-do-2026-W48.png").is_file()
+    assert str(folder / "bao-cao-tuan-2026-W48.xlsx") in output
+    assert not (tmp_path / "data").exists()
+
+
+def test_the_console_archives_a_requested_report_in_reports_dir(
+    cli, school, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reports = tmp_path / "bao-cao"
+    monkeypatch.setenv("REPORTS_DIR", str(reports))
+    output = cli("console", "--as", "Nguyễn Văn Hiếu", input="/baocao\n/thoat\n").output
+    [workbook] = reports.glob("THCS-TT2/*/bao-cao-tuan-*.xlsx")
+    assert f"Tệp đính kèm: {workbook}" in output
+    assert not (tmp_path / "data").exists()
+
+
 def test_every_setting_is_documented_and_explained_when_wrong() -> None:
     documented = {
         line.split("=", 1)[0]

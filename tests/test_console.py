@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.console import ConsoleChannel, console_user, plain
-from models import ProgressUpdate, TaskStatus
-from tests.chat_school import OFFICE_HEAD, ChatSchool
+from bot.console import ConsoleChannel, UnknownPerson, console_user, plain
+from models import ChatIdentity, Member, ProgressUpdate, TaskStatus
+from tests.chat_school import OFFICE_HEAD, OFFICE_STAFF, TEACHER, ChatSchool
 
 
 def console(school: ChatSchool, who: str) -> tuple[ConsoleChannel, list[str]]:
@@ -25,7 +25,7 @@ def test_html_is_shown_as_plain_text() -> None:
 
 def test_joining_with_a_code_then_reporting_with_numbered_buttons(school: ChatSchool) -> None:
     channel, lines = console(school, school.codes[OFFICE_HEAD])
-    assert any("Chào Trần Thị Mai" in line for line in lines)
+    assert any("Chào thầy/cô Trần Thị Mai" in line for line in lines)
 
     channel.on_line("/viec III.4.2")
     assert "III.4.2 — Nâng cao chất lượng hồ sơ số" in lines[-2]
@@ -49,15 +49,62 @@ def test_free_text_answers_the_last_task_shown(school: ChatSchool) -> None:
     assert task.status == TaskStatus.DONE
     with school.session() as session:
         update = session.exec(select(ProgressUpdate).where(ProgressUpdate.task_id == task.id)).one()
-    assert update.note == "xong, đã gửi báo cáo tháng 11"
+    assert update.note == "đã gửi báo cáo tháng 11"  # "xong" was understood, the rest kept
     channel.on_line("1")  # the confirmation's only button: undo
     assert school.task("III.1.11").status == TaskStatus.TODO
     assert any("Đã hoàn tác" in line for line in lines)
 
 
+def test_a_second_session_of_the_same_person_shows_the_same_task_again(
+    school: ChatSchool,
+) -> None:
+    first, _ = console(school, OFFICE_HEAD)
+    first.on_line("/viec III.4.2")
+
+    second, lines = console(school, OFFICE_HEAD)
+    second.on_line("/viec III.4.2")
+    assert "III.4.2 — Nâng cao chất lượng hồ sơ số" in lines[-2]
+    second.on_line("2")
+    assert "[3] 75 %" in lines[-1]
+    second.on_line("3")
+    assert school.task("III.4.2").progress == 75
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"), [("tran thi mai", OFFICE_HEAD), ("DO VAN BINH", TEACHER)]
+)
+def test_a_name_typed_without_diacritics_is_that_member_not_a_code(
+    school: ChatSchool, typed: str, name: str
+) -> None:
+    channel, lines = console(school, typed)
+    assert lines == []
+    channel.on_line("/huongdan")
+    assert "Cách dùng" in "\n".join(lines)
+    with school.session() as session:
+        identity = session.exec(
+            select(ChatIdentity).where(ChatIdentity.external_user_id == channel.user_id)
+        ).one()
+    assert identity.member_id == school.member(name).id
+
+
+def test_a_name_shared_without_diacritics_is_ambiguous_unless_typed_exactly(
+    school: ChatSchool,
+) -> None:
+    with school.session() as session:
+        nam = school.member(OFFICE_STAFF)
+        session.add(Member(school_id=nam.school_id, name="Lê Văn Năm"))
+        session.commit()
+    with pytest.raises(UnknownPerson, match="Có nhiều người tên 'le van nam'"):
+        console_user(school.engine, "le van nam")
+    user_id, _ = console_user(school.engine, "lê văn năm")
+    assert user_id != console_user(school.engine, OFFICE_STAFF)[0]
+
+
 def test_acting_as_an_unknown_person_is_refused(school: ChatSchool) -> None:
-    with pytest.raises(Exception, match="Không tìm thấy 'Ai Đó'"):
+    with pytest.raises(UnknownPerson, match="Không tìm thấy 'Ai Đó'"):
         console_user(school.engine, "Ai Đó")
+    with pytest.raises(UnknownPerson, match="Không tìm thấy 'le thi hoa'"):
+        console_user(school.engine, "le thi hoa")
 
 
 def test_dondoc_console_runs_an_interactive_session(
@@ -67,3 +114,15 @@ def test_dondoc_console_runs_an_interactive_session(
     assert "Trò chuyện với dondoc" in result.output
     assert "Việc đang mở" in result.output
     assert "Chỉ hiệu trưởng và phó hiệu trưởng ghi được chỉ số" in result.output
+
+
+def test_dondoc_console_can_be_opened_again_as_the_same_person(cli, school: ChatSchool) -> None:
+    for _ in range(2):
+        result = cli("console", "--as", "Trần Thị Mai", input="/viec III.4.2\n/thoat\n")
+        assert "III.4.2 — Nâng cao chất lượng hồ sơ số" in result.output
+        assert "[1] ✅ Hoàn thành" in result.output
+
+
+def test_dondoc_console_takes_a_name_without_diacritics(cli, school: ChatSchool) -> None:
+    result = cli("console", "--as", "do van binh", input="/huongdan\n/thoat\n")
+    assert "Cách dùng" in result.output

@@ -26,6 +26,7 @@ from models import (
     Member,
     School,
     Task,
+    TaskAssignee,
     TaskStatus,
     UpdateSource,
 )
@@ -129,10 +130,13 @@ def plan_school(engine: Engine, tmp_path: Path) -> Engine:
         members["Người Đã Nghỉ"].active = False
         tasks = {task.code: task for task in session.exec(select(Task)).all()}
         tasks["T.REC"].occurrence = date(2026, 12, 2)  # Wednesday: overdue by Friday
-        tasks["T.SOON"].assignee_id = members["Nhân Viên"].id
-        tasks["T.OVER"].assignee_id = members["Trưởng Văn Phòng"].id
-        tasks["T.TCM1"].assignee_id = members["Giáo Viên"].id
-        tasks["T.TCM2"].assignee_id = members["Người Đã Nghỉ"].id  # inactive: not listed
+        for code, name in (
+            ("T.SOON", "Nhân Viên"),
+            ("T.OVER", "Trưởng Văn Phòng"),
+            ("T.TCM1", "Giáo Viên"),
+            ("T.TCM2", "Người Đã Nghỉ"),  # inactive: not listed
+        ):
+            session.add(TaskAssignee(task_id=tasks[code].id, member_id=members[name].id))
         session.flush()
         # Before the period.
         _update(session, "T.TCM1", "Giáo Viên", local(20, 9, month=11), percent=20)
@@ -547,7 +551,7 @@ def test_the_chart_is_a_png_with_vietnamese_text_and_no_missing_glyphs(
 
 REFUSAL = (
     "Chỉ hiệu trưởng và phó hiệu trưởng xem được báo cáo tổng hợp, vì báo cáo có số liệu của "
-    "mọi tổ/bộ phận. Gõ /viec để xem việc của bạn và tổ."
+    "mọi tổ/bộ phận. Xin thầy/cô gõ /viec để xem việc cá nhân và của tổ."
 )
 
 
@@ -555,7 +559,7 @@ def _join(chat: ChatSchool, user_id: str, name: str) -> None:
     outcome = chat.core.handle(
         Incoming(Channel.TELEGRAM, user_id, user_id, text=f"/start {chat.codes[name]}")
     )
-    assert f"Chào {name}!" in outcome.replies[0].text
+    assert f"Chào thầy/cô {name}!" in outcome.replies[0].text
 
 
 def test_report_command_sends_the_digest_with_the_workbook_and_chart(
@@ -588,7 +592,10 @@ def test_report_command_is_refused_to_teachers_and_in_groups(school: ChatSchool)
     in_group = school.core.handle(
         Incoming(Channel.TELEGRAM, "101", "-100777", text="/baocao", is_group=True)
     )
-    assert [reply.text for reply in in_group.replies] == [t("report.private_only")]
+    assert [reply.text for reply in in_group.replies] == [
+        "Báo cáo tổng hợp có số liệu của mọi tổ/bộ phận nên chỉ gửi trong tin nhắn riêng. "
+        "Thầy/cô vui lòng nhắn riêng /baocao cho bot."
+    ]
     assert not (school.evidence_dir.parent / "reports").exists()
 
 

@@ -14,6 +14,7 @@ from models import (
     ReminderKind,
     Snooze,
     Task,
+    TaskAssignee,
     TaskStatus,
     Unit,
     UnitChat,
@@ -132,7 +133,8 @@ def test_a_snoozed_reminder_waits_until_the_snooze_ends(reminder_school: Engine)
 def test_an_assigned_task_reminds_the_assignee_not_the_head(reminder_school: Engine) -> None:
     with session_scope(reminder_school) as session:
         task = session.exec(select(Task).where(Task.code == "T.7")).one()
-        task.assignee_id = session.exec(select(Member.id).where(Member.name == "Nhân Viên")).one()
+        member = session.exec(select(Member.id).where(Member.name == "Nhân Viên")).one()
+        session.add(TaskAssignee(task_id=task.id, member_id=member))
     rows = [r for r in plan(reminder_school, local(30, 8, month=11)) if r[1] == "T.7"]
     assert [r[2] for r in rows] == ["Nhân Viên"]
 

@@ -7,10 +7,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.runner import chat_core, follow_up
+from bot.settings import load_settings
+from handlers.context import ChatConfig
 from models import BotAccount, Channel, Reminder
-from tests.chat_school import OFFICE_HEAD, ChatSchool
+from tests.chat_school import OFFICE_HEAD, PRINCIPAL, ChatSchool
 from tests.fake_telegram import FakeTelegram
 
 DONDOC = Path(sys.executable).with_name("dondoc")
@@ -34,6 +38,7 @@ async def test_dondoc_run_polls_answers_and_stops_cleanly(
         "TELEGRAM_BOT_TOKEN": tg.token,
         "TELEGRAM_API_BASE_URL": tg.base_url,
         "EVIDENCE_DIR": str(tmp_path / "evidence"),
+        "REPORTS_DIR": str(tmp_path / "bao-cao"),
         "LOG_LEVEL": "WARNING",
     }
     env.pop("WEBHOOK_URL", None)
@@ -46,20 +51,42 @@ async def test_dondoc_run_polls_answers_and_stops_cleanly(
         tg.queue(tg.message_update(tg.user(103), "/viec"))
         await wait_for(lambda: any("Việc đang mở" in (m["plain_text"] or "") for m in tg.sent))
         await wait_for(lambda: planned_reminders(school) > 0)  # the scheduler runs in the process
+        tg.queue(tg.message_update(tg.user(101), f"/start {school.codes[PRINCIPAL]}"))
+        tg.queue(tg.message_update(tg.user(101), "/baocao"))
+        await wait_for(lambda: any(m["method"] == "sendDocument" for m in tg.sent))
     finally:
         process.send_signal(signal.SIGINT)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 0, stderr.decode()
     assert "Traceback" not in stderr.decode()
-    assert any(m["plain_text"].startswith("Chào Trần Thị Mai!") for m in tg.sent)
+    assert any((m["plain_text"] or "").startswith("Chào thầy/cô Trần Thị Mai!") for m in tg.sent)
     with school.session() as session:
         account = session.exec(select(BotAccount)).one()
     assert (account.channel, account.username) == (Channel.TELEGRAM, "dondoc_test_bot")
+    assert list((tmp_path / "bao-cao").glob("THCS-TT2/*/bao-cao-tuan-*.xlsx"))
+    assert not (tmp_path / "data").exists()
 
 
 def planned_reminders(school: ChatSchool) -> int:
     with school.session() as session:
         return len(session.exec(select(Reminder.id)).all())
+
+
+def test_the_process_chat_config_comes_from_the_settings(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "bao-cao"))
+    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "minh-chung"))
+    monkeypatch.setenv("DEFAULT_TIMEZONE", "Asia/Bangkok")
+    settings = load_settings()
+    core = chat_core(settings, engine)
+    assert core.config == ChatConfig(
+        evidence_dir=tmp_path / "minh-chung",
+        reports_dir=tmp_path / "bao-cao",
+        default_timezone="Asia/Bangkok",
+    )
+    assert follow_up(settings, engine, core, {}).dispatcher.config == core.config
 
 
 def test_dondoc_run_without_a_token_says_how_to_get_one(cli, monkeypatch) -> None:

@@ -15,7 +15,9 @@ STRANGER, MAI, NAM = 999, 103, 104
 
 async def test_the_deep_link_code_links_the_account(bot: TelegramBot) -> None:
     sent = await bot.say(MAI, f"/start {bot.school.codes[OFFICE_HEAD]}")
-    assert sent[0]["plain_text"].startswith("Chào Trần Thị Mai! Tài khoản đã được liên kết.")
+    assert sent[0]["plain_text"].startswith(
+        "Chào thầy/cô Trần Thị Mai! Tài khoản đã được liên kết."
+    )
     assert "/viec" in sent[1]["plain_text"]
     with bot.school.session() as session:
         identity = session.exec(select(ChatIdentity)).one()
@@ -34,13 +36,15 @@ async def test_the_deep_link_code_links_the_account(bot: TelegramBot) -> None:
 async def test_typing_the_code_also_links(bot: TelegramBot) -> None:
     code = bot.school.codes[OFFICE_STAFF]
     sent = await bot.say(NAM, f"  {code[:4].lower()}-{code[4:]} ")
-    assert "Chào Lê Văn Nam!" in texts(sent)
+    assert "Chào thầy/cô Lê Văn Nam!" in texts(sent)
 
 
 async def test_an_expired_code_is_refused(bot: TelegramBot) -> None:
     bot.school.clock.advance(days=15)
     sent = await bot.say(MAI, f"/start {bot.school.codes[OFFICE_HEAD]}")
-    assert texts(sent) == "Mã mời này đã hết hạn. Hãy xin mã mới ở văn phòng hoặc ban giám hiệu."
+    assert texts(sent) == (
+        "Mã mời này đã hết hạn. Thầy/cô vui lòng xin mã mới ở văn phòng hoặc Ban giám hiệu."
+    )
 
 
 async def test_a_code_works_once(bot: TelegramBot) -> None:
@@ -56,9 +60,9 @@ async def test_wrong_codes_are_slowed_down(bot: TelegramBot) -> None:
         sent = await bot.say(STRANGER, f"/start WRONG{attempt:03d}")
         assert texts(sent).startswith("Mã mời không đúng.")
     sent = await bot.say(STRANGER, f"/start {bot.school.codes[TEACHER]}")
-    assert texts(sent) == "Bạn đã nhập sai mã nhiều lần. Hãy thử lại sau 15 phút."
+    assert texts(sent) == "Mã mời đã bị nhập sai nhiều lần. Thầy/cô vui lòng thử lại sau 15 phút."
     bot.school.clock.advance(minutes=16)
-    assert "Chào Đỗ Văn Bình!" in texts(
+    assert "Chào thầy/cô Đỗ Văn Bình!" in texts(
         await bot.say(STRANGER, f"/start {bot.school.codes[TEACHER]}")
     )
     with bot.school.session() as session:
@@ -69,7 +73,9 @@ async def test_wrong_codes_are_slowed_down(bot: TelegramBot) -> None:
 async def test_strangers_see_no_school_data(bot: TelegramBot) -> None:
     for text in ("/viec", "/chiso", "/viec III.4.2", "xin chào", "/capnhat III.4.2 50"):
         shown = texts(await bot.say(STRANGER, text))
-        assert shown.startswith("Xin chào! Đây là trợ lý đôn đốc công việc của nhà trường.")
+        assert shown.startswith(
+            "Xin chào thầy/cô! Đây là hệ thống đôn đốc công việc của nhà trường."
+        )
         assert "III." not in shown and "dropout" not in shown
 
 
@@ -77,7 +83,7 @@ async def test_a_stranger_in_a_group_is_ignored_unless_they_use_a_command(bot: T
     group = {"chat_id": -100_5, "chat_type": "supergroup", "chat_title": "Tổ Văn phòng"}
     assert await bot.say(STRANGER, "chào cả nhà", **group) == []
     sent = await bot.say(STRANGER, "/viec", **group)
-    assert sent[0]["plain_text"].startswith("Xin chào!")
+    assert sent[0]["plain_text"].startswith("Xin chào thầy/cô!")
 
 
 async def test_start_up_sets_the_menu_in_both_languages_and_remembers_the_username(
@@ -88,7 +94,7 @@ async def test_start_up_sets_the_menu_in_both_languages_and_remembers_the_userna
     english = bot.tg.commands[("default", "en")]
     assert [c["command"] for c in vietnamese][:4] == ["viec", "capnhat", "xong", "vuong"]
     assert [c["command"] for c in english][:4] == ["tasks", "update", "done", "blocked"]
-    assert vietnamese[0]["description"] == "Việc của tôi và tổ"
+    assert vietnamese[0]["description"] == "Việc cá nhân và của tổ"
     assert bot.tg.commands[("default", "")] == vietnamese
     assert known_username(bot.school.engine, load_settings()) == "dondoc_test_bot"
 

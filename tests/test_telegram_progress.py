@@ -14,6 +14,7 @@ from sqlmodel import select
 from models import (
     Attachment,
     Channel,
+    PendingReport,
     ProgressUpdate,
     School,
     Snooze,
@@ -39,7 +40,7 @@ USAGE_UPDATE = (
     "Ví dụ: /capnhat III.4.2 60 đã số hoá khối 6"
 )
 OUTDATED = "Nút này đã cũ. Gõ /viec để xem việc hiện tại."
-NOT_FOUND = "Không có nhiệm vụ mã {code}. Gõ /viec để xem mã các việc của bạn."
+NOT_FOUND = "Không có nhiệm vụ mã {code}. Xin thầy/cô gõ /viec để xem mã các việc."
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -73,6 +74,11 @@ def updates(bot: TelegramBot) -> list[ProgressUpdate]:
 def attachments(bot: TelegramBot) -> list[Attachment]:
     with bot.school.session() as session:
         return list(session.exec(select(Attachment).order_by(Attachment.id)).all())
+
+
+def pending(bot: TelegramBot) -> list[PendingReport]:
+    with bot.school.session() as session:
+        return list(session.exec(select(PendingReport).order_by(PendingReport.id)).all())
 
 
 def snoozes(bot: TelegramBot) -> list[Snooze]:
@@ -137,10 +143,10 @@ async def test_viec_lists_the_office_tasks_nearest_deadline_first_with_countdown
     shown = only(await bot.say(MAI, "/viec"))
     assert lines(shown) == [
         "Việc đang mở (4), hạn gần nhất trước:",
-        f"• III.4.2 {DIGITAL_TITLE} — 0 % — quá hạn 149 ngày",
-        f"• III.4.4 {title(bot, 'III.4.4')} — 0 % — quá hạn 103 ngày",
-        f"• III.1.11 {title(bot, 'III.1.11')} — 0 % — còn 29 ngày",
-        f"• III.4.1 {title(bot, 'III.4.1')} — 0 % — còn 55 ngày",
+        f"1. III.4.2 {DIGITAL_TITLE} — 0 % — quá hạn 149 ngày",
+        f"2. III.4.4 {title(bot, 'III.4.4')} — 0 % — quá hạn 103 ngày",
+        f"3. III.1.11 {title(bot, 'III.1.11')} — 0 % — còn 29 ngày",
+        f"4. III.4.1 {title(bot, 'III.4.1')} — 0 % — còn 55 ngày",
         "Gõ /viec mã để xem chi tiết và cập nhật.",
     ]
     assert shown["reply_markup"] is None
@@ -157,7 +163,7 @@ async def test_the_list_leaves_out_done_tasks_and_shows_progress(bot: TelegramBo
     await bot.say(MAI, "/capnhat III.4.2 60")
     shown = lines(only(await bot.say(MAI, "/viec")))
     assert shown[0] == "Việc đang mở (3), hạn gần nhất trước:"
-    assert shown[1] == f"• III.4.2 {DIGITAL_TITLE} — 60 % — quá hạn 149 ngày"
+    assert shown[1] == f"1. III.4.2 {DIGITAL_TITLE} — 60 % — quá hạn 149 ngày"
     assert not any("III.4.4" in line for line in shown)
 
 
@@ -201,33 +207,34 @@ async def test_the_detail_shows_the_recent_history_newest_first(bot: TelegramBot
     assert buttons(detail) == task_buttons(task(bot, DIGITAL).id)
 
 
-async def test_a_code_with_a_trailing_dot_gets_close_codes(bot: TelegramBot) -> None:
+async def test_a_code_with_a_trailing_dot_gets_close_codes_as_buttons(bot: TelegramBot) -> None:
     await joined(bot)
     shown = only(await bot.say(MAI, "/viec III.4."))
     assert shown["plain_text"] == (
-        "Không có nhiệm vụ mã III.4.. Có phải bạn muốn: III.4.6, III.4.5, III.4.4?"
+        "Không có nhiệm vụ mã III.4. Có phải thầy/cô muốn nói một trong các việc dưới đây?"
     )
-    assert shown["reply_markup"] is None
+    close = [label.split(" ·")[0] for label, _ in buttons(shown)]
+    assert close == ["III.4.1", "III.4.2", "III.4.4"]  # the office head's own, among the close
+    opened = only(await bot.press(MAI, shown, buttons(shown)[1][1]))
+    assert lines(opened)[0] == f"III.4.2 — {DIGITAL_TITLE}"
 
 
-async def test_a_code_missing_a_dot_gets_close_codes(bot: TelegramBot) -> None:
-    """docs/huong-dan.md: "gõ gần đúng thì bot gợi ý mã đúng" (a near miss gets a suggestion).
-
-    PRODUCT BUG: services.tasks.find_task squashes codes to letters and digits, so "III.42"
-    silently opens III.4.2 instead of asking.
-    """
+@pytest.mark.parametrize("written", ["iii42", "III 4.2", "iii4.2", "III-4-2", "III.42"])
+async def test_a_code_typed_without_dots_or_with_spaces_is_understood(
+    bot: TelegramBot, written: str
+) -> None:
     await joined(bot)
-    shown = only(await bot.say(MAI, "/viec III.42"))
-    assert shown["plain_text"].startswith("Không có nhiệm vụ mã III.42. Có phải bạn muốn: III.4.2")
+    shown = only(await bot.say(MAI, f"/viec {written}"))
+    assert lines(shown)[0] == f"III.4.2 — {DIGITAL_TITLE}"
 
 
 async def test_an_ambiguous_code_is_not_silently_taken_for_another_task(bot: TelegramBot) -> None:
-    """PRODUCT BUG: "III.11" squashes to the same letters and digits as III.1.1 (while III.1.11
-    also exists), so the principal's /xong III.11 marks III.1.1 done without asking."""
+    """ "III.11" could be III.1.1 or III.1.11: nothing is recorded, both are offered."""
     principal = await joined(bot, PRINCIPAL)
-    shown = texts(await bot.say(principal, "/xong III.11"))
-    assert shown.startswith("Không có nhiệm vụ mã III.11. Có phải bạn muốn:")
-    assert "III.1.1" in shown
+    shown = only(await bot.say(principal, "/xong III.11"))
+    assert shown["plain_text"].startswith("Không có nhiệm vụ mã III.11.")
+    offered = [label.split(" ·")[0] for label, _ in buttons(shown)]
+    assert {"III.1.1", "III.1.11"} <= set(offered)
     assert updates(bot) == []
     assert state(bot, "III.1.1") == (TaskStatus.TODO, 0)
 
@@ -271,8 +278,7 @@ async def test_update_is_the_english_alias_of_capnhat(bot: TelegramBot) -> None:
 
 
 @pytest.mark.parametrize(
-    "command",
-    ["/capnhat", "/capnhat III.4.2", "/capnhat III.4.2 150", "/capnhat III.4.2 -5", "/update x y"],
+    "command", ["/capnhat", "/capnhat III.4.2", "/capnhat III.4.2 -5", "/update x y"]
 )
 async def test_a_bad_capnhat_answers_the_usage_and_changes_nothing(
     bot: TelegramBot, command: str
@@ -295,8 +301,8 @@ async def test_a_staff_member_cannot_update_an_unassigned_task(bot: TelegramBot)
     await joined(bot, OFFICE_STAFF)
     shown = only(await bot.say(NAM, "/capnhat III.4.2 50"))
     assert shown["plain_text"] == (
-        "Nhiệm vụ III.4.2 chưa giao cho bạn; chỉ người được giao, tổ trưởng hoặc ban giám hiệu "
-        "cập nhật được. Hãy báo tổ trưởng."
+        "Nhiệm vụ III.4.2 chưa được giao cho thầy/cô; chỉ người được giao, tổ trưởng hoặc Ban "
+        "giám hiệu cập nhật được. Xin thầy/cô báo tổ trưởng."
     )
     assert updates(bot) == []
 
@@ -329,17 +335,21 @@ async def test_done_is_the_english_alias_of_xong(bot: TelegramBot) -> None:
 
 
 @pytest.mark.parametrize(
-    ("command", "usage"),
+    ("command", "question"),
     [
-        ("/xong", "Cách dùng: /xong mã [ghi chú] — ví dụ: /xong III.1.11 đã gửi báo cáo tháng"),
-        ("/vuong", "Cách dùng: /vuong mã lý do — ví dụ: /vuong III.4.2 thiếu máy quét"),
+        ("/xong", "Thầy/cô báo hoàn thành việc nào? Xin chọn một việc dưới đây, hoặc gõ /xong mã."),
+        ("/vuong", "Việc nào đang gặp vướng mắc? Xin thầy/cô chọn một việc dưới đây, hoặc gõ "
+                   "/vuong mã lý do."),
     ],
-)
-async def test_xong_and_vuong_without_a_code_answer_their_usage(
-    bot: TelegramBot, command: str, usage: str
+)  # fmt: skip
+async def test_xong_and_vuong_without_a_code_ask_which_of_her_tasks(
+    bot: TelegramBot, command: str, question: str
 ) -> None:
     await joined(bot)
-    assert only(await bot.say(MAI, command))["plain_text"] == usage
+    shown = only(await bot.say(MAI, command))
+    assert lines(shown)[0] == question
+    assert lines(shown)[1] == f"1. III.4.2 {DIGITAL_TITLE} — 0 % — quá hạn 149 ngày"
+    assert len(buttons(shown)) == 4  # her four open tasks
     assert updates(bot) == []
 
 
@@ -370,7 +380,8 @@ async def test_vuong_without_a_reason_asks_back_and_the_reply_is_the_reason(
     await joined(bot)
     prompt = only(await bot.say(MAI, "/vuong III.4.2"))
     assert prompt["plain_text"] == (
-        f"Nhiệm vụ III.4.2 — {DIGITAL_TITLE} gặp vướng mắc gì? Hãy trả lời tin nhắn này bằng lý do."
+        f"Nhiệm vụ III.4.2 — {DIGITAL_TITLE} gặp vướng mắc gì ạ? Thầy/cô vui lòng trả lời tin "
+        "nhắn này bằng lý do."
     )
     assert prompt["reply_markup"] == {"force_reply": True, "selective": True}
     assert updates(bot) == []
@@ -396,13 +407,16 @@ async def test_help_lists_the_commands(bot: TelegramBot, command: str) -> None:
     shown = lines(only(await bot.say(MAI, command)))
     assert shown[0] == "Cách dùng"
     assert shown[3] == "/xong mã [ghi chú] — báo hoàn thành"
-    assert shown[-1].startswith('Trả lời (reply) tin nhắn về một nhiệm vụ bằng "80%", "xong"')
+    assert any(
+        line.startswith('Trả lời (reply) tin nhắn về một nhiệm vụ bằng "80%", "xong"')
+        for line in shown
+    )
 
 
 async def test_an_unknown_command_points_to_the_help(bot: TelegramBot) -> None:
     await joined(bot)
     shown = only(await bot.say(MAI, "/abc"))
-    assert shown["plain_text"] == "Không có lệnh /abc. Gõ /huongdan để xem các lệnh."
+    assert shown["plain_text"] == "Không có lệnh /abc. Xin thầy/cô gõ /huongdan để xem các lệnh."
 
 
 # --- 2. replies to a task message --------------------------------------------------------------
@@ -448,14 +462,10 @@ async def test_replying_a_percentage_with_words_keeps_the_words_as_note(bot: Tel
     assert lines(confirmation) == [
         f"Đã ghi cho III.4.2 — {DIGITAL_TITLE}:",
         "Tiến độ 80 % — đang thực hiện",
-        "Ghi chú: đã xong 80% khối 6",
+        "Ghi chú: khối 6",
     ]
     [update] = updates(bot)
-    assert (update.percent, update.status, update.note) == (
-        80,
-        TaskStatus.IN_PROGRESS,
-        "đã xong 80% khối 6",
-    )
+    assert (update.percent, update.status, update.note) == (80, TaskStatus.IN_PROGRESS, "khối 6")
 
 
 @pytest.mark.parametrize("text", ["xong", "hoàn thành", "Xong rồi!"])
@@ -497,7 +507,9 @@ async def test_replying_blocked_without_a_reason_asks_for_it(bot: TelegramBot) -
     await joined(bot)
     detail = await bot.open_task(MAI, DIGITAL)
     prompt = only(await bot.reply(MAI, detail, "vướng"))
-    assert prompt["plain_text"].endswith("gặp vướng mắc gì? Hãy trả lời tin nhắn này bằng lý do.")
+    assert prompt["plain_text"].endswith(
+        "gặp vướng mắc gì ạ? Thầy/cô vui lòng trả lời tin nhắn này bằng lý do."
+    )
     assert prompt["reply_markup"] == {"force_reply": True, "selective": True}
     assert updates(bot) == []
     await bot.reply(MAI, prompt, "thiếu người")
@@ -526,19 +538,22 @@ async def test_replies_move_the_task_through_its_states_step_by_step(bot: Telegr
 
 
 @pytest.mark.parametrize("text", ["chưa xong", "hôm nay họp"])
-async def test_an_unclear_reply_asks_back_and_stores_nothing(bot: TelegramBot, text: str) -> None:
+async def test_an_unclear_reply_asks_back_and_keeps_the_words(bot: TelegramBot, text: str) -> None:
     await joined(bot)
     detail = await bot.open_task(MAI, DIGITAL)
     ask = only(await bot.reply(MAI, detail, text))
     task_id = task(bot, DIGITAL).id
+    [kept] = pending(bot)
+    assert kept.text == text
     assert ask["plain_text"] == (
-        f'Mình chưa rõ ý "{text}" cho III.4.2. Bạn chọn giúp một mục dưới đây, hoặc trả lời lại '
-        'bằng số phần trăm (ví dụ 80%), "xong" hay "vướng: lý do".'
+        f'Hệ thống chưa rõ ý "{text}" cho III.4.2. Thầy/cô vui lòng chọn một mục dưới đây, hoặc '
+        'trả lời lại bằng số phần trăm (ví dụ 80%), "xong" hay "vướng: lý do".'
     )
     assert buttons(ask) == [
-        ("✅ Hoàn thành", f"d:{task_id}"),
-        ("⚠️ Gặp vướng mắc", f"b:{task_id}"),
-        *percent_buttons(task_id),
+        ("✅ Hoàn thành", f"a:{kept.id}:{task_id}:d"),
+        ("⚠️ Gặp vướng mắc", f"a:{kept.id}:{task_id}:b"),
+        *[(f"{p} %", f"a:{kept.id}:{task_id}:{p}") for p in (25, 50, 75)],
+        ("📝 Chỉ ghi chú", f"a:{kept.id}:{task_id}:n"),
     ]
     assert updates(bot) == []
     assert state(bot, DIGITAL) == (TaskStatus.TODO, 0)
@@ -548,18 +563,23 @@ async def test_a_button_of_the_ask_back_records_the_choice(bot: TelegramBot) -> 
     await joined(bot)
     detail = await bot.open_task(MAI, DIGITAL)
     ask = only(await bot.reply(MAI, detail, "chưa xong"))
-    sent, _ = await press(bot, MAI, ask, f"p:{task(bot, DIGITAL).id}:50")
+    [kept] = pending(bot)
+    sent, _ = await press(bot, MAI, ask, f"a:{kept.id}:{task(bot, DIGITAL).id}:50")
     [update] = updates(bot)
     assert lines(only(sent)) == [
         f"Đã ghi cho III.4.2 — {DIGITAL_TITLE}:",
         "Tiến độ 50 % — đang thực hiện",
+        "Ghi chú: chưa xong",
     ]
     assert (update.percent, update.status, update.note, update.source) == (
         50,
         TaskStatus.IN_PROGRESS,
-        None,
+        "chưa xong",
         UpdateSource.BUTTON,
     )
+    again, notice = await press(bot, MAI, ask, f"a:{kept.id}:{task(bot, DIGITAL).id}:d")
+    assert (again, notice) == ([], OUTDATED)
+    assert len(updates(bot)) == 1
 
 
 async def test_replying_to_the_confirmation_keeps_updating_the_same_task(
@@ -578,17 +598,20 @@ async def test_replying_to_the_confirmation_keeps_updating_the_same_task(
     assert state(bot, DIGITAL) == (TaskStatus.TODO, 0)
 
 
-async def test_replying_to_a_message_not_about_a_task_explains_what_to_do(
+async def test_replying_to_a_message_not_about_a_task_asks_which_task(
     bot: TelegramBot,
 ) -> None:
     await joined(bot)
     help_message = only(await bot.say(MAI, "/huongdan"))
     shown = only(await bot.reply(MAI, help_message, "80%"))
-    assert shown["plain_text"] == (
-        "Tin nhắn bạn trả lời không gắn với nhiệm vụ nào. Gõ /viec mã rồi trả lời tin nhắn "
-        "nhiệm vụ đó."
+    assert lines(shown)[0] == (
+        'Thầy/cô báo "80%" cho việc nào? Xin chọn một việc dưới đây, hoặc gõ kèm mã, '
+        "ví dụ III.1.4 xong."
     )
     assert updates(bot) == []
+    sent, _ = await press(bot, MAI, shown, buttons(shown)[0][1])
+    assert lines(only(sent))[1] == "Tiến độ 80 % — đang thực hiện"
+    assert state(bot, DIGITAL) == (TaskStatus.IN_PROGRESS, 80)
 
 
 # --- 3. buttons --------------------------------------------------------------------------------
@@ -664,7 +687,7 @@ async def test_the_snooze_button_offers_three_delays_and_records_the_chosen_one(
     assert snoozes(bot) == []
 
     sent, notice = await press(bot, MAI, choose, f"z:{task_id}:{choice}")
-    assert only(sent)["plain_text"] == f"Được rồi, sẽ nhắc lại III.4.2 lúc {when}."
+    assert only(sent)["plain_text"] == f"Đã ghi nhận, hệ thống sẽ nhắc lại III.4.2 lúc {when}."
     assert notice == f"Sẽ nhắc lại lúc {when}."
     [snooze] = snoozes(bot)
     assert (snooze.member_id, snooze.task_id, snooze.until, snooze.created_at) == (
@@ -698,7 +721,8 @@ async def test_the_blocked_button_asks_for_a_reason_and_the_reply_records_it(
     sent, _ = await press(bot, MAI, detail, f"b:{task(bot, DIGITAL).id}")
     prompt = only(sent)
     assert prompt["plain_text"] == (
-        f"Nhiệm vụ III.4.2 — {DIGITAL_TITLE} gặp vướng mắc gì? Hãy trả lời tin nhắn này bằng lý do."
+        f"Nhiệm vụ III.4.2 — {DIGITAL_TITLE} gặp vướng mắc gì ạ? Thầy/cô vui lòng trả lời tin "
+        "nhắn này bằng lý do."
     )
     assert prompt["reply_markup"] == {"force_reply": True, "selective": True}
     assert updates(bot) == []
@@ -812,7 +836,9 @@ async def test_undo_of_an_older_update_after_a_newer_one_is_refused(bot: Telegra
     await bot.say(MAI, "/capnhat III.4.2 80")
     first, _ = updates(bot)
     sent, notice = await press(bot, MAI, older, f"u:{first.id}")
-    expected = "III.4.2 đã có cập nhật mới hơn nên không hoàn tác được; hãy gửi cập nhật đúng."
+    expected = (
+        "III.4.2 đã có cập nhật mới hơn nên không hoàn tác được; xin thầy/cô gửi cập nhật đúng."
+    )
     assert only(sent)["plain_text"] == expected
     assert notice == expected
     assert state(bot, DIGITAL) == (TaskStatus.IN_PROGRESS, 80)
@@ -848,7 +874,7 @@ async def test_a_photo_replying_to_the_task_message_is_kept_as_evidence(bot: Tel
     assert (update.source, update.percent, update.status, update.note) == (
         UpdateSource.EVIDENCE,
         None,
-        TaskStatus.TODO,
+        None,  # evidence is its own entry: it carries no status
         None,
     )
     [attachment] = attachments(bot)
@@ -904,26 +930,32 @@ async def test_a_document_captioned_with_the_code_is_evidence_with_its_name(
     assert path.read_bytes() == b"%PDF-1.4 minutes"
 
 
-async def test_a_photo_without_reply_or_caption_asks_which_task(bot: TelegramBot) -> None:
+async def test_a_photo_without_reply_or_caption_asks_which_task_and_waits(
+    bot: TelegramBot,
+) -> None:
     await joined(bot)
     bot.tg.add_file("PHOTO1", b"jpeg-bytes", "photos/p1.jpg", "uniq1")
     shown = only(await bot.say(MAI, photo="PHOTO1"))
-    assert shown["plain_text"] == (
-        "Ảnh/tệp này là minh chứng cho nhiệm vụ nào? Hãy gửi lại bằng cách trả lời (reply) tin "
-        "nhắn về nhiệm vụ, hoặc ghi mã nhiệm vụ ở chú thích, ví dụ: III.4.2 biên bản họp."
-    )
+    assert lines(shown)[:2] == [
+        "Ảnh/tệp này là minh chứng cho việc nào? Xin thầy/cô chọn một việc dưới đây.",
+        f"1. III.4.2 {DIGITAL_TITLE} — 0 % — quá hạn 149 ngày",
+    ]
     assert (updates(bot), attachments(bot)) == ([], [])
     assert not bot.school.evidence_dir.exists() or not any(bot.school.evidence_dir.rglob("*.*"))
+    sent, _ = await press(bot, MAI, shown, buttons(shown)[0][1])
+    assert lines(only(sent))[:2] == [f"Đã ghi cho III.4.2 — {DIGITAL_TITLE}:", "Minh chứng: 1 tệp"]
+    [attachment] = attachments(bot)
+    assert Path(attachment.local_path).read_bytes() == b"jpeg-bytes"
 
 
 @pytest.mark.parametrize(
     ("caption", "answer"),
     [
         ("IX.9.9 ảnh", NOT_FOUND.format(code="IX.9.9")),
-        ("III.4.9 ảnh", "Không có nhiệm vụ mã III.4.9. Có phải bạn muốn: "),
+        ("III.4.9 ảnh", "Không có nhiệm vụ mã III.4.9. Có phải thầy/cô muốn nói một trong"),
     ],
 )
-async def test_a_photo_captioned_with_an_unknown_code_stores_nothing(
+async def test_a_photo_captioned_with_an_unknown_code_stores_nothing_yet(
     bot: TelegramBot, caption: str, answer: str
 ) -> None:
     await joined(bot)
@@ -977,7 +1009,7 @@ async def test_an_unclear_reply_is_quoted_verbatim(bot: TelegramBot, text: str) 
     await joined(bot)
     detail = await bot.open_task(MAI, DIGITAL)
     ask = only(await bot.reply(MAI, detail, text))
-    assert ask["plain_text"].startswith(f'Mình chưa rõ ý "{text}" cho III.4.2.')
+    assert ask["plain_text"].startswith(f'Hệ thống chưa rõ ý "{text}" cho III.4.2.')
     assert updates(bot) == []
 
 

@@ -8,6 +8,7 @@ Anything else is refused with a message that says why, and nothing changes in th
 import asyncio
 import contextlib
 import logging
+import re
 import socket
 import unicodedata
 from collections.abc import AsyncIterator, Callable
@@ -33,6 +34,7 @@ from models import (
     School,
     Snooze,
     Task,
+    TaskAssignee,
     TaskStatus,
     Unit,
     UnitChat,
@@ -68,18 +70,19 @@ OTHER_TITLE = "Hồ sơ mật của trường khác"
 GROUP_TITLE = "Tổ Văn phòng"
 
 NOT_ASSIGNED = (
-    "Nhiệm vụ {code} chưa giao cho bạn; chỉ người được giao, tổ trưởng hoặc ban giám hiệu "
-    "cập nhật được. Hãy báo tổ trưởng."
+    "Nhiệm vụ {code} chưa được giao cho thầy/cô; chỉ người được giao, tổ trưởng hoặc Ban "
+    "giám hiệu cập nhật được. Xin thầy/cô báo tổ trưởng."
 )
-NOT_YOUR_UNIT = "Nhiệm vụ {code} không thuộc tổ/bộ phận của bạn."
+NOT_YOUR_UNIT = "Nhiệm vụ {code} không thuộc tổ/bộ phận của thầy/cô."
+NOT_YOURS_TO_UPDATE = "Nhiệm vụ {code} không thuộc tổ/bộ phận của thầy/cô nên không cập nhật được."
 OUTDATED = "Nút này đã cũ. Gõ /viec để xem việc hiện tại."
-DENY_KPI = "Chỉ hiệu trưởng và phó hiệu trưởng ghi được chỉ số. Bạn vẫn xem được bằng /chiso."
+DENY_KPI = "Chỉ hiệu trưởng và phó hiệu trưởng ghi được chỉ số. Thầy/cô vẫn xem được bằng /chiso."
 NOT_HEAD = "Chỉ tổ trưởng/trưởng bộ phận hoặc ban giám hiệu liên kết được nhóm với tổ."
 LINKED = (
     "Đã liên kết nhóm này với {unit}. Các lệnh dùng được ngay trong nhóm; câu trả lời "
     "được ghi cho người gửi."
 )
-HELP_START = "Cách dùng\n/viec — việc của bạn và tổ"
+HELP_START = "Cách dùng\n/viec — việc cá nhân và của tổ"
 
 OTHER_PLAN = f"""
 school:
@@ -160,9 +163,7 @@ def unit_codes(bot: TelegramBot, unit_code: str) -> list[str]:
 def assign(bot: TelegramBot, code: str, name: str) -> None:
     member_id = bot.school.member(name).id
     with session_scope(bot.school.engine) as session:
-        task = session.get(Task, task_of(bot, code).id)
-        task.assignee_id = member_id
-        session.add(task)
+        session.add(TaskAssignee(task_id=task_of(bot, code).id, member_id=member_id))
 
 
 def progress_updates(bot: TelegramBot) -> list[ProgressUpdate]:
@@ -264,15 +265,15 @@ async def serving_webhook(app: Application, port: int) -> AsyncIterator[None]:
 # --------------------------------------------------------------------------------------------
 
 
-async def test_office_staff_sees_his_units_tasks_in_viec(bot: TelegramBot) -> None:
+async def test_office_staff_see_only_their_own_tasks_in_viec(bot: TelegramBot) -> None:
     await join(bot, OFFICE_STAFF)
     shown = texts(await bot.say(NAM, "/viec"))
-    office = unit_codes(bot, "VANPHONG")
-    assert shown.startswith(f"Việc đang mở ({len(office)}), hạn gần nhất trước:")
-    for code in office:
-        assert f"• {code} " in shown
-    for code in unit_codes(bot, "TCM") + unit_codes(bot, "CHIBO"):
-        assert f"• {code} " not in shown
+    assert shown.startswith("Chưa có việc nào được giao riêng cho thầy/cô.")
+    assign(bot, "III.4.2", OFFICE_STAFF)
+    shown = texts(await bot.say(NAM, "/viec"))
+    assert shown.startswith("Việc đang mở (1), hạn gần nhất trước:\n1. III.4.2 ")
+    for code in unit_codes(bot, "VANPHONG") + unit_codes(bot, "TCM"):
+        assert code == "III.4.2" or f" {code} " not in shown
 
 
 async def test_office_staff_cannot_update_a_unit_task_not_assigned_to_him(
@@ -304,9 +305,13 @@ async def test_office_staff_updates_a_task_once_it_is_assigned_to_him(bot: Teleg
 async def test_office_staff_neither_sees_nor_updates_a_tcm_task(bot: TelegramBot) -> None:
     await join(bot, OFFICE_STAFF)
     title = task_of(bot, "III.5.5").title
-    for command in ("/viec III.5.5", "/capnhat III.5.5 50", "/xong III.5.5"):
+    for command, refusal in (
+        ("/viec III.5.5", NOT_YOUR_UNIT),
+        ("/capnhat III.5.5 50", NOT_YOURS_TO_UPDATE),
+        ("/xong III.5.5", NOT_YOURS_TO_UPDATE),
+    ):
         shown = texts(await bot.say(NAM, command))
-        assert shown == NOT_YOUR_UNIT.format(code="III.5.5")
+        assert shown == refusal.format(code="III.5.5")
         assert title not in shown
     assert progress_updates(bot) == []
     assert state(task_of(bot, "III.5.5")) == (TaskStatus.TODO, 0)
@@ -318,7 +323,7 @@ async def test_staff_see_and_update_a_task_of_another_unit_assigned_to_them(
     await join(bot, OFFICE_STAFF)
     assign(bot, "III.5.5", OFFICE_STAFF)
     task = task_of(bot, "III.5.5")
-    assert "• III.5.5 " in texts(await bot.say(NAM, "/viec"))
+    assert "1. III.5.5 " in texts(await bot.say(NAM, "/viec"))
     card = texts(await bot.say(NAM, "/viec III.5.5"))
     assert card.startswith(
         f"III.5.5 — {task.title}\nTổ/bộ phận: Tổ chuyên môn · Phụ trách: Lê Văn Nam\n"
@@ -335,7 +340,8 @@ async def test_the_office_head_updates_every_office_task_but_not_tcms(bot: Teleg
     for code in office:
         sent = await bot.say(MAI, f"/capnhat {code} 30")
         assert texts(sent) == recorded(code, task_of(bot, code).title, 30, "đang thực hiện")
-    assert texts(await bot.say(MAI, "/capnhat III.5.5 30")) == NOT_YOUR_UNIT.format(code="III.5.5")
+    refusal = texts(await bot.say(MAI, "/capnhat III.5.5 30"))
+    assert refusal == NOT_YOURS_TO_UPDATE.format(code="III.5.5")
     updated = {task_of(bot, code).id for code in office}
     assert {u.task_id for u in progress_updates(bot)} == updated
     assert state(task_of(bot, "III.5.5")) == (TaskStatus.TODO, 0)
@@ -501,7 +507,7 @@ async def test_a_yes_no_kpi_takes_co_or_khong(bot: TelegramBot) -> None:
     assert [v.value for v in kpi_values(bot)] == [1.0, 0.0]
     sent = await bot.say(HIEU, "/chiso staffing maybe")
     assert texts(sent) == (
-        'Chỉ số staffing chỉ nhận có hoặc không, ví dụ: /chiso staffing có (bạn gõ "maybe").'
+        'Chỉ số staffing chỉ nhận có hoặc không, ví dụ: /chiso staffing có (thầy/cô đã gõ "maybe").'
     )
     assert len(kpi_values(bot)) == 2
 
@@ -524,8 +530,8 @@ async def test_a_bad_kpi_value_says_what_to_type(bot: TelegramBot) -> None:
     for value in ("abc", "150", "7/5", "1/0"):
         sent = await bot.say(HIEU, f"/chiso dropout {value}")
         assert texts(sent) == (
-            f'Giá trị "{value}" không hợp lệ. Hãy ghi một số (dấu phẩy thập phân được), ví dụ '
-            "/chiso dropout 0,4 — hoặc số đếm, ví dụ /chiso dropout 3/620."
+            f'Giá trị "{value}" không hợp lệ. Thầy/cô vui lòng ghi một số (dấu phẩy thập phân '
+            "được), ví dụ /chiso dropout 0,4 — hoặc số đếm, ví dụ /chiso dropout 3/620."
         )
     assert kpi_values(bot) == []
 
@@ -571,7 +577,7 @@ async def test_another_schools_codes_and_kpis_are_unknown(bot: TelegramBot, tmp_
     import_other_school(bot, tmp_path)
     await join(bot, PRINCIPAL)
     assert texts(await bot.say(HIEU, "/viec IX.9.9")) == (
-        "Không có nhiệm vụ mã IX.9.9. Gõ /viec để xem mã các việc của bạn."
+        "Không có nhiệm vụ mã IX.9.9. Xin thầy/cô gõ /viec để xem mã các việc."
     )
     listed = texts(await bot.say(HIEU, "/chiso"))
     assert "secret_ratio" not in listed and "trường khác" not in listed
@@ -645,7 +651,7 @@ async def test_a_teacher_cannot_link_a_group(bot: TelegramBot, name: str) -> Non
 async def test_linking_in_a_private_chat_says_to_use_it_in_a_group(bot: TelegramBot) -> None:
     await join(bot, OFFICE_HEAD)
     assert texts(await bot.say(MAI, "/lienket")) == (
-        "Lệnh /lienket dùng trong nhóm: thêm bot vào nhóm của tổ rồi gõ /lienket ở đó."
+        "Lệnh /lienket dùng trong nhóm: xin thầy/cô thêm bot vào nhóm của tổ rồi gõ /lienket ở đó."
     )
     with bot.school.session() as session:
         assert session.exec(select(UnitChat)).all() == []
@@ -655,7 +661,7 @@ async def test_a_leader_heading_several_units_is_asked_to_choose(bot: TelegramBo
     await join(bot, PRINCIPAL)
     sent = await in_group(bot, HIEU, "/lienket")
     assert texts(sent) == (
-        "Bạn phụ trách nhiều tổ/bộ phận; hãy gõ /lienket mã tổ, một trong: "
+        "Thầy/cô phụ trách nhiều tổ/bộ phận; xin gõ /lienket mã tổ, một trong: "
         "CHIBO, BGH, TCM, CONGDOAN, CHIDOAN, KHUYENHOC, VANPHONG."
     )
     with bot.school.session() as session:
@@ -679,10 +685,10 @@ async def test_a_head_of_two_units_chooses_and_cannot_pick_a_unit_she_does_not_h
             )
         )
     assert texts(await in_group(bot, MAI, "/lienket")) == (
-        "Bạn phụ trách nhiều tổ/bộ phận; hãy gõ /lienket mã tổ, một trong: CONGDOAN, VANPHONG."
+        "Thầy/cô phụ trách nhiều tổ/bộ phận; xin gõ /lienket mã tổ, một trong: CONGDOAN, VANPHONG."
     )
     assert texts(await in_group(bot, MAI, "/lienket TCM")) == (
-        "Không có tổ/bộ phận TCM mà bạn phụ trách; hãy chọn một trong: CONGDOAN, VANPHONG."
+        "Không có tổ/bộ phận TCM mà thầy/cô phụ trách; xin chọn một trong: CONGDOAN, VANPHONG."
     )
     assert texts(await in_group(bot, MAI, "/lienket vanphong")) == LINKED.format(unit="Văn phòng")
 
@@ -695,9 +701,9 @@ async def test_viec_in_the_linked_group_lists_the_units_tasks(bot: TelegramBot, 
     office = unit_codes(bot, "VANPHONG")
     assert shown.startswith(f"Việc đang mở ({len(office)}), hạn gần nhất trước:")
     for code in office:
-        assert f"• {code} " in shown
+        assert re.search(rf"^\d+\. {re.escape(code)} ", shown, flags=re.M)
     for code in unit_codes(bot, "BGH"):  # the principal's own unit is not this group's
-        assert f"• {code} " not in shown
+        assert not re.search(rf"^\d+\. {re.escape(code)} ", shown, flags=re.M)
 
 
 async def test_the_bots_answers_in_a_group_reply_to_the_senders_message(
@@ -743,7 +749,7 @@ async def test_a_reply_in_the_group_is_recorded_for_the_sender_not_the_one_who_a
         bot, NAM, "50% đã số hoá khối 6", reply_to_message_id=message["message_id"]
     )
     assert texts(sent) == (
-        recorded("III.4.2", task.title, 50, "đang thực hiện") + "\nGhi chú: 50% đã số hoá khối 6"
+        recorded("III.4.2", task.title, 50, "đang thực hiện") + "\nGhi chú: đã số hoá khối 6"
     )
     [update] = progress_updates(bot)
     assert update.member_id == bot.school.member(OFFICE_STAFF).id
@@ -757,7 +763,7 @@ async def test_a_teachers_reply_in_the_group_to_an_office_task_is_refused(
     await linked_group(bot)
     message = await bot.open_task(MAI, "III.4.2", chat_id=GROUP)
     sent = await in_group(bot, BINH, "xong", reply_to_message_id=message["message_id"])
-    assert texts(sent) == NOT_YOUR_UNIT.format(code="III.4.2")
+    assert texts(sent) == NOT_YOURS_TO_UPDATE.format(code="III.4.2")
     assert progress_updates(bot) == []
 
 

@@ -1,0 +1,62 @@
+"""Photos and documents sent as evidence (minh chứng): for the task named in the caption, the
+message replied to, the chat's current task or the person's only open task; else the person
+is asked which task, and the files wait for the answer."""
+
+from dataclasses import asdict
+
+from handlers.chat import Download, Reply
+from handlers.context import Context
+from handlers.progress import allowed, ask_which, read, suggest_codes
+from handlers.resolve import resolve, thread
+from messages import join_html
+from models import Task
+from services.progress import IncomingFile, evidence_path, record_evidence
+
+
+def on_files(ctx: Context) -> None:
+    caption = ctx.incoming.text.strip()
+    replied = thread(ctx)
+    reading = read(ctx, caption, replied, None)
+    found = resolve(ctx, reading, replied)
+    if found.placed:
+        task, _ = found.placed[0]
+        words = [part.words for _, part in found.placed[:1]] + [p.words for p in found.unplaced]
+        record(ctx, task, list(ctx.incoming.files), " ".join(filter(None, words)))
+        return
+    if ctx.incoming.is_group:
+        return  # a file shared with colleagues that names no task is not for the bot
+    files = [asdict(file) for file in ctx.incoming.files]
+    words = " ".join(part.words for part in reading.parts if part.words)
+    if reading.unknown_codes or reading.ambiguous:
+        suggest_codes(ctx, reading, words, files=files)
+    else:
+        ask_which(ctx, found.candidates, words, files=files)
+
+
+def stored_files(kept: list[dict]) -> list[IncomingFile]:
+    return [IncomingFile(**file) for file in kept]
+
+
+def record(ctx: Context, task: Task, files: list[IncomingFile], note: str | None) -> None:
+    if not allowed(ctx, task):
+        return
+    paths = [evidence_path(ctx.config.evidence_dir, ctx.school.code, task, f) for f in files]
+    update = record_evidence(
+        ctx.session,
+        task,
+        ctx.member,
+        files,
+        channel=ctx.incoming.channel,
+        note=note or None,
+        paths=paths,
+        now=ctx.now,
+    )
+    ctx.outcome.downloads += [Download(f.file_id, p) for f, p in zip(files, paths, strict=True)]
+    lines = [
+        ctx.text("update.recorded", code=task.code, title=task.title),
+        ctx.text("update.evidence", count=len(files)),
+    ]
+    if update.note:
+        lines.append(ctx.text("update.note_recorded", note=update.note))
+    undo = ((ctx.button("button.undo", f"u:{update.id}"),),)
+    ctx.send(Reply(join_html(lines), buttons=undo, tasks=(task.id,)))

@@ -1,0 +1,102 @@
+"""Which task a message means, the same on every channel, in this order: the codes written in
+the text; the bot message it replies to (a message about several tasks numbers its lines); the
+chat's current task (the last message the bot sent this person about tasks, for a few hours);
+the person's only open task; otherwise the person is asked, and what they wrote is kept."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from handlers.context import Context
+from handlers.progress_text import Part, Reading
+from models import BotMessage, Task
+from services.tasks import find_tasks, open_tasks
+
+CURRENT_FOR = timedelta(hours=4)
+
+
+@dataclass(frozen=True)
+class Thread:
+    """The bot message a person answers, with its tasks in line order."""
+
+    tasks: tuple[Task, ...]
+    expects: str | None = None
+
+    @property
+    def lines(self) -> int:
+        """How many numbered lines a reply may refer to (none in a message about one task)."""
+        return len(self.tasks) if len(self.tasks) > 1 else 0
+
+
+@dataclass
+class Resolution:
+    placed: list[tuple[Task, Part]]  # each statement with the task it is about
+    unplaced: list[Part]  # statements naming no task the message context settles
+    candidates: list[Task]  # the tasks to offer when asking which one was meant
+
+
+def thread(ctx: Context) -> Thread | None:
+    """The replied-to bot message, else (in a private chat) the latest one about tasks."""
+    incoming = ctx.incoming
+    if incoming.reply_to:
+        replied = _message(ctx, incoming.reply_to)
+        if replied is not None:
+            return replied
+    if incoming.is_group:
+        return None
+    latest = ctx.session.exec(
+        select(BotMessage.message_id)
+        .where(
+            BotMessage.channel == incoming.channel,
+            BotMessage.chat_id == incoming.chat_id,
+            col(BotMessage.sent_at) >= ctx.now - CURRENT_FOR,
+        )
+        .order_by(col(BotMessage.sent_at).desc(), col(BotMessage.id).desc())
+        .limit(1)
+    ).first()
+    return _message(ctx, latest) if latest is not None else None
+
+
+def _message(ctx: Context, message_id: str) -> Thread | None:
+    rows = ctx.session.exec(
+        select(BotMessage, Task)
+        .join(Task, col(Task.id) == col(BotMessage.task_id))
+        .where(
+            BotMessage.channel == ctx.incoming.channel,
+            BotMessage.chat_id == ctx.incoming.chat_id,
+            BotMessage.message_id == message_id,
+            Task.school_id == ctx.school.id,
+        )
+        .order_by(col(BotMessage.line))
+    ).all()
+    if not rows:
+        return None
+    return Thread(tuple(task for _, task in rows), rows[0][0].expects)
+
+
+def resolve(ctx: Context, reading: Reading, replied: Thread | None) -> Resolution:
+    """Place each statement on its task: by code, by line number, by the message answered, or
+    on the person's only open task; the rest stays unplaced, with the tasks to offer."""
+    named = find_tasks(
+        ctx.session, ctx.school.id, [code for part in reading.parts for code in part.codes]
+    )
+    placed: list[tuple[Task, Part]] = []
+    unplaced: list[Part] = []
+    for part in reading.parts:
+        if part.codes:
+            placed += [(named[code], part) for code in part.codes if code in named]
+        elif part.lines and replied is not None:
+            placed += [(replied.tasks[line - 1], part) for line in part.lines]
+        else:
+            unplaced.append(part)
+    if not unplaced or placed or reading.unknown_codes or reading.ambiguous:
+        return Resolution(placed, unplaced, [])
+    if replied is not None and len(replied.tasks) == 1:
+        return Resolution([(replied.tasks[0], part) for part in unplaced], [], [])
+    if replied is not None:
+        return Resolution([], unplaced, list(replied.tasks))
+    mine = open_tasks(ctx.session, ctx.actor, ctx.today)
+    if len(mine) == 1 and not ctx.incoming.is_group:
+        return Resolution([(mine[0], part) for part in unplaced], [], [])
+    return Resolution([], unplaced, mine)
