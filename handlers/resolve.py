@@ -1,7 +1,8 @@
 """Which task a message means, the same on every channel, in this order: the codes written in
-the text; the bot message it replies to (a message about several tasks numbers its lines); the
-chat's current task (the last message the bot sent this person about tasks, for a few hours);
-the person's only open task; otherwise the person is asked, and what they wrote is kept."""
+the text; the bot message it replies to (a message about several tasks numbers its lines, and
+of those the only one still open is meant); the chat's current task (the last message the bot
+sent this person about tasks, for a few hours); the person's only open task; otherwise the
+person is asked, and what they wrote is kept."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -10,7 +11,7 @@ from sqlmodel import col, select
 
 from handlers.context import Context
 from handlers.progress_text import Part, Reading
-from models import BotMessage, Task
+from models import BotMessage, Task, TaskStatus
 from services.tasks import find_tasks, open_tasks
 
 CURRENT_FOR = timedelta(hours=4)
@@ -94,8 +95,11 @@ def resolve(ctx: Context, reading: Reading, replied: Thread | None) -> Resolutio
         return Resolution(placed, unplaced, [])
     if replied is not None and len(replied.tasks) == 1:
         return Resolution([(replied.tasks[0], part) for part in unplaced], [], [])
-    if replied is not None:
-        return Resolution([], unplaced, list(replied.tasks))
+    still_open = [t for t in replied.tasks if t.status != TaskStatus.DONE] if replied else []
+    if len(still_open) == 1:
+        return Resolution([(still_open[0], part) for part in unplaced], [], [])
+    if still_open:
+        return Resolution([], unplaced, still_open)
     mine = open_tasks(ctx.session, ctx.actor, ctx.today)
     if len(mine) == 1 and not ctx.incoming.is_group:
         return Resolution([(mine[0], part) for part in unplaced], [], [])

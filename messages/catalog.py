@@ -775,7 +775,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Progress: {progress} % — {status}",
     },
     "task.how_to_answer": {
-        "vi": "<i>Trả lời tin nhắn này để cập nhật, ví dụ: 80% · xong · vướng: thiếu máy chiếu.</i>",
+        "vi": "<i>Trả lời tin nhắn này hoặc gõ ngay để cập nhật, ví dụ: 80% · xong · vướng: thiếu "
+        "máy chiếu.</i>",
         "en": "<i>Reply to this message to update it, e.g. 80% · done · blocked: no projector.</i>",
     },
     "task.history": {"vi": "<b>Cập nhật gần đây</b>", "en": "<b>Recent updates</b>"},
@@ -1027,8 +1028,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "<i>(this reminder was missed while the bot was down)</i>",
     },
     "reminder.several_footer": {
-        "vi": "Bấm ✅ khi xong, 📈 để cập nhật tiến độ, ⏰ để nhắc lại sau; hoặc gõ /viec <i>mã</i>.",
-        "en": "Press ✅ when done, 📈 to update progress, ⏰ to be reminded later; or type /tasks <i>code</i>.",
+        "vi": "Trả lời theo số thứ tự, ví dụ <code>1 xong, 2 50%</code>, hoặc ghi mã: "
+        "<code>III.1.4 xong</code>. Nút ✅ khi xong, 📈 cập nhật tiến độ, ⏰ nhắc lại sau.",
+        "en": "Answer by number, e.g. <code>1 done, 2 50%</code>, or with the code: "
+        "<code>III.1.4 done</code>. Buttons: ✅ done, 📈 progress, ⏰ remind me later.",
     },
     "escalation.header": {
         "vi": "🚨 <b>Việc quá hạn cần {you} đôn đốc</b> ({count} việc)",
@@ -1043,12 +1046,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Type /tasks <i>code</i> for details and history.",
     },
     "checkin.header": {
-        "vi": "📝 Tuần này <b>{unit}</b> chưa có báo cáo tiến độ cho {count} việc đang mở.",
-        "en": "📝 <b>{unit}</b> has not reported on its {count} open tasks this week.",
+        "vi": "📝 Tuần này <b>{unit}</b> còn {count} việc đang mở chưa có báo cáo tiến độ.",
+        "en": "📝 <b>{unit}</b>: {count} open tasks have no progress report this week.",
     },
     "checkin.footer": {
-        "vi": 'Xin {you} gõ /viec để xem và cập nhật; chỉ cần một dòng "80%" hay "xong" là đủ.',
-        "en": 'Type /tasks to see and update them; a line such as "80%" or "done" is enough.',
+        "vi": "Xin {you} trả lời tin này theo số thứ tự, ví dụ <code>1 80%, 2 xong</code>; "
+        'một dòng "80%" hay "xong" là đủ.',
+        "en": "Answer this message by number, e.g. <code>1 80%, 2 done</code>; "
+        'a line such as "80%" or "done" is enough.',
     },
     "preview.none": {
         "vi": "Không có nhắc việc nào đến hạn gửi vào lúc đó.",

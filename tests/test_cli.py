@@ -42,7 +42,7 @@ def test_demo_plays_a_school_week_and_ends_with_the_digest(cli, tmp_path: Path) 
     assert "07:30 📨 dondoc → Trần Thị Mai (Văn phòng):\n      ⏰ Nhắc việc: 2 việc" in week
     assert "07:45 💬 Trần Thị Mai: (bấm nút «✅ III.4.4»)" in week
     assert "Đã ghi cho III.2.7" in week  # the late task, done a fortnight after its deadline
-    assert "📝 Tuần này Chi hội Khuyến học chưa có báo cáo tiến độ" in week  # never answers
+    assert "📝 Tuần này Chi hội Khuyến học còn 3 việc đang mở chưa có báo cáo" in week  # silent
     digest = week[week.index("BÁO CÁO TUẦN GỬI Nguyễn Văn Hiếu") :]
     assert "Báo cáo tuần 2026-W49 — Trường THCS Thị Trấn 2" in digest
     assert "Tổ/bộ phận: Ban giám hiệu, Chi hội Khuyến học" in digest

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from bot.console import ConsoleChannel, UnknownPerson, console_user, plain
 from models import ChatIdentity, Member, ProgressUpdate, TaskStatus
-from tests.chat_school import OFFICE_HEAD, OFFICE_STAFF, TEACHER, ChatSchool
+from tests.chat_school import OFFICE_HEAD, OFFICE_STAFF, TCM_HEAD, TEACHER, ChatSchool
 
 
 def console(school: ChatSchool, who: str) -> tuple[ConsoleChannel, list[str]]:
@@ -53,6 +53,35 @@ def test_free_text_answers_the_last_task_shown(school: ChatSchool) -> None:
     channel.on_line("1")  # the confirmation's only button: undo
     assert school.task("III.1.11").status == TaskStatus.TODO
     assert any("Đã hoàn tác" in line for line in lines)
+
+
+def test_the_conversation_works_in_plain_text_without_reply_or_buttons(
+    school: ChatSchool,
+) -> None:
+    """The console has no reply-to: codes, the current task and numbered choices do the work."""
+    head, lines = console(school, TCM_HEAD)
+    head.on_line("III.1.4 xong, III.2.8 50% còn lớp 9A")
+    assert lines[-2].startswith("Đã ghi nhận 2 cập nhật:\n1. III.1.4: Tiến độ 100 % — hoàn thành")
+    assert school.task("III.1.4").status == TaskStatus.DONE
+    assert school.task("III.2.8").progress == 50
+
+    head.on_line("xong")  # of the two tasks just confirmed, the one still open
+    assert school.task("III.2.8").status == TaskStatus.DONE
+
+    school.clock.advance(hours=5)  # nothing current any more, several open tasks: which?
+    head.on_line("xong")
+    assert lines[-2].startswith('Thầy/cô báo "xong" cho việc nào?')
+    choices = lines[-1]
+    assert choices.startswith("[1] III.5.3 · ")
+    head.on_line("1")
+    assert school.task("III.5.3").status == TaskStatus.DONE
+
+    head.on_line("/giao III.5.5 do van binh")
+    assert any(line.startswith("Đã giao III.5.5") for line in lines)
+    teacher, said = console(school, TEACHER)
+    teacher.on_line("dạ e làm dc 60% r ạ")  # his only task
+    assert school.task("III.5.5").progress == 60
+    assert "Ghi chú" not in "\n".join(said[-3:])
 
 
 def test_a_second_session_of_the_same_person_shows_the_same_task_again(

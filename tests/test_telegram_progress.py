@@ -34,7 +34,9 @@ IN_GROUP = {"chat_id": GROUP, "chat_type": "supergroup", "chat_title": "Tổ Vă
 # The office's task that is 149 days overdue on 26/11/2026 (due 30/06/2026).
 DIGITAL = "III.4.2"
 DIGITAL_TITLE = "Nâng cao chất lượng hồ sơ số; bảo đảm ít nhất 90% dịch vụ công trực tuyến"
-HOW_TO_ANSWER = "Trả lời tin nhắn này để cập nhật, ví dụ: 80% · xong · vướng: thiếu máy chiếu."
+HOW_TO_ANSWER = (
+    "Trả lời tin nhắn này hoặc gõ ngay để cập nhật, ví dụ: 80% · xong · vướng: thiếu máy chiếu."
+)
 USAGE_UPDATE = (
     "Cách dùng: /capnhat mã phần trăm từ 0 đến 100 [ghi chú]\n"
     "Ví dụ: /capnhat III.4.2 60 đã số hoá khối 6"

@@ -32,7 +32,7 @@ async def test_a_reminder_carries_the_task_buttons_and_a_reply_to_it_updates_the
     await follow_up(bot).tick()
     reminder, checkin = [m for m in bot.tg.sent[before:] if m["chat_id"] == THU]
     assert reminder["plain_text"].startswith("⏰ Nhắc việc: ")  # several TCM tasks, coalesced
-    assert checkin["plain_text"].startswith("📝 Tuần này Tổ chuyên môn chưa có báo cáo tiến độ")
+    assert checkin["plain_text"].startswith("📝 Tuần này Tổ chuyên môn còn 6 việc đang mở chưa có")
     sent_buttons = buttons(reminder)
     assert ("✅ III.1.4", f"d:{bot.school.task('III.1.4').id}") in sent_buttons
 
