@@ -16,7 +16,8 @@ from tests.chat_school import OFFICE_HEAD, TEACHER, ChatSchool
 from tests.db_state import snapshot
 
 WATCHED = ("task", "progress_update", "attachment", "kpi_value", "chatidentity", "invitation",
-           "snooze", "unit_chat", "member", "membership", "unit", "kpi", "school")  # fmt: skip
+           "snooze", "unit_chat", "member", "membership", "unit", "kpi", "school",
+           "task_assignee")  # fmt: skip
 CONFIRMATIONS = (
     "Đã ghi",
     "Đã hoàn tác",
@@ -24,6 +25,7 @@ CONFIRMATIONS = (
     "Chào",
     "Đã liên kết",
     "Đã chuyển",
+    "Đã giao",
     "Switched",
 )
 INTERNAL_ERROR = str(h("error.internal"))
@@ -43,12 +45,14 @@ FILES = st.lists(
 ).map(tuple)
 PAYLOADS = st.text(max_size=64) | st.builds(
     lambda action, number, choice: f"{action}:{number}{choice}",
-    st.sampled_from("dpzbux"),
+    st.sampled_from("dpzbuxvag"),
     st.integers(min_value=-5, max_value=60) | st.integers(min_value=-(10**12), max_value=10**12),
-    st.sampled_from(["", ":", ":h1", ":d1", ":d3", ":50", ":101", ":x"]),
+    st.sampled_from(
+        ["", ":", ":h1", ":d1", ":d3", ":50", ":101", ":x", ":1", ":1:d", ":2:n", ":1:50", ":9:101"]
+    ),
 )
-COMMAND_WORDS = ["viec", "capnhat", "xong", "vuong", "chiso", "lienket", "ngonngu", "huongdan",
-                 "start", "tasks", "update", "done", "kpi", "zzz"]  # fmt: skip
+COMMAND_WORDS = ["viec", "capnhat", "xong", "vuong", "giao", "chiso", "lienket", "ngonngu",
+                 "huongdan", "start", "tasks", "update", "done", "assign", "zzz"]  # fmt: skip
 TEXTS = st.text(max_size=300) | st.builds(
     lambda word, args: f"/{word} {args}", st.sampled_from(COMMAND_WORDS), st.text(max_size=80)
 )
