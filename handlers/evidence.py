@@ -1,15 +1,24 @@
 """Photos and documents sent as evidence (minh chứng): for the task named in the caption, the
 message replied to, the chat's current task or the person's only open task; else the person
-is asked which task, and the files wait for the answer."""
+is asked which task, and the files wait for the answer. A caption that also reports progress
+("III.3.5 xong ạ") records that too, as an update of its own."""
 
 from dataclasses import asdict
 
 from handlers.chat import Download, Reply
 from handlers.context import Context
-from handlers.progress import allowed, ask_which, read, suggest_codes
+from handlers.progress import (
+    Statement,
+    allowed,
+    apply_and_confirm,
+    ask_which,
+    read,
+    suggest_codes,
+)
+from handlers.progress_text import Meaning, Part
 from handlers.resolve import resolve, thread
 from messages import join_html
-from models import Task
+from models import Task, UpdateSource
 from services.progress import IncomingFile, evidence_path, record_evidence
 
 
@@ -19,9 +28,13 @@ def on_files(ctx: Context) -> None:
     reading = read(ctx, caption, replied, None)
     found = resolve(ctx, reading, replied)
     if found.placed:
-        task, _ = found.placed[0]
-        words = [part.words for _, part in found.placed[:1]] + [p.words for p in found.unplaced]
-        record(ctx, task, list(ctx.incoming.files), " ".join(filter(None, words)))
+        task, part = found.placed[0]
+        leading = [p.words for p in found.unplaced if p.words]
+        said = _statement(part)
+        kept = part.words if said is None or said.meaning == Meaning.BLOCKED else part.note
+        record(ctx, task, list(ctx.incoming.files), " ".join(filter(None, [*leading, kept])))
+        if said is not None:
+            apply_and_confirm(ctx, task, said, UpdateSource.REPLY)
         return
     if ctx.incoming.is_group:
         return  # a file shared with colleagues that names no task is not for the bot
@@ -31,6 +44,16 @@ def on_files(ctx: Context) -> None:
         suggest_codes(ctx, reading, words, files=files)
     else:
         ask_which(ctx, found.candidates, words, files=files)
+
+
+def _statement(part: Part) -> Statement | None:
+    """What a caption says beside naming the task ("III.3.5 xong ạ"): recorded after the
+    evidence as an update of its own; a caption that only describes the files says nothing."""
+    if part.meaning in (Meaning.DONE, Meaning.PERCENT):
+        return Statement(part.meaning, part.percent)
+    if part.meaning == Meaning.BLOCKED and part.note:
+        return Statement(Meaning.BLOCKED, note=part.note)
+    return None
 
 
 def stored_files(kept: list[dict]) -> list[IncomingFile]:

@@ -452,6 +452,26 @@ async def test_evidence_after_a_blocker_shows_as_evidence_not_as_the_blocker(
     assert "minh chứng" in evidence_row
 
 
+async def test_a_caption_that_also_says_done_records_the_evidence_and_the_done(
+    bot: TelegramBot,
+) -> None:
+    await joined(bot, TCM_HEAD)
+    bot.tg.add_file("PHOTO1", b"jpeg-bytes", "photos/p1.jpg", "uniq1")
+    answer = await bot.say(THU, photo="PHOTO1", caption="III.3.5 xong ạ, biên bản họp tổ")
+    assert [m["plain_text"].split("\n")[1] for m in answer] == [
+        "Minh chứng: 1 tệp",
+        "Tiến độ 100 % — hoàn thành",
+    ]
+    evidence, done = updates(bot)
+    assert (evidence.source, evidence.status, evidence.note) == (
+        UpdateSource.EVIDENCE,
+        None,
+        "biên bản họp tổ",
+    )
+    assert (done.status, done.note) == (TaskStatus.DONE, None)
+    assert state(bot, "III.3.5") == (TaskStatus.DONE, 100)
+
+
 async def test_a_photo_without_caption_after_viewing_a_task_is_its_evidence(
     bot: TelegramBot,
 ) -> None:
