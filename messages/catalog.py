@@ -689,7 +689,7 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "help.common": {
         "vi": "<b>Cách dùng</b>\n"
-        "/viec — việc cá nhân và của tổ, hạn gần nhất trước; /viec <i>mã</i> — chi tiết\n"
+        "/viec — các việc {you} phụ trách, hạn gần nhất trước; /viec <i>mã</i> — chi tiết\n"
         "/capnhat <i>mã</i> <i>phần trăm</i> [ghi chú] — ví dụ: /capnhat III.4.2 60 đã số hoá khối 6\n"
         "/xong <i>mã</i> [ghi chú] — báo hoàn thành\n"
         "/vuong <i>mã</i> <i>lý do</i> — báo gặp vướng mắc\n"
