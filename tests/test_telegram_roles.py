@@ -82,7 +82,7 @@ LINKED = (
     "Đã liên kết nhóm này với {unit}. Các lệnh dùng được ngay trong nhóm; câu trả lời "
     "được ghi cho người gửi."
 )
-HELP_START = "Cách dùng\n/viec — việc cá nhân và của tổ"
+HELP_START = "Cách dùng\n/viec — các việc thầy/cô phụ trách"
 
 OTHER_PLAN = f"""
 school:
