@@ -4,7 +4,7 @@ choices, and no reply-to: the last task shown is the one a free-text answer is a
 import html
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -18,8 +18,7 @@ from models.base import utcnow
 from models.db import session_scope
 from services.invitations import normalize_code
 from services.joining import is_issued, link_console
-from services.people import fold_name
-from services.text import fold
+from services.people import named
 
 TAGS = re.compile(r"</?(?:b|i|u|s|code|pre)>")
 QUIT = {"/thoat", "/quit", "/exit"}
@@ -109,12 +108,6 @@ def console_user(engine: Engine, who: str) -> tuple[str, str | None]:
             return f"code-{normalize_code(who)}", f"/start {who.strip()}"
         names = ", ".join(m.name for m in members[:3]) or "—"
         raise UnknownPerson(t("console.unknown_person", who=who, names=names))
-
-
-def named(members: Sequence[Member], who: str) -> list[Member]:
-    """The members called `who`: as typed (case and spacing aside), else ignoring diacritics."""
-    exact = [m for m in members if fold_name(m.name) == fold_name(who)]
-    return exact or [m for m in members if fold(m.name) == fold(who)]
 
 
 class ConsoleSender:

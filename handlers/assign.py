@@ -6,6 +6,7 @@ from handlers.tasks import lookup
 from messages import join_html
 from models import Member, Task
 from services.assignments import assign, assignees, candidates
+from services.people import named
 from services.permissions import can_assign
 from services.text import fold
 
@@ -43,10 +44,8 @@ def on_assign_button(ctx: Context, task: Task, member_id: int) -> None:
 
 
 def _matching(people: list[Member], who: str) -> list[Member]:
-    """By full name, else by the end of it ("Hà", "Thu Hà"), ignoring case and diacritics."""
-    wanted = fold(who)
-    exact = [p for p in people if fold(p.name) == wanted]
-    return exact or [p for p in people if fold(p.name).endswith(" " + wanted)]
+    """By full name, else by the end of it ("Hà", "Thu Hà"), diacritics optional."""
+    return named(people, who) or [p for p in people if fold(p.name).endswith(" " + fold(who))]
 
 
 def _offer(ctx: Context, task: Task, people: list[Member]) -> None:

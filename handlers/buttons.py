@@ -30,6 +30,7 @@ from services.progress import UndoRefused, undo_update
 MORNING = time(7, 30)
 TASK_ACTIONS = ("d", "p", "z", "b", "v")
 SNOOZES = {"h1": timedelta(hours=1), "d1": timedelta(days=1), "d3": timedelta(days=3)}
+CHOSEN = {"d": Meaning.DONE, "b": Meaning.BLOCKED}  # kept words applied as done or blocked
 KEPT_FOR = timedelta(days=7)  # kept words can be applied by a tap this long
 
 
@@ -102,9 +103,6 @@ def _on_task(ctx: Context, action: str, task_id: int, choice: str) -> None:
 
 def _record(ctx: Context, task: Task, statement: Statement) -> None:
     apply_and_confirm(ctx, task, statement, UpdateSource.BUTTON)
-
-
-CHOSEN = {"d": Meaning.DONE, "b": Meaning.BLOCKED}
 
 
 def _apply_kept(ctx: Context, kept_id: int, task_id: int, what: str) -> None:

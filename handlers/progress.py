@@ -20,6 +20,7 @@ USAGE = {
     Meaning.PERCENT: "usage.update",
     Meaning.BLOCKED: "usage.blocked",
 }
+STATUS = {Meaning.DONE: TaskStatus.DONE, Meaning.BLOCKED: TaskStatus.BLOCKED}
 
 
 @dataclass(frozen=True)
@@ -165,12 +166,9 @@ def apply(
         source=source,
         now=ctx.now,
         percent=statement.percent if meaning in (Meaning.PERCENT, Meaning.DONE) else None,
-        status=_STATUS.get(meaning),
+        status=STATUS.get(meaning),
         note=statement.note,
     )
-
-
-_STATUS = {Meaning.DONE: TaskStatus.DONE, Meaning.BLOCKED: TaskStatus.BLOCKED}
 
 
 def apply_and_confirm(ctx: Context, task: Task, statement: Statement, source: UpdateSource) -> None:

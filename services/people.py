@@ -5,7 +5,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from messages import t
 from models import Member, Membership, Role, School, Unit
+from services.text import fold
 from services.validation import RefusedFile
 from services.workbooks import UnreadableWorkbook, open_workbook
 
@@ -75,6 +76,13 @@ FIELD_BY_HEADER = {fold_name(word): field for field, words in HEADERS.items() fo
 SALUTATION_BY_WORD = {
     fold_name(word): salutation for salutation, words in SALUTATION_WORDS.items() for word in words
 }
+
+
+def named(members: Sequence[Member], who: str) -> list[Member]:
+    """The members called `who`: as written (case and spacing aside), else without diacritics
+    ("do van binh"), the way names are typed on phones."""
+    exact = [m for m in members if fold_name(m.name) == fold_name(who)]
+    return exact or [m for m in members if fold(m.name) == fold(who)]
 
 
 def normalize_phone(raw: str) -> str | None:
