@@ -5,19 +5,19 @@ is asked which task, and the files wait for the answer. A caption that also repo
 
 from dataclasses import asdict
 
-from handlers.chat import Download, Reply
+from handlers.chat import Download
 from handlers.context import Context
 from handlers.progress import (
     Statement,
     allowed,
     apply_and_confirm,
     ask_which,
+    confirm_one,
     read,
     suggest_codes,
 )
 from handlers.progress_text import Meaning, Part
 from handlers.resolve import resolve, thread
-from messages import join_html
 from models import Task, UpdateSource
 from services.progress import IncomingFile, evidence_path, record_evidence
 
@@ -75,11 +75,4 @@ def record(ctx: Context, task: Task, files: list[IncomingFile], note: str | None
         now=ctx.now,
     )
     ctx.outcome.downloads += [Download(f.file_id, p) for f, p in zip(files, paths, strict=True)]
-    lines = [
-        ctx.text("update.recorded", code=task.code, title=task.title),
-        ctx.text("update.evidence", count=len(files)),
-    ]
-    if update.note:
-        lines.append(ctx.text("update.note_recorded", note=update.note))
-    undo = ((ctx.button("button.undo", f"u:{update.id}"),),)
-    ctx.send(Reply(join_html(lines), buttons=undo, tasks=(task.id,)))
+    confirm_one(ctx, task, update, ctx.text("update.evidence", count=len(files)))

@@ -8,12 +8,12 @@ from handlers.context import Context
 from handlers.progress_text import Meaning, Part, Reading, read_progress
 from handlers.render import numbered_lines, status_label, task_choices
 from handlers.resolve import Resolution, Thread, resolve, thread
-from handlers.tasks import suggest
+from handlers.tasks import suggest_for
 from messages import Html, join_html
 from models import PendingReport, ProgressUpdate, Task, TaskStatus, UpdateSource
 from services.permissions import update_refusal
 from services.progress import record_progress
-from services.tasks import school_codes, similar_codes
+from services.tasks import school_codes
 
 USAGE = {
     Meaning.DONE: "usage.done",
@@ -75,13 +75,12 @@ def report(ctx: Context, text: str, source: UpdateSource, intent: Meaning | None
     """Read the message, find the tasks it is about, record what it says on each; ask back
     (keeping the words) where the task or the meaning is not clear."""
     replied = thread(ctx)
-    if replied is not None and replied.expects == "blocked" and intent is None:
-        reading = read(ctx, text, None, intent)
-        if not any(part.codes for part in reading.parts) and text.strip():
-            reason = Statement(Meaning.BLOCKED, note=text.strip())
-            apply_and_confirm(ctx, replied.tasks[0], reason, source)
-            return
     reading = read(ctx, text, replied, intent)
+    reason = text.strip() and not any(part.codes for part in reading.parts)
+    if replied is not None and replied.expects == "blocked" and intent is None and reason:
+        blocked = Statement(Meaning.BLOCKED, note=text.strip())
+        apply_and_confirm(ctx, replied.tasks[0], blocked, source)
+        return
     if intent == Meaning.PERCENT and not any(part.percent is not None for part in reading.parts):
         ctx.say(USAGE[intent])
         return
@@ -183,11 +182,7 @@ def confirm(ctx: Context, recorded: list[tuple[Task, ProgressUpdate]]) -> None:
         return
     if len(recorded) == 1:
         task, update = recorded[0]
-        lines = [ctx.text("update.recorded", code=task.code, title=task.title), state(ctx, task)]
-        if update.note:
-            lines.append(ctx.text("update.note_recorded", note=update.note))
-        undo = ((ctx.button("button.undo", f"u:{update.id}"),),)
-        ctx.send(Reply(join_html(lines), buttons=undo, tasks=(task.id,)))
+        confirm_one(ctx, task, update, state(ctx, task))
         return
     lines = [ctx.text("update.recorded_several", count=len(recorded))]
     for number, (task, update) in enumerate(recorded, 1):
@@ -201,6 +196,15 @@ def confirm(ctx: Context, recorded: list[tuple[Task, ProgressUpdate]]) -> None:
         for task, update in recorded
     )
     ctx.send(Reply(join_html(lines), buttons=undo, tasks=tuple(task.id for task, _ in recorded)))
+
+
+def confirm_one(ctx: Context, task: Task, update: ProgressUpdate, what: Html) -> None:
+    """The confirmation of one update: the task, what was recorded, the note, an undo button."""
+    lines = [ctx.text("update.recorded", code=task.code, title=task.title), what]
+    if update.note:
+        lines.append(ctx.text("update.note_recorded", note=update.note))
+    undo = ((ctx.button("button.undo", f"u:{update.id}"),),)
+    ctx.send(Reply(join_html(lines), buttons=undo, tasks=(task.id,)))
 
 
 def state(ctx: Context, task: Task) -> Html:
@@ -292,9 +296,5 @@ def suggest_codes(
     files: list | None = None,
 ) -> None:
     """Codes that match no task; where the words (or files) wait for a task, a tap applies them."""
-    written = [*reading.unknown_codes, *(item.written for item in reading.ambiguous)]
-    close = [code for item in reading.ambiguous for code in item.codes]
-    for code in reading.unknown_codes:
-        close += similar_codes(ctx.session, ctx.school.id, code, limit=20)
     prefix = "v:" if text is None else f"a:{keep(ctx, text, intent, files)}:"
-    suggest(ctx, written, close, prefix)
+    suggest_for(ctx, reading, prefix)

@@ -2,16 +2,15 @@
 
 from datetime import datetime, time, timedelta
 
-from sqlmodel import select
-
 from handlers.chat import Button, Reply
 from handlers.context import Context
 from handlers.render import numbered_lines, task_line, task_message, update_line
 from handlers.reports import weekly_digest
 from messages import Html, join_html
-from models import Reminder, ReminderKind, Task, TaskStatus, Unit
+from models import Reminder, ReminderKind, Task, Unit
 from services.plan_text import countdown, next_due
 from services.reminders import week_reports, week_start
+from services.tasks import open_tasks
 
 TASK_KINDS = (
     ReminderKind.BEFORE_7D,
@@ -122,9 +121,10 @@ def _checkins(ctx: Context, rows: list[Reminder]) -> Reply:
     unanswered: list[Task] = []
     for row in rows:
         unit = ctx.session.get(Unit, row.unit_id)
-        open_tasks = _open_tasks(ctx, unit.id)
         reports = week_reports(ctx.session, unit.id, since)
-        quiet = [task for task in open_tasks if task.id not in {u.task_id for u, _, _ in reports}]
+        reported = {update.task_id for update, _, _ in reports}
+        unit_tasks = open_tasks(ctx.session, ctx.actor, ctx.today, unit_id=unit.id)
+        quiet = [task for task in unit_tasks if task.id not in reported]
         lines.append(ctx.text("checkin.header", unit=unit.name, count=len(quiet)))
         for update, task, who in reports:
             what = update_line(ctx, update, who)
@@ -136,10 +136,3 @@ def _checkins(ctx: Context, rows: list[Reminder]) -> Reply:
         ]
     lines.append(ctx.text("checkin.footer"))
     return Reply(join_html(lines), tasks=tuple(task.id for task in unanswered))
-
-
-def _open_tasks(ctx: Context, unit_id: int) -> list[Task]:
-    tasks = ctx.session.exec(
-        select(Task).where(Task.unit_id == unit_id, Task.status != TaskStatus.DONE)
-    ).all()
-    return sorted(tasks, key=lambda task: (next_due(task, ctx.today), task.code))

@@ -2,7 +2,7 @@
 
 from handlers.chat import Reply
 from handlers.context import Context
-from handlers.progress_text import read_progress
+from handlers.progress_text import Reading, read_progress
 from handlers.render import numbered_lines, task_choices, task_message, update_line
 from messages import join_html
 from models import Task
@@ -20,12 +20,7 @@ def lookup(ctx: Context, text: str) -> Task | None:
     reading = read_progress(text, school_codes(ctx.session, ctx.school.id))
     named = [code for part in reading.parts for code in part.codes]
     if not named:
-        written = [*reading.unknown_codes, *(item.written for item in reading.ambiguous)]
-        written = written or text.split()[:1]
-        close = [code for item in reading.ambiguous for code in item.codes]
-        for code in written:
-            close += similar_codes(ctx.session, ctx.school.id, code, limit=20)
-        suggest(ctx, written, close)
+        suggest_for(ctx, reading, "v:", otherwise=text.split()[:1])
         return None
     task = find_tasks(ctx.session, ctx.school.id, named[:1])[named[0]]
     if not can_view(ctx.actor, task):
@@ -34,9 +29,20 @@ def lookup(ctx: Context, text: str) -> Task | None:
     return task
 
 
-def suggest(ctx: Context, written: list[str], close: list[str], prefix: str = "v:") -> None:
-    """Codes that match no task: the close ones the person may update, as buttons (payload
-    `prefix` + task id); with none, say there is no such task."""
+def suggest_for(
+    ctx: Context, reading: Reading, prefix: str, otherwise: list[str] | None = None
+) -> None:
+    """The codes written that match no task (or, with none, `otherwise`): the candidates of an
+    ambiguous one and the close ones the person may update, as buttons (payload `prefix` + task
+    id); with none, say there is no such task."""
+    ambiguous = [item.written for item in reading.ambiguous]
+    unknown = list(reading.unknown_codes)
+    if not unknown and not ambiguous:
+        unknown = otherwise or []
+    close = [code for item in reading.ambiguous for code in item.codes]
+    for code in unknown:
+        close += similar_codes(ctx.session, ctx.school.id, code, limit=20)
+    written = unknown + ambiguous
     unique = list(dict.fromkeys(close))
     found = find_tasks(ctx.session, ctx.school.id, unique)
     tasks = [found[c] for c in unique if c in found and can_update(ctx.actor, found[c])]

@@ -23,11 +23,11 @@ from models import (
     School,
     Snooze,
     Task,
-    TaskAssignee,
     TaskStatus,
     UnitChat,
     UpdateSource,
 )
+from services.assignments import assignees
 from services.permissions import LEADERS
 from services.progress import is_report, record_progress
 from services.recurrence import parse_recurrence
@@ -129,14 +129,9 @@ def _tasks_to_follow(session: Session, school: School, today: date, now: datetim
 
 def _recipients(session: Session, task: Task, leaders: list[int]) -> list[int]:
     """The assignees; else the unit's heads; else, so nothing is lost, the school's leaders."""
-    assigned = session.exec(
-        select(Member.id)
-        .join(TaskAssignee, col(TaskAssignee.member_id) == col(Member.id))
-        .where(TaskAssignee.task_id == task.id, Member.active)
-        .order_by(Member.id)
-    ).all()
+    assigned = [member.id for member in assignees(session, task) if member.active]
     if assigned:
-        return list(assigned)
+        return assigned
     heads = session.exec(
         select(Member.id)
         .join(Membership, col(Membership.member_id) == col(Member.id))
