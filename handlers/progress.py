@@ -239,7 +239,7 @@ def ask_meaning(ctx: Context, task: Task, words: str) -> None:
             ctx.button("button.done", f"a:{kept}:{task.id}:d"),
             ctx.button("button.blocked", f"a:{kept}:{task.id}:b"),
         ),
-        tuple(Button(f"{p} %", f"a:{kept}:{task.id}:{p}") for p in (25, 50, 75)),
+        tuple(Button(f"{p}%", f"a:{kept}:{task.id}:{p}") for p in (25, 50, 75)),
         (ctx.button("button.note_only", f"a:{kept}:{task.id}:n"),),
     )
     body = ctx.text("reply.unclear", code=task.code, text=words[:200])

@@ -110,7 +110,7 @@ def update_line(ctx: Context, update: ProgressUpdate, who: str) -> Html:
 
 
 def percent_choices(ctx: Context, task: Task) -> tuple[tuple[Button, ...], ...]:
-    return (tuple(Button(f"{p} %", f"p:{task.id}:{p}") for p in (25, 50, 75, 100)),)
+    return (tuple(Button(f"{p}%", f"p:{task.id}:{p}") for p in (25, 50, 75, 100)),)
 
 
 def snooze_choices(ctx: Context, task: Task) -> tuple[tuple[Button, ...], ...]:

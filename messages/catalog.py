@@ -771,8 +771,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Repeats: {rule}; next {next} ({countdown})",
     },
     "task.progress": {
-        "vi": "Tiến độ: {progress} % — {status}",
-        "en": "Progress: {progress} % — {status}",
+        "vi": "Tiến độ: {progress}% — {status}",
+        "en": "Progress: {progress}% — {status}",
     },
     "task.how_to_answer": {
         "vi": "<i>Trả lời tin nhắn này hoặc gõ ngay để cập nhật, ví dụ: 80% · xong · vướng: thiếu "
@@ -781,8 +781,8 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "task.history": {"vi": "<b>Cập nhật gần đây</b>", "en": "<b>Recent updates</b>"},
     "task.line": {
-        "vi": "• <b>{code}</b> {title} — {progress} % — {countdown}",
-        "en": "• <b>{code}</b> {title} — {progress} % — {countdown}",
+        "vi": "• <b>{code}</b> {title} — {progress}% — {countdown}",
+        "en": "• <b>{code}</b> {title} — {progress}% — {countdown}",
     },
     "task.not_found": {
         "vi": "Không có nhiệm vụ mã <b>{code}</b>. Xin {you} gõ /viec để xem mã các việc.",
@@ -847,13 +847,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Recorded for <b>{code}</b> — {title}:",
     },
     "update.state": {
-        "vi": "Tiến độ {progress} % — {status}",
-        "en": "Progress {progress} % — {status}",
+        "vi": "Tiến độ {progress}% — {status}",
+        "en": "Progress {progress}% — {status}",
     },
     "update.evidence": {"vi": "Minh chứng: {count} tệp", "en": "Evidence: {count} file(s)"},
     "update.note_recorded": {"vi": "Ghi chú: {note}", "en": "Note: {note}"},
     "update.line": {"vi": "{when} · {who}: {what}", "en": "{when} · {who}: {what}"},
-    "update.percent": {"vi": "{percent} % ({status})", "en": "{percent} % ({status})"},
+    "update.percent": {"vi": "{percent}% ({status})", "en": "{percent}% ({status})"},
     "update.note": {"vi": " — {note}", "en": " — {note}"},
     "update.next_occurrence": {
         "vi": "Chuyển sang kỳ mới, hạn {date}.",
@@ -901,8 +901,8 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "undo.done_short": {"vi": "Đã hoàn tác.", "en": "Undone."},
     "undo.done": {
-        "vi": "Đã hoàn tác. <b>{code}</b> trở lại: {progress} % — {status}.",
-        "en": "Undone. <b>{code}</b> is back to {progress} % — {status}.",
+        "vi": "Đã hoàn tác. <b>{code}</b> trở lại: {progress}% — {status}.",
+        "en": "Undone. <b>{code}</b> is back to {progress}% — {status}.",
     },
     "undo.already": {
         "vi": "Cập nhật này của {code} đã được hoàn tác rồi.",
@@ -925,8 +925,8 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     # --- chat: several tasks in one message, asking which task, assigning -----------------
     "task.line_numbered": {
-        "vi": "{number}. <b>{code}</b> {title} — {progress} % — {countdown}",
-        "en": "{number}. <b>{code}</b> {title} — {progress} % — {countdown}",
+        "vi": "{number}. <b>{code}</b> {title} — {progress}% — {countdown}",
+        "en": "{number}. <b>{code}</b> {title} — {progress}% — {countdown}",
     },
     "tasks.none_assigned": {
         "vi": "Chưa có việc nào được giao riêng cho {you}. Khi tổ trưởng giao việc, hệ thống sẽ "
@@ -1038,8 +1038,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "🚨 <b>Overdue tasks for you to follow up</b> ({count})",
     },
     "escalation.line": {
-        "vi": "{number}. <b>{code}</b> {title} — {unit} — {countdown} — {progress} %",
-        "en": "{number}. <b>{code}</b> {title} — {unit} — {countdown} — {progress} %",
+        "vi": "{number}. <b>{code}</b> {title} — {unit} — {countdown} — {progress}%",
+        "en": "{number}. <b>{code}</b> {title} — {unit} — {countdown} — {progress}%",
     },
     "escalation.footer": {
         "vi": "Gõ /viec <i>mã</i> để xem chi tiết và lịch sử cập nhật.",
@@ -1233,8 +1233,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Nothing is due in the next {days} days.",
     },
     "digest.task.line": {
-        "vi": "• <b>{code}</b> {title} — {unit} — hạn {due} ({countdown}) — {progress} %",
-        "en": "• <b>{code}</b> {title} — {unit} — due {due} ({countdown}) — {progress} %",
+        "vi": "• <b>{code}</b> {title} — {unit} — hạn {due} ({countdown}) — {progress}%",
+        "en": "• <b>{code}</b> {title} — {unit} — due {due} ({countdown}) — {progress}%",
     },
     "digest.tasks.more": {
         "vi": "… và {count} việc khác (xem tệp Excel).",

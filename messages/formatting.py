@@ -1,4 +1,4 @@
-"""How users read numbers and dates: the Vietnamese way (0,5 %, 1.234, dd/mm/yyyy)."""
+"""How users read numbers and dates: the Vietnamese way (0,5%, 1.234, dd/mm/yyyy)."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -17,14 +17,14 @@ def format_number(value: float, decimals: int = 2, locale: str = "vi") -> str:
 
 
 def format_percent(value: float, decimals: int = 2, locale: str = "vi") -> str:
-    return f"{format_number(value, decimals, locale)} %"
+    return f"{format_number(value, decimals, locale)}%"
 
 
 LEVEL_MEASURES = ("mức độ", "cấp độ", "mức", "cấp", "level")
 
 
 def format_quantity(value: float, measure: str | None, locale: str = "vi") -> str:
-    """`0,5 %`, `38 lớp`, but `mức độ 3`: a level is named before its number."""
+    """`0,5%`, `38 lớp`, but `mức độ 3`: a level is named before its number."""
     if measure == "%":
         return format_percent(value, locale=locale)
     number = format_number(value, locale=locale)

@@ -2,6 +2,7 @@
 
 from models.conversation import BotMessage, PendingReport
 from models.enums import (
+    BriefFrequency,
     Channel,
     Direction,
     ReminderKind,
@@ -19,6 +20,7 @@ from models.school import (
     JoinAttempt,
     Member,
     Membership,
+    Oversight,
     School,
     Unit,
     UnitChat,
@@ -28,6 +30,7 @@ __all__ = [
     "Attachment",
     "BotAccount",
     "BotMessage",
+    "BriefFrequency",
     "Channel",
     "ChatIdentity",
     "DigestLog",
@@ -39,6 +42,7 @@ __all__ = [
     "KpiValue",
     "Member",
     "Membership",
+    "Oversight",
     "PendingReport",
     "ProgressUpdate",
     "Reminder",

@@ -53,6 +53,16 @@ class ReminderKind(StrEnum):
     CHECKIN = "checkin"
     DIGEST = "digest"
     ASSIGNED = "assigned"  # a person was given a task
+    BRIEF = "brief"  # a leader's daily brief: what is new since the last one
+    KPI_RISK = "kpi_risk"  # a KPI's projection no longer reaches its target
+
+
+class BriefFrequency(StrEnum):
+    """How often a leader wants the brief of what is new (/tomtat)."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    OFF = "off"
 
 
 class ReminderStatus(StrEnum):

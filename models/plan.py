@@ -72,6 +72,7 @@ class ProgressUpdate(SQLModel, table=True):
         default=TaskStatus.TODO, sa_type=enum_type(TaskStatus, "previous_status_enum")
     )
     previous_progress: int = 0
+    occurrence: date | None = None  # a recurring task's occurrence once the update is made
     undone_at: datetime | None = None
 
 
@@ -103,6 +104,7 @@ class Kpi(SQLModel, table=True):
     direction: Direction = Field(sa_type=enum_type(Direction))
     target: float
     target_year: int
+    target_text: str | None = Field(default=None, max_length=100)  # as the plan words it
     section: str | None = Field(default=None, max_length=20)
 
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from models.base import utcnow
-from models.enums import Channel, Role, enum_type
+from models.enums import BriefFrequency, Channel, Role, enum_type
 
 
 class School(SQLModel, table=True):
@@ -16,6 +16,7 @@ class School(SQLModel, table=True):
     timezone: str = Field(default="Asia/Ho_Chi_Minh", max_length=64)
     plan_title: str | None = Field(default=None, max_length=500)
     settings: dict = Field(default_factory=dict, sa_type=sa.JSON)  # reminders, calendar, digest
+    followed_up_at: datetime | None = None  # the reminder planner's latest run for the school
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -50,6 +51,9 @@ class Member(SQLModel, table=True):
     salutation: str | None = Field(default=None, max_length=10)  # "thầy" or "cô" (xưng hô)
     locale: str = Field(default="vi", max_length=5)
     active: bool = True
+    brief: BriefFrequency = Field(
+        default=BriefFrequency.DAILY, sa_type=enum_type(BriefFrequency)
+    )  # a leader's brief of what is new
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -59,6 +63,13 @@ class Membership(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", ondelete="CASCADE", primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", ondelete="CASCADE", primary_key=True, index=True)
     role: Role = Field(default=Role.STAFF, sa_type=enum_type(Role))
+
+
+class Oversight(SQLModel, table=True):
+    """A unit a vice principal oversees: their brief covers it. A leader with none oversees all."""
+
+    member_id: int = Field(foreign_key="member.id", ondelete="CASCADE", primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", ondelete="CASCADE", primary_key=True)
 
 
 class ChatIdentity(SQLModel, table=True):

@@ -71,6 +71,7 @@ def record_progress(
         source=source,
         previous_status=task.status,
         previous_progress=task.progress,
+        occurrence=task.occurrence,
     )
     task.status = status
     if percent is not None:
@@ -140,6 +141,7 @@ def record_evidence(
         source=UpdateSource.EVIDENCE,
         previous_status=task.status,
         previous_progress=task.progress,
+        occurrence=task.occurrence,
     )
     session.add(update)
     session.flush()

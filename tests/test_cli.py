@@ -27,9 +27,9 @@ def test_demo_prints_a_vietnamese_overview_from_a_fresh_database(cli, tmp_path: 
     assert "III.1.11 Báo cáo định kỳ hằng tháng" in output
     assert "ngày 25 hằng tháng; lần tới" in output
     assert "hạn 25/12/2026" in output
-    assert "Tỷ lệ học sinh bỏ học, lưu ban [dropout]: ≤ 0,5 %" in output
-    assert "Hiệu suất đào tạo [efficiency]: trên 96 %" in output
-    assert "Giáo viên đạt chuẩn theo Nghị quyết số 71-NQ/TW [teachers_standard]: ≥ 99 %" in output
+    assert "Tỷ lệ học sinh bỏ học, lưu ban [dropout]: ≤ 0,5%" in output
+    assert "Hiệu suất đào tạo [efficiency]: trên 96%" in output
+    assert "Giáo viên đạt chuẩn theo Nghị quyết số 71-NQ/TW [teachers_standard]: ≥ 99%" in output
     assert "CHỈ SỐ MỤC TIÊU NĂM 2030" in output
     assert (tmp_path / "demo" / "dondoc-demo.db").is_file()
 
@@ -46,7 +46,7 @@ def test_demo_plays_a_school_week_and_ends_with_the_digest(cli, tmp_path: Path) 
     digest = week[week.index("BÁO CÁO TUẦN GỬI Nguyễn Văn Hiếu") :]
     assert "Báo cáo tuần 2026-W49 — Trường THCS Thị Trấn 2" in digest
     assert "Tổ/bộ phận: Ban giám hiệu, Chi hội Khuyến học" in digest
-    assert "Tỷ lệ học sinh bỏ học, lưu ban: 0,48 % (3/620)" in digest
+    assert "Tỷ lệ học sinh bỏ học, lưu ban: 0,48% (3/620)" in digest
     folder = tmp_path / "demo" / "THCS-TT2" / "2026-W49"
     assert (folder / "bao-cao-tuan-2026-W49.xlsx").is_file()
     assert (folder / "tien-do-2026-W49.png").is_file()
@@ -118,7 +118,7 @@ def test_the_digest_command_prints_the_week_and_writes_the_files(cli, tmp_path: 
     output = cli("digest", "--week", "2026-W48", "--out", tmp_path / "out").output
     assert output.startswith("Báo cáo tuần 2026-W48 — Trường THCS Thị Trấn 2\n")
     assert "Kỳ báo cáo: từ 00:00 23/11/2026" in output
-    assert "Tiến độ chung: 0 % · hoàn thành 0/38 nhiệm vụ" in output
+    assert "Tiến độ chung: 0% · hoàn thành 0/38 nhiệm vụ" in output
     assert (tmp_path / "out" / "bao-cao-tuan-2026-W48.xlsx").is_file()
     assert (tmp_path / "out" / "tien-do-2026-W48.png").is_file()
     assert "2026-W99" in cli("digest", "--week", "2026-W99", expect=2).output

@@ -35,9 +35,9 @@ def test_joining_with_a_code_then_reporting_with_numbered_buttons(school: ChatSc
     )
 
     channel.on_line("2")
-    assert "[3] 75 %" in lines[-1]
+    assert "[3] 75%" in lines[-1]
     channel.on_line("3")
-    assert "Tiến độ 75 % — đang thực hiện" in "\n".join(lines[-3:])
+    assert "Tiến độ 75% — đang thực hiện" in "\n".join(lines[-3:])
     assert school.task("III.4.2").progress == 75
 
 
@@ -61,7 +61,7 @@ def test_the_conversation_works_in_plain_text_without_reply_or_buttons(
     """The console has no reply-to: codes, the current task and numbered choices do the work."""
     head, lines = console(school, TCM_HEAD)
     head.on_line("III.1.4 xong, III.2.8 50% còn lớp 9A")
-    assert lines[-2].startswith("Đã ghi nhận 2 cập nhật:\n1. III.1.4: Tiến độ 100 % — hoàn thành")
+    assert lines[-2].startswith("Đã ghi nhận 2 cập nhật:\n1. III.1.4: Tiến độ 100% — hoàn thành")
     assert school.task("III.1.4").status == TaskStatus.DONE
     assert school.task("III.2.8").progress == 50
 
@@ -94,7 +94,7 @@ def test_a_second_session_of_the_same_person_shows_the_same_task_again(
     second.on_line("/viec III.4.2")
     assert "III.4.2 — Nâng cao chất lượng hồ sơ số" in lines[-2]
     second.on_line("2")
-    assert "[3] 75 %" in lines[-1]
+    assert "[3] 75%" in lines[-1]
     second.on_line("3")
     assert school.task("III.4.2").progress == 75
 

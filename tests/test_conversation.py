@@ -236,7 +236,7 @@ async def test_the_check_in_shows_the_head_what_the_teachers_reported(bot: Teleg
     await follow_up(bot).tick()
     [checkin] = [m for m in bot.tg.sent[before:] if m["chat_id"] == THU and "📝" in m["plain_text"]]
     assert "III.5.5: " in checkin["plain_text"]
-    assert "Đỗ Văn Bình: 60 % (đang thực hiện) — đã tập huấn khối 8" in checkin["plain_text"]
+    assert "Đỗ Văn Bình: 60% (đang thực hiện) — đã tập huấn khối 8" in checkin["plain_text"]
     assert "III.5.5" not in numbered(checkin).values()
 
 
@@ -460,7 +460,7 @@ async def test_a_caption_that_also_says_done_records_the_evidence_and_the_done(
     answer = await bot.say(THU, photo="PHOTO1", caption="III.3.5 xong ạ, biên bản họp tổ")
     assert [m["plain_text"].split("\n")[1] for m in answer] == [
         "Minh chứng: 1 tệp",
-        "Tiến độ 100 % — hoàn thành",
+        "Tiến độ 100% — hoàn thành",
     ]
     evidence, done = updates(bot)
     assert (evidence.source, evidence.status, evidence.note) == (

@@ -361,39 +361,39 @@ def test_the_digest_reads_in_vietnamese(plan_school: Engine) -> None:
     expected = [
         "<b>Báo cáo tuần 2026-W49</b> — Trường Báo Cáo",
         "Kỳ báo cáo: từ 00:00 30/11/2026 đến 16:30 04/12/2026",
-        "Tiến độ chung: <b>31,4 %</b> · hoàn thành 1/7 nhiệm vụ · quá hạn 3 · "
+        "Tiến độ chung: <b>31,4%</b> · hoàn thành 1/7 nhiệm vụ · quá hạn 3 · "
         "5 lượt cập nhật trong kỳ",
-        "• <b>Văn phòng</b> 42,5 %: 3 đang mở, 1 xong, 2 quá hạn; "
+        "• <b>Văn phòng</b> 42,5%: 3 đang mở, 1 xong, 2 quá hạn; "
         "báo cáo gần nhất: 08:00 03/12/2026",
-        "• <b>Tổ chuyên môn</b> 10 %: 2 đang mở, 0 xong, 0 quá hạn; "
+        "• <b>Tổ chuyên môn</b> 10%: 2 đang mở, 0 xong, 0 quá hạn; "
         "báo cáo gần nhất: 09:00 20/11/2026",
         "<b>Quá hạn (3)</b>",
-        "• <b>T.OVER</b> Số hoá hồ sơ — Văn phòng — hạn 25/11/2026 (quá hạn 9 ngày) — 70 %",
-        "• <b>T.BGH</b> Kiểm tra nội bộ — Ban giám hiệu — hạn 01/12/2026 (quá hạn 3 ngày) — 30 %",
-        "• <b>T.REC</b> Báo cáo thứ Tư — Văn phòng — hạn 02/12/2026 (quá hạn 2 ngày) — 0 %",
+        "• <b>T.OVER</b> Số hoá hồ sơ — Văn phòng — hạn 25/11/2026 (quá hạn 9 ngày) — 70%",
+        "• <b>T.BGH</b> Kiểm tra nội bộ — Ban giám hiệu — hạn 01/12/2026 (quá hạn 3 ngày) — 30%",
+        "• <b>T.REC</b> Báo cáo thứ Tư — Văn phòng — hạn 02/12/2026 (quá hạn 2 ngày) — 0%",
         "<b>Đến hạn trong 14 ngày tới (2)</b>",
-        "• <b>T.SOON</b> Rà soát thiết bị — Văn phòng — hạn 10/12/2026 (còn 6 ngày) — 0 %",
+        "• <b>T.SOON</b> Rà soát thiết bị — Văn phòng — hạn 10/12/2026 (còn 6 ngày) — 0%",
         "<b>Chưa báo cáo trong kỳ</b>",
         "Tổ/bộ phận: Tổ chuyên môn",
         "Cá nhân: Nhân Viên (việc T.SOON), Tổ Trưởng (phụ trách Tổ chuyên môn), "
         "Giáo Viên (việc T.TCM1)",
         "<b>Chỉ số so với mục tiêu</b>: 2 đạt · 2 có nguy cơ · 2 chưa đạt · 1 chưa có số liệu",
-        "• Chỉ tiêu năm 2025: 80 % (02/12/2026) — mục tiêu 2025: ≥ 90 % — <b>chưa đạt</b>",
-        "• Tỷ lệ học sinh bỏ học: 0,4 % (02/12/2026) — mục tiêu 2026: ≤ 0,5 % — <b>đạt</b>",
-        "• Hiệu suất đào tạo: 95,5 % (02/12/2026) — mục tiêu 2026: ≥ 96 % — <b>có nguy cơ</b>",
+        "• Chỉ tiêu năm 2025: 80% (02/12/2026) — mục tiêu 2025: ≥ 90% — <b>chưa đạt</b>",
+        "• Tỷ lệ học sinh bỏ học: 0,4% (02/12/2026) — mục tiêu 2026: ≤ 0,5% — <b>đạt</b>",
+        "• Hiệu suất đào tạo: 95,5% (02/12/2026) — mục tiêu 2026: ≥ 96% — <b>có nguy cơ</b>",
         "• Cơ sở vật chất hiện đại: có (02/12/2026) — mục tiêu 2026: phải đạt — <b>đạt</b>",
-        "• Dịch vụ công trực tuyến: 30 % (3/10) (02/12/2026) — mục tiêu 2027: ≥ 90 % — "
+        "• Dịch vụ công trực tuyến: 30% (3/10) (02/12/2026) — mục tiêu 2027: ≥ 90% — "
         "<b>có nguy cơ</b>",
         "• Trường chuẩn quốc gia — mục tiêu 2028: phải đạt — <i>chưa có số liệu</i>",
-        "• Hồ sơ số: 50 % (02/12/2026) — mục tiêu 2030: 100 % — <b>chưa đạt</b>",
+        "• Hồ sơ số: 50% (02/12/2026) — mục tiêu 2030: 100% — <b>chưa đạt</b>",
         "<b>Ghi chú đáng chú ý</b>",
-        "• <b>T.BGH</b> · Phó Hiệu Trưởng, 14:00 03/12/2026: 30 % (gặp vướng mắc) — "
+        "• <b>T.BGH</b> · Phó Hiệu Trưởng, 14:00 03/12/2026: 30% (gặp vướng mắc) — "
         "<i>chờ hướng dẫn của Phòng GD&amp;ĐT</i>",
         "• <b>T.OVER</b> · Trưởng Văn Phòng, 08:00 01/12/2026: gặp vướng mắc — "
         "<i>thiếu máy quét</i>",
-        "• <b>T.OVER</b> · Trưởng Văn Phòng, 10:00 02/12/2026: 60 % (đang thực hiện) — "
+        "• <b>T.OVER</b> · Trưởng Văn Phòng, 10:00 02/12/2026: 60% (đang thực hiện) — "
         "<i>còn khối 9</i>",
-        "• <b>T.DONE</b> · Trưởng Văn Phòng, 09:00 01/12/2026: 100 % (hoàn thành) — "
+        "• <b>T.DONE</b> · Trưởng Văn Phòng, 09:00 01/12/2026: 100% (hoàn thành) — "
         "<i>đã nộp báo cáo</i>",
         "<b>Minh chứng mới (3)</b>",
         "• <b>T.DONE</b> Nộp báo cáo tháng: 2 tệp",
@@ -411,7 +411,7 @@ def test_the_digest_reads_in_vietnamese(plan_school: Engine) -> None:
 def test_the_digest_in_english_uses_decimal_points(plan_school: Engine) -> None:
     lines = rendered(plan_school, "en").split("\n")
     assert (
-        "Overall progress: <b>31.4 %</b> · 1/7 tasks done · 3 overdue · 5 updates in the period"
+        "Overall progress: <b>31.4%</b> · 1/7 tasks done · 3 overdue · 5 updates in the period"
     ) in lines
     assert "<b>KPIs against target</b>: 2 met · 2 at risk · 2 not met · 1 no data" in lines
 
@@ -503,7 +503,7 @@ def test_the_workbook_has_three_sheets_with_frozen_headers_and_real_dates(
     assert rows["dropout"] == [
         "dropout",
         "Tỷ lệ học sinh bỏ học",
-        "≤ 0,5 %",
+        "≤ 0,5%",
         2026,
         0.4,
         datetime(2026, 12, 2),
@@ -619,7 +619,7 @@ def test_a_long_note_with_line_breaks_reads_on_one_line(plan_school: Engine) -> 
                 note="dòng một\n\n<b>dòng hai</b> " + "x" * 400)  # fmt: skip
     line = next(line for line in rendered(plan_school).split("\n") if "dòng một" in line)
     assert line.startswith(
-        "• <b>T.SOON</b> · Nhân Viên, 09:00 04/12/2026: 10 % (đang thực hiện) — "
+        "• <b>T.SOON</b> · Nhân Viên, 09:00 04/12/2026: 10% (đang thực hiện) — "
         "<i>dòng một &lt;b&gt;dòng hai&lt;/b&gt; xxx"
     )
     assert line.endswith("x…</i>") and len(line) < 400

@@ -65,11 +65,11 @@ def test_numbers_use_a_decimal_comma_and_dot_thousands(value: float, text: str) 
 
 
 def test_percent_quantities_and_dates_read_the_vietnamese_way() -> None:
-    assert format_percent(0.5) == "0,5 %"
-    assert format_percent(0.5, locale="en") == "0.5 %"
+    assert format_percent(0.5) == "0,5%"
+    assert format_percent(0.5, locale="en") == "0.5%"
     assert format_quantity(38, "lớp") == "38 lớp"
     assert format_quantity(3, "mức độ") == "mức độ 3"
-    assert format_quantity(96, "%") == "96 %"
+    assert format_quantity(96, "%") == "96%"
     assert format_date(date(2026, 3, 5)) == "05/03/2026"
     late_evening_utc = datetime(2026, 12, 31, 18, 0, tzinfo=UTC)
     assert format_date(late_evening_utc, ZoneInfo("Asia/Ho_Chi_Minh")) == "01/01/2027"

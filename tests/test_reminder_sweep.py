@@ -121,7 +121,7 @@ async def test_each_person_gets_one_message_with_what_is_due(rig: Rig) -> None:
     for leader in ("Hiệu Trưởng", "Phó Hiệu Trưởng"):
         [escalation] = rig.sender.to(leader)
         assert escalation.startswith("🚨 <b>Việc quá hạn cần thầy/cô đôn đốc</b> (1 việc)")
-        assert "<b>T.OVER</b> Quá hạn mười ngày — Văn phòng — quá hạn 10 ngày — 0 %" in escalation
+        assert "<b>T.OVER</b> Quá hạn mười ngày — Văn phòng — quá hạn 10 ngày — 0%" in escalation
     assert (result.messages, result.sent) == (4, 6)
     assert set(rig.statuses().values()) == {ReminderStatus.SENT}
     assert (await rig.follow_up.tick()).messages == 0  # sent once

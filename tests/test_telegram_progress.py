@@ -116,7 +116,7 @@ def task_buttons(task_id: int) -> list[tuple[str, str]]:
 
 
 def percent_buttons(task_id: int) -> list[tuple[str, str]]:
-    return [(f"{p} %", f"p:{task_id}:{p}") for p in (25, 50, 75, 100)]
+    return [(f"{p}%", f"p:{task_id}:{p}") for p in (25, 50, 75, 100)]
 
 
 async def press(
@@ -145,10 +145,10 @@ async def test_viec_lists_the_office_tasks_nearest_deadline_first_with_countdown
     shown = only(await bot.say(MAI, "/viec"))
     assert lines(shown) == [
         "Việc đang mở (4), hạn gần nhất trước:",
-        f"1. III.4.2 {DIGITAL_TITLE} — 0 % — quá hạn 149 ngày",
-        f"2. III.4.4 {title(bot, 'III.4.4')} — 0 % — quá hạn 103 ngày",
-        f"3. III.1.11 {title(bot, 'III.1.11')} — 0 % — còn 29 ngày",
-        f"4. III.4.1 {title(bot, 'III.4.1')} — 0 % — còn 55 ngày",
+        f"1. III.4.2 {DIGITAL_TITLE} — 0% — quá hạn 149 ngày",
+        f"2. III.4.4 {title(bot, 'III.4.4')} — 0% — quá hạn 103 ngày",
+        f"3. III.1.11 {title(bot, 'III.1.11')} — 0% — còn 29 ngày",
+        f"4. III.4.1 {title(bot, 'III.4.1')} — 0% — còn 55 ngày",
         "Gõ /viec mã để xem chi tiết và cập nhật.",
     ]
     assert shown["reply_markup"] is None
@@ -165,7 +165,7 @@ async def test_the_list_leaves_out_done_tasks_and_shows_progress(bot: TelegramBo
     await bot.say(MAI, "/capnhat III.4.2 60")
     shown = lines(only(await bot.say(MAI, "/viec")))
     assert shown[0] == "Việc đang mở (3), hạn gần nhất trước:"
-    assert shown[1] == f"1. III.4.2 {DIGITAL_TITLE} — 60 % — quá hạn 149 ngày"
+    assert shown[1] == f"1. III.4.2 {DIGITAL_TITLE} — 60% — quá hạn 149 ngày"
     assert not any("III.4.4" in line for line in shown)
 
 
@@ -178,7 +178,7 @@ async def test_viec_with_a_lowercase_code_shows_the_detail_and_four_buttons(
         f"III.4.2 — {DIGITAL_TITLE}",
         "Tổ/bộ phận: Văn phòng",
         "Hạn: 30/06/2026 (quá hạn 149 ngày)",
-        "Tiến độ: 0 % — chưa bắt đầu",
+        "Tiến độ: 0% — chưa bắt đầu",
         HOW_TO_ANSWER,
     ]
     assert buttons(detail) == task_buttons(task(bot, DIGITAL).id)
@@ -200,10 +200,10 @@ async def test_the_detail_shows_the_recent_history_newest_first(bot: TelegramBot
         f"III.4.2 — {DIGITAL_TITLE}",
         "Tổ/bộ phận: Văn phòng",
         "Hạn: 30/06/2026 (quá hạn 149 ngày)",
-        "Tiến độ: 60 % — gặp vướng mắc",
+        "Tiến độ: 60% — gặp vướng mắc",
         "Cập nhật gần đây",
         "12:00 26/11/2026 · Trần Thị Mai: gặp vướng mắc — thiếu máy quét",
-        "10:00 26/11/2026 · Trần Thị Mai: 60 % (đang thực hiện) — đã số hoá khối 6",
+        "10:00 26/11/2026 · Trần Thị Mai: 60% (đang thực hiện) — đã số hoá khối 6",
         HOW_TO_ANSWER,
     ]
     assert buttons(detail) == task_buttons(task(bot, DIGITAL).id)
@@ -247,7 +247,7 @@ async def test_capnhat_records_the_percentage_and_the_note(bot: TelegramBot) -> 
     [update] = updates(bot)
     assert lines(confirmation) == [
         f"Đã ghi cho III.4.2 — {DIGITAL_TITLE}:",
-        "Tiến độ 60 % — đang thực hiện",
+        "Tiến độ 60% — đang thực hiện",
         "Ghi chú: đã số hoá khối 6",
     ]
     assert buttons(confirmation) == undo_button(update)
@@ -272,7 +272,7 @@ async def test_update_is_the_english_alias_of_capnhat(bot: TelegramBot) -> None:
     confirmation = only(await bot.say(MAI, "/update iii.4.2 35%"))
     assert lines(confirmation) == [
         f"Đã ghi cho III.4.2 — {DIGITAL_TITLE}:",
-        "Tiến độ 35 % — đang thực hiện",
+        "Tiến độ 35% — đang thực hiện",
     ]
     [update] = updates(bot)
     assert (update.percent, update.note, update.source) == (35, None, UpdateSource.COMMAND)
@@ -315,7 +315,7 @@ async def test_xong_marks_the_task_done_with_the_note(bot: TelegramBot) -> None:
     [update] = updates(bot)
     assert lines(confirmation) == [
         recorded(bot, "III.1.11"),
-        "Tiến độ 100 % — hoàn thành",
+        "Tiến độ 100% — hoàn thành",
         "Ghi chú: đã gửi",
     ]
     assert buttons(confirmation) == undo_button(update)
@@ -331,7 +331,7 @@ async def test_xong_marks_the_task_done_with_the_note(bot: TelegramBot) -> None:
 async def test_done_is_the_english_alias_of_xong(bot: TelegramBot) -> None:
     await joined(bot)
     confirmation = only(await bot.say(MAI, "/done III.1.11"))
-    assert lines(confirmation) == [recorded(bot, "III.1.11"), "Tiến độ 100 % — hoàn thành"]
+    assert lines(confirmation) == [recorded(bot, "III.1.11"), "Tiến độ 100% — hoàn thành"]
     [update] = updates(bot)
     assert (update.status, update.note) == (TaskStatus.DONE, None)
 
@@ -350,7 +350,7 @@ async def test_xong_and_vuong_without_a_code_ask_which_of_her_tasks(
     await joined(bot)
     shown = only(await bot.say(MAI, command))
     assert lines(shown)[0] == question
-    assert lines(shown)[1] == f"1. III.4.2 {DIGITAL_TITLE} — 0 % — quá hạn 149 ngày"
+    assert lines(shown)[1] == f"1. III.4.2 {DIGITAL_TITLE} — 0% — quá hạn 149 ngày"
     assert len(buttons(shown)) == 4  # her four open tasks
     assert updates(bot) == []
 
@@ -362,7 +362,7 @@ async def test_vuong_with_a_reason_records_the_blocker(bot: TelegramBot) -> None
     update = updates(bot)[-1]
     assert lines(confirmation) == [
         f"Đã ghi cho III.4.2 — {DIGITAL_TITLE}:",
-        "Tiến độ 40 % — gặp vướng mắc",
+        "Tiến độ 40% — gặp vướng mắc",
         "Ghi chú: thiếu máy quét",
     ]
     assert buttons(confirmation) == undo_button(update)
@@ -392,7 +392,7 @@ async def test_vuong_without_a_reason_asks_back_and_the_reply_is_the_reason(
     [update] = updates(bot)
     assert lines(confirmation) == [
         f"Đã ghi cho III.4.2 — {DIGITAL_TITLE}:",
-        "Tiến độ 0 % — gặp vướng mắc",
+        "Tiến độ 0% — gặp vướng mắc",
         "Ghi chú: chờ phòng máy sửa xong",
     ]
     assert (update.status, update.note, update.source) == (
@@ -431,7 +431,7 @@ async def test_replying_a_percentage_records_it_with_an_undo_button(bot: Telegra
     [update] = updates(bot)
     assert lines(confirmation)[:2] == [
         f"Đã ghi cho III.4.2 — {DIGITAL_TITLE}:",
-        "Tiến độ 80 % — đang thực hiện",
+        "Tiến độ 80% — đang thực hiện",
     ]
     assert buttons(confirmation) == undo_button(update)
     assert (update.member_id, update.percent, update.status, update.source) == (
@@ -445,14 +445,14 @@ async def test_replying_a_percentage_records_it_with_an_undo_button(bot: Telegra
 
 async def test_a_bare_percentage_reply_stores_no_note(bot: TelegramBot) -> None:
     """MINOR PRODUCT BUG: a reply of just "80%" is also kept as the note "80%" (shown as
-    "Ghi chú: 80%" and in the history as "80 % (đang thực hiện) — 80%"), whereas a bare "xong",
-    /capnhat III.4.2 80 and the 80 % button store no note."""
+    "Ghi chú: 80%" and in the history as "80% (đang thực hiện) — 80%"), whereas a bare "xong",
+    /capnhat III.4.2 80 and the 80% button store no note."""
     await joined(bot)
     detail = await bot.open_task(MAI, DIGITAL)
     confirmation = only(await bot.reply(MAI, detail, "80%"))
     assert lines(confirmation) == [
         f"Đã ghi cho III.4.2 — {DIGITAL_TITLE}:",
-        "Tiến độ 80 % — đang thực hiện",
+        "Tiến độ 80% — đang thực hiện",
     ]
     assert updates(bot)[0].note is None
 
@@ -463,7 +463,7 @@ async def test_replying_a_percentage_with_words_keeps_the_words_as_note(bot: Tel
     confirmation = only(await bot.reply(MAI, detail, "đã xong 80% khối 6"))
     assert lines(confirmation) == [
         f"Đã ghi cho III.4.2 — {DIGITAL_TITLE}:",
-        "Tiến độ 80 % — đang thực hiện",
+        "Tiến độ 80% — đang thực hiện",
         "Ghi chú: khối 6",
     ]
     [update] = updates(bot)
@@ -476,7 +476,7 @@ async def test_replying_done_marks_the_task_done(bot: TelegramBot, text: str) ->
     detail = await bot.open_task(MAI, "III.4.4")
     confirmation = only(await bot.reply(MAI, detail, text))
     [update] = updates(bot)
-    assert lines(confirmation) == [recorded(bot, "III.4.4"), "Tiến độ 100 % — hoàn thành"]
+    assert lines(confirmation) == [recorded(bot, "III.4.4"), "Tiến độ 100% — hoàn thành"]
     assert buttons(confirmation) == undo_button(update)
     assert (update.percent, update.status, update.note, update.source) == (
         100,
@@ -494,7 +494,7 @@ async def test_replying_blocked_with_a_reason_records_the_blocker(bot: TelegramB
     [update] = updates(bot)
     assert lines(confirmation) == [
         recorded(bot, "III.4.1"),
-        "Tiến độ 0 % — gặp vướng mắc",
+        "Tiến độ 0% — gặp vướng mắc",
         "Ghi chú: thiếu máy chiếu",
     ]
     assert buttons(confirmation) == undo_button(update)
@@ -554,7 +554,7 @@ async def test_an_unclear_reply_asks_back_and_keeps_the_words(bot: TelegramBot, 
     assert buttons(ask) == [
         ("✅ Hoàn thành", f"a:{kept.id}:{task_id}:d"),
         ("⚠️ Gặp vướng mắc", f"a:{kept.id}:{task_id}:b"),
-        *[(f"{p} %", f"a:{kept.id}:{task_id}:{p}") for p in (25, 50, 75)],
+        *[(f"{p}%", f"a:{kept.id}:{task_id}:{p}") for p in (25, 50, 75)],
         ("📝 Chỉ ghi chú", f"a:{kept.id}:{task_id}:n"),
     ]
     assert updates(bot) == []
@@ -570,7 +570,7 @@ async def test_a_button_of_the_ask_back_records_the_choice(bot: TelegramBot) -> 
     [update] = updates(bot)
     assert lines(only(sent)) == [
         f"Đã ghi cho III.4.2 — {DIGITAL_TITLE}:",
-        "Tiến độ 50 % — đang thực hiện",
+        "Tiến độ 50% — đang thực hiện",
         "Ghi chú: chưa xong",
     ]
     assert (update.percent, update.status, update.note, update.source) == (
@@ -592,7 +592,7 @@ async def test_replying_to_the_confirmation_keeps_updating_the_same_task(
     await bot.open_task(MAI, DIGITAL)  # another task shown in between
     first = only(await bot.reply(MAI, detail, "50%"))
     second = only(await bot.reply(MAI, first, "xong"))
-    assert lines(second) == [recorded(bot, "III.4.4"), "Tiến độ 100 % — hoàn thành"]
+    assert lines(second) == [recorded(bot, "III.4.4"), "Tiến độ 100% — hoàn thành"]
     assert [(u.task_id, u.status) for u in updates(bot)] == [
         (task(bot, "III.4.4").id, TaskStatus.IN_PROGRESS),
         (task(bot, "III.4.4").id, TaskStatus.DONE),
@@ -612,7 +612,7 @@ async def test_replying_to_a_message_not_about_a_task_asks_which_task(
     )
     assert updates(bot) == []
     sent, _ = await press(bot, MAI, shown, buttons(shown)[0][1])
-    assert lines(only(sent))[1] == "Tiến độ 80 % — đang thực hiện"
+    assert lines(only(sent))[1] == "Tiến độ 80% — đang thực hiện"
     assert state(bot, DIGITAL) == (TaskStatus.IN_PROGRESS, 80)
 
 
@@ -627,7 +627,7 @@ async def test_the_done_button_marks_the_task_done(bot: TelegramBot) -> None:
     confirmation = only(sent)
     assert lines(confirmation) == [
         f"Đã ghi cho III.4.2 — {DIGITAL_TITLE}:",
-        "Tiến độ 100 % — hoàn thành",
+        "Tiến độ 100% — hoàn thành",
     ]
     assert buttons(confirmation) == undo_button(update)
     assert notice == ""
@@ -653,7 +653,7 @@ async def test_the_progress_button_offers_percentages_and_75_records_75(bot: Tel
     sent, _ = await press(bot, MAI, choose, f"p:{task_id}:75")
     assert lines(only(sent)) == [
         f"Đã ghi cho III.4.2 — {DIGITAL_TITLE}:",
-        "Tiến độ 75 % — đang thực hiện",
+        "Tiến độ 75% — đang thực hiện",
     ]
     [update] = updates(bot)
     assert (update.percent, update.status, update.source) == (
@@ -732,7 +732,7 @@ async def test_the_blocked_button_asks_for_a_reason_and_the_reply_records_it(
     confirmation = only(await bot.reply(MAI, prompt, "máy chủ của Sở bảo trì"))
     [update] = updates(bot)
     assert lines(confirmation)[1:] == [
-        "Tiến độ 0 % — gặp vướng mắc",
+        "Tiến độ 0% — gặp vướng mắc",
         "Ghi chú: máy chủ của Sở bảo trì",
     ]
     assert (update.status, update.note, update.source) == (
@@ -783,7 +783,7 @@ async def test_a_week_old_task_message_still_works_while_the_task_is_open(
     detail = await bot.open_task(MAI, DIGITAL)
     bot.school.clock.advance(days=7)
     sent, _ = await press(bot, MAI, detail, f"d:{task(bot, DIGITAL).id}")
-    assert lines(only(sent))[1] == "Tiến độ 100 % — hoàn thành"
+    assert lines(only(sent))[1] == "Tiến độ 100% — hoàn thành"
     [update] = updates(bot)
     assert update.created_at == NOW + timedelta(days=7)
 
@@ -807,7 +807,7 @@ async def test_undo_restores_the_previous_status_and_progress(bot: TelegramBot) 
     bot.school.clock.advance(minutes=5)
     sent, notice = await press(bot, MAI, confirmation, f"u:{done.id}")
     shown = only(sent)
-    assert shown["plain_text"] == "Đã hoàn tác. III.4.2 trở lại: 60 % — đang thực hiện."
+    assert shown["plain_text"] == "Đã hoàn tác. III.4.2 trở lại: 60% — đang thực hiện."
     assert buttons(shown) == task_buttons(task(bot, DIGITAL).id)
     assert notice == "Đã hoàn tác."
     assert state(bot, DIGITAL) == (TaskStatus.IN_PROGRESS, 60)
@@ -815,7 +815,7 @@ async def test_undo_restores_the_previous_status_and_progress(bot: TelegramBot) 
     assert first.undone_at is None
     assert second.undone_at == NOW + timedelta(minutes=5)
     history = lines(await bot.open_task(MAI, DIGITAL))
-    assert "10:00 26/11/2026 · Trần Thị Mai: 60 % (đang thực hiện)" in history
+    assert "10:00 26/11/2026 · Trần Thị Mai: 60% (đang thực hiện)" in history
     assert not any("hoàn thành" in line for line in history if "Trần Thị Mai" in line)
 
 
@@ -940,7 +940,7 @@ async def test_a_photo_without_reply_or_caption_asks_which_task_and_waits(
     shown = only(await bot.say(MAI, photo="PHOTO1"))
     assert lines(shown)[:2] == [
         "Ảnh/tệp này là minh chứng cho việc nào? Xin thầy/cô chọn một việc dưới đây.",
-        f"1. III.4.2 {DIGITAL_TITLE} — 0 % — quá hạn 149 ngày",
+        f"1. III.4.2 {DIGITAL_TITLE} — 0% — quá hạn 149 ngày",
     ]
     assert (updates(bot), attachments(bot)) == ([], [])
     assert not bot.school.evidence_dir.exists() or not any(bot.school.evidence_dir.rglob("*.*"))
@@ -992,7 +992,7 @@ async def test_a_note_in_capnhat_reaches_the_screen_verbatim(bot: TelegramBot, n
     assert lines(confirmation)[2] == f"Ghi chú: {note}"
     assert updates(bot)[0].note == note
     detail = await bot.open_task(MAI, DIGITAL)
-    assert f"10:00 26/11/2026 · Trần Thị Mai: 60 % (đang thực hiện) — {note}" in lines(detail)
+    assert f"10:00 26/11/2026 · Trần Thị Mai: 60% (đang thực hiện) — {note}" in lines(detail)
 
 
 @pytest.mark.parametrize("note", NOTES)

@@ -54,7 +54,7 @@ async def test_replying_to_a_single_task_reminder_records_progress(bot: Telegram
     [reminder] = [m for m in bot.tg.sent[before:] if m["chat_id"] == MAI]
     assert reminder["plain_text"].startswith("⏰ Ngày mai đến hạn\nIII.1.11 — Báo cáo định kỳ")
     answer = await bot.reply(MAI, reminder, "đã xong 80% khối 6")
-    assert "Tiến độ 80 % — đang thực hiện" in answer[0]["plain_text"]
+    assert "Tiến độ 80% — đang thực hiện" in answer[0]["plain_text"]
     with bot.school.session() as session:
         update = session.exec(select(ProgressUpdate)).one()
     assert (update.source, update.percent) == (UpdateSource.REPLY, 80)
