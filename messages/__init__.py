@@ -21,9 +21,16 @@ class Addressee(Protocol):
     salutation: str | None
 
 
+PLURAL_BY = ("count", "days")  # the parameter that picks a text's singular form, if it has one
+
+
 def t(key: str, locale: str | None = None, /, **params: object) -> str:
+    """The text of `key` in `locale`. An entry may add a singular form (`en_one`: "1 day left"
+    beside "{days} days left"), used when its count (`count`, else `days`) is 1."""
     entry = CATALOG[key]
-    template = entry.get(locale or DEFAULT_LOCALE) or entry[DEFAULT_LOCALE]
+    language = locale if locale in entry else DEFAULT_LOCALE
+    number = next((params[name] for name in PLURAL_BY if name in params), None)
+    template = entry.get(f"{language}_one", entry[language]) if number == 1 else entry[language]
     return template.format(**params) if params else template
 
 
@@ -62,6 +69,7 @@ __all__ = [
     "CATALOG",
     "DEFAULT_LOCALE",
     "LOCALES",
+    "PLURAL_BY",
     "Html",
     "addressing",
     "escape",

@@ -513,6 +513,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "overview.unit": {
         "vi": "■ {name} ({code}) — {count} nhiệm vụ",
         "en": "■ {name} ({code}) — {count} tasks",
+        "en_one": "■ {name} ({code}) — 1 task",
     },
     "overview.task_deadline": {
         "vi": "  • {code} {title}\n      hạn {deadline} ({countdown})",
@@ -545,7 +546,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "{time} 📨 dondoc → {name} ({unit}):",
         "en": "{time} 📨 dondoc → {name} ({unit}):",
     },
-    "demo.more_lines": {"vi": "      … (còn {count} dòng)", "en": "      … ({count} more lines)"},
+    "demo.more_lines": {
+        "vi": "      … (còn {count} dòng)",
+        "en": "      … ({count} more lines)",
+        "en_one": "      … (1 more line)",
+    },
     "demo.summary": {
         "vi": "Hết tuần: {reminders} nhắc việc đã gửi, {updates} cập nhật tiến độ đã ghi.",
         "en": "End of the week: {reminders} reminders sent, {updates} progress updates recorded.",
@@ -555,9 +560,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "THE WEEKLY DIGEST SENT TO {name} (Friday 16:30), in full:",
     },
     "demo.file": {"vi": "Tệp báo cáo: {path}", "en": "Report file: {path}"},
-    "countdown.left": {"vi": "còn {days} ngày", "en": "{days} days left"},
+    "countdown.left": {"vi": "còn {days} ngày", "en": "{days} days left", "en_one": "1 day left"},
     "countdown.today": {"vi": "hạn hôm nay", "en": "due today"},
-    "countdown.overdue": {"vi": "quá hạn {days} ngày", "en": "{days} days overdue"},
+    "countdown.overdue": {
+        "vi": "quá hạn {days} ngày",
+        "en": "{days} days overdue",
+        "en_one": "1 day overdue",
+    },
     "target.yes": {"vi": "phải đạt", "en": "must be met"},
     "target.no": {"vi": "không yêu cầu", "en": "not required"},
     "direction.<=": {"vi": "≤ {value}", "en": "≤ {value}"},
@@ -850,7 +859,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "Tiến độ {progress}% — {status}",
         "en": "Progress {progress}% — {status}",
     },
-    "update.evidence": {"vi": "Minh chứng: {count} tệp", "en": "Evidence: {count} file(s)"},
+    "update.evidence": {
+        "vi": "Minh chứng: {count} tệp",
+        "en": "Evidence: {count} files",
+        "en_one": "Evidence: 1 file",
+    },
     "update.note_recorded": {"vi": "Ghi chú: {note}", "en": "Note: {note}"},
     "update.line": {"vi": "{when} · {who}: {what}", "en": "{when} · {who}: {what}"},
     "update.percent": {"vi": "{percent}% ({status})", "en": "{percent}% ({status})"},
@@ -1022,6 +1035,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "reminder.missed": {
         "vi": "<i>Gộp {count} lời nhắc bị lỡ khi bot tạm dừng:</i>",
         "en": "<i>{count} reminders missed while the bot was down, in one:</i>",
+        "en_one": "<i>1 reminder missed while the bot was down:</i>",
     },
     "reminder.missed_one": {
         "vi": "<i>(lời nhắc này bị lỡ khi bot tạm dừng)</i>",
@@ -1048,6 +1062,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "checkin.header": {
         "vi": "📝 Tuần này <b>{unit}</b> còn {count} việc đang mở chưa có báo cáo tiến độ.",
         "en": "📝 <b>{unit}</b>: {count} open tasks have no progress report this week.",
+        "en_one": "📝 <b>{unit}</b>: 1 open task has no progress report this week.",
     },
     "checkin.footer": {
         "vi": "Xin {you} trả lời tin này theo số thứ tự, ví dụ <code>1 80%, 2 xong</code>; "
@@ -1292,7 +1307,8 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "digest.evidence.line": {
         "vi": "• <b>{code}</b> {title}: {count} tệp",
-        "en": "• <b>{code}</b> {title}: {count} file(s)",
+        "en": "• <b>{code}</b> {title}: {count} files",
+        "en_one": "• <b>{code}</b> {title}: 1 file",
     },
     "digest.evidence.none": {
         "vi": "Không có minh chứng mới trong kỳ.",

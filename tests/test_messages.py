@@ -11,6 +11,7 @@ import pytest
 from messages import (
     CATALOG,
     LOCALES,
+    PLURAL_BY,
     format_date,
     format_number,
     format_percent,
@@ -29,10 +30,21 @@ def placeholders(template: str) -> set[str]:
 @pytest.mark.parametrize("key", sorted(CATALOG))
 def test_every_message_has_every_locale_with_the_same_placeholders(key: str) -> None:
     entry = CATALOG[key]
-    assert set(entry) == set(LOCALES)
+    singulars = {f"{locale}_one" for locale in LOCALES}
+    assert set(LOCALES) <= set(entry) <= set(LOCALES) | singulars
     # how a text addresses the person ({you}, {You}, {you_name}) is up to each language
     addressing = {"you", "You", "you_name"}
     assert placeholders(entry["vi"]) - addressing == placeholders(entry["en"]) - addressing
+    for locale in set(entry) & singulars:  # "1 day left" need not say its count
+        counts = set(PLURAL_BY)
+        assert placeholders(entry[locale]) - counts == placeholders(entry["en"]) - counts
+
+
+def test_english_counts_one_day_and_two_days() -> None:
+    assert t("countdown.overdue", "en", days=1) == "1 day overdue"
+    assert t("countdown.left", "en", days=1) == "1 day left"
+    assert t("countdown.left", "en", days=3) == "3 days left"
+    assert t("countdown.left", "vi", days=1) == "còn 1 ngày"
 
 
 def test_every_literal_key_used_in_code_exists() -> None:
