@@ -1,13 +1,23 @@
 """/chiso (/kpi): KPIs against target; /chiso KEY VALUE records a value (0,4 · 96% · 3/620)."""
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from handlers.context import Context
 from messages import Html, format_date, format_quantity, join_html
 from models import Direction, Kpi, KpiValue
-from services.kpis import current_kpi, latest_values, parse_value, record_value, status_of
+from services.kpi_forecast import Forecast, forecast, forecast_after
+from services.kpis import (
+    current_kpi,
+    latest_values,
+    parse_value,
+    record_value,
+    status_of,
+    values_of,
+)
 from services.permissions import can_record_kpi
 from services.plan_text import describe_target
+
+HISTORY = 5  # values listed by /chiso KEY
 
 
 def kpi_command(ctx: Context, args: str) -> None:
@@ -34,23 +44,40 @@ def kpi_command(ctx: Context, args: str) -> None:
         ctx.say(key, key_name=kpi.key, value=words[1])
         return
     value = record_value(ctx.session, kpi, parsed, ctx.member, ctx.now)
-    ctx.say_html(
-        join_html(
-            [
-                ctx.text("kpi.recorded", name=kpi.name, value=_value_text(ctx, kpi, value)),
-                _against_target(ctx, kpi, value),
-            ]
-        )
-    )
+    outlook = forecast_after(ctx.session, kpi, value, today=ctx.today, now=ctx.now)
+    lines = [
+        ctx.text("kpi.recorded", name=kpi.name, value=value_text(ctx, kpi, value)),
+        _against_target(ctx, kpi, value),
+    ]
+    ctx.say_html(join_html(lines + _projection(ctx, kpi, outlook)))
 
 
-def _value_text(ctx: Context, kpi: Kpi, value: KpiValue) -> str:
+def number_text(ctx: Context, kpi: Kpi, number: float) -> str:
+    """A value of the KPI as people read it: 0,4% · 38 lớp · mức độ 3 · có."""
     if kpi.direction == Direction.YES_NO:
-        return str(ctx.text("kpi.yes" if value.value else "kpi.no"))
-    text = format_quantity(value.value, kpi.measure, ctx.locale)
+        return str(ctx.text("kpi.yes" if number else "kpi.no"))
+    return format_quantity(number, kpi.measure, ctx.locale)
+
+
+def value_text(ctx: Context, kpi: Kpi, value: KpiValue) -> str:
+    text = number_text(ctx, kpi, value.value)
     if value.numerator is not None:
         text += f" ({value.numerator}/{value.denominator})"
     return text
+
+
+def _projection(ctx: Context, kpi: Kpi, outlook: Forecast) -> list[Html]:
+    """The forecast line, when a trend of several values gives one."""
+    if not outlook.trend:
+        return []
+    return [
+        ctx.text(
+            f"kpi.forecast.{outlook.outlook.value}",
+            date=format_date(outlook.target_date),
+            value=number_text(ctx, kpi, outlook.projected),
+            target=describe_target(kpi, ctx.locale),
+        )
+    ]
 
 
 def _against_target(ctx: Context, kpi: Kpi, value: KpiValue | None) -> Html:
@@ -90,7 +117,7 @@ def _list(ctx: Context) -> None:
                 name=kpi.name,
                 target=target,
                 year=kpi.target_year,
-                value=_value_text(ctx, kpi, value),
+                value=value_text(ctx, kpi, value),
                 date=format_date(value.recorded_at, ctx.tz),
                 status=ctx.text(f"kpi.status.{status_of(kpi, value).value}"),
             )
@@ -100,22 +127,19 @@ def _list(ctx: Context) -> None:
 
 
 def _detail(ctx: Context, kpi: Kpi) -> None:
-    values = ctx.session.exec(
-        select(KpiValue)
-        .where(KpiValue.kpi_id == kpi.id)
-        .order_by(col(KpiValue.recorded_at).desc(), col(KpiValue.id).desc())
-        .limit(5)
-    ).all()
+    """The KPI against its target, its forecast, and its latest values, newest first."""
+    values = values_of(ctx.session, kpi)
     lines = [
         ctx.text("kpi.detail", name=kpi.name, key=kpi.key),
-        _against_target(ctx, kpi, values[0] if values else None),
+        _against_target(ctx, kpi, values[-1] if values else None),
+        *_projection(ctx, kpi, forecast(kpi, values, ctx.today)),
     ]
     lines += [
         ctx.text(
             "kpi.history_line",
             date=format_date(v.recorded_at, ctx.tz),
-            value=_value_text(ctx, kpi, v),
+            value=value_text(ctx, kpi, v),
         )
-        for v in values
+        for v in reversed(values[-HISTORY:])
     ]
     ctx.say_html(join_html(lines))

@@ -26,11 +26,12 @@ PLURAL_BY = ("count", "days")  # the parameter that picks a text's singular form
 
 def t(key: str, locale: str | None = None, /, **params: object) -> str:
     """The text of `key` in `locale`. An entry may add a singular form (`en_one`: "1 day left"
-    beside "{days} days left"), used when its count (`count`, else `days`) is 1."""
+    beside "{days} days left"), used when its count (`count`, else `days`) is 1 (or "1", as
+    `h()` passes it escaped)."""
     entry = CATALOG[key]
     language = locale if locale in entry else DEFAULT_LOCALE
-    number = next((params[name] for name in PLURAL_BY if name in params), None)
-    template = entry.get(f"{language}_one", entry[language]) if number == 1 else entry[language]
+    number = next((str(params[name]) for name in PLURAL_BY if name in params), None)
+    template = entry.get(f"{language}_one", entry[language]) if number == "1" else entry[language]
     return template.format(**params) if params else template
 
 

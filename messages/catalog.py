@@ -249,6 +249,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "xlsx.column.kpis.measure": {"vi": "Đơn vị tính", "en": "Measure"},
     "xlsx.column.kpis.direction": {"vi": "Chiều", "en": "Direction"},
     "xlsx.column.kpis.target": {"vi": "Mục tiêu", "en": "Target"},
+    "xlsx.column.kpis.target_text": {"vi": "Mục tiêu theo lời kế hoạch", "en": "Target as worded"},
     "xlsx.column.kpis.year": {"vi": "Năm", "en": "Year"},
     "xlsx.column.kpis.section": {"vi": "Mục", "en": "Section"},
     "xlsx.column.tasks.code": {"vi": "Mã", "en": "Code"},
@@ -268,7 +269,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "múi giờ (Asia/Ho_Chi_Minh), tên kế hoạch.\n"
         "Tổ - bộ phận: mã (ví dụ VANPHONG), tên, nhiệm vụ chung.\n"
         "Chỉ số: mã chỉ số (chữ thường không dấu, ví dụ dropout), tên, đơn vị tính (%, lớp…), "
-        "chiều (<=, >=, <, >, =, yes_no), mục tiêu (số, hoặc có/không với yes_no), năm, mục.\n"
+        "chiều (<=, >=, <, >, =, yes_no), mục tiêu (số, hoặc có/không với yes_no), mục tiêu "
+        "theo lời kế hoạch (không bắt buộc, ví dụ: duy trì mức độ 3), năm, mục.\n"
         "Nhiệm vụ: mã (ví dụ III.4.2), tên nhiệm vụ, mô tả, mục, mã tổ/bộ phận phụ trách, "
         "và đúng một trong hai cột: Hạn (dd/mm/yyyy) hoặc Lặp lại.\n"
         "Người thực hiện: họ tên như trong danh sách cán bộ hoặc số điện thoại, nhiều người cách "
@@ -287,7 +289,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "School: one row — code (no spaces, e.g. THCS-TT2), name, time zone, plan title.\n"
         "Units: code (e.g. VANPHONG), name, role.\n"
         "KPIs: key (lowercase, e.g. dropout), name, measure (%, classes…), direction "
-        "(<=, >=, <, >, =, yes_no), target (a number, or yes/no for yes_no), year, section.\n"
+        "(<=, >=, <, >, =, yes_no), target (a number, or yes/no for yes_no), the target as "
+        "the plan words it (optional, e.g. duy trì mức độ 3), year, section.\n"
         "Tasks: code (e.g. III.4.2), title, description, section, unit code, and exactly one "
         "of Deadline (dd/mm/yyyy) or Recurrence.\n"
         "Assignees: names as in the staff list or phone numbers, separated by ; or new lines; "
@@ -354,6 +357,18 @@ CATALOG: dict[str, dict[str, str]] = {
     "people.bad_salutation": {
         "vi": "xưng hô '{value}' không hợp lệ; hãy ghi thầy hoặc cô, hoặc để trống.",
         "en": "salutation '{value}' is not valid; write thầy or cô, or leave it empty.",
+    },
+    "people.unknown_oversight": {
+        "vi": "cột phụ trách ghi '{value}', không phải tổ/bộ phận nào; hãy ghi các mã cách nhau "
+        "bởi dấu phẩy hoặc chấm phẩy, trong số: {known}.",
+        "en": "the oversees column says '{value}', which is no unit; write unit codes separated "
+        "by commas or semicolons, among: {known}.",
+    },
+    "people.oversight_not_vice": {
+        "vi": "cột phụ trách chỉ ghi cho Phó hiệu trưởng (Hiệu trưởng theo dõi toàn trường); "
+        "hãy để trống ở dòng này.",
+        "en": "the oversees column is only for vice principals (the principal follows every "
+        "unit); leave it empty on this row.",
     },
     "people.conflict": {
         "vi": "'{name}' có hai vai trò khác nhau trong cùng tổ/bộ phận {unit}.",
@@ -526,8 +541,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "overview.kpis": {"vi": "CHỈ SỐ MỤC TIÊU NĂM {year}", "en": "KPI TARGETS FOR {year}"},
     "overview.kpi": {"vi": "  • {name} [{key}]: {target}", "en": "  • {name} [{key}]: {target}"},
     "overview.demo_db": {
-        "vi": "Cơ sở dữ liệu thử: {path}",
-        "en": "Demo database: {path}",
+        "vi": "Cơ sở dữ liệu thử (SQLite, tạo mới mỗi lần chạy): {path}",
+        "en": "Demo database (SQLite, new on every run): {path}",
     },
     "overview.next_steps": {
         "vi": "Tiếp theo: nhập danh sách cán bộ (dondoc people import TỆP.csv) và in mã mời "
@@ -535,33 +550,63 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Next: import the staff list (dondoc people import FILE.csv) and print invitations "
         "(dondoc invite).",
     },
-    "demo.week": {
-        "vi": "MỘT TUẦN MÔ PHỎNG ({start} – {end}): nhắc việc gửi qua kênh console, các tổ trả lời",
-        "en": "A SIMULATED WEEK ({start} – {end}): reminders over the console channel, units answer",
+    "demo.title": {"vi": "dondoc chạy thử — {school}", "en": "dondoc demo — {school}"},
+    "demo.plan": {
+        "vi": "Kế hoạch gồm {units} tổ/bộ phận, {tasks} nhiệm vụ, {kpis} chỉ số mục tiêu "
+        "(danh sách đầy đủ ở đầu tệp nhật ký).",
+        "en": "The plan: {units} units, {tasks} tasks, {kpis} KPI targets "
+        "(listed in full at the top of the transcript).",
     },
-    "demo.day": {"vi": "\n══ {weekday} {date} ══", "en": "\n══ {weekday} {date} ══"},
+    "demo.week": {
+        "vi": "Một tuần mô phỏng {start} – {end} trên đồng hồ ảo, không cần token: dondoc nhắc việc "
+        "qua kênh console, thầy cô trả lời theo kịch bản.",
+        "en": "A simulated week {start} – {end} on a virtual clock, no token needed: dondoc "
+        "reminds over the console channel, staff answer as scripted.",
+    },
+    "demo.day": {"vi": "══ {weekday} {date} ══", "en": "══ {weekday} {date} ══"},
     "demo.person": {"vi": "{time} 💬 {name}: {text}", "en": "{time} 💬 {name}: {text}"},
     "demo.pressed": {"vi": "(bấm nút «{label}»)", "en": "(presses «{label}»)"},
     "demo.bot": {
         "vi": "{time} 📨 dondoc → {name} ({unit}):",
         "en": "{time} 📨 dondoc → {name} ({unit}):",
     },
-    "demo.more_lines": {
-        "vi": "      … (còn {count} dòng)",
-        "en": "      … ({count} more lines)",
-        "en_one": "      … (1 more line)",
+    "demo.sent": {
+        "vi": "{time} 📨 dondoc → {name} ({unit}): {gist}",
+        "en": "{time} 📨 dondoc → {name} ({unit}): {gist}",
     },
-    "demo.summary": {
-        "vi": "Hết tuần: {reminders} nhắc việc đã gửi, {updates} cập nhật tiến độ đã ghi.",
-        "en": "End of the week: {reminders} reminders sent, {updates} progress updates recorded.",
+    "demo.answer": {"vi": "      ↳ dondoc: {gist}", "en": "      ↳ dondoc: {gist}"},
+    "demo.answer_to": {
+        "vi": "      ↳ dondoc → {name} ({unit}): {gist}",
+        "en": "      ↳ dondoc → {name} ({unit}): {gist}",
+    },
+    "demo.more": {
+        "vi": "{time} 📨 … và {count} tin nhắn khác cho {names}",
+        "en": "{time} 📨 … and {count} more messages to {names}",
     },
     "demo.digest": {
-        "vi": "BÁO CÁO TUẦN GỬI {name} (thứ Sáu 16:30), đầy đủ:",
-        "en": "THE WEEKLY DIGEST SENT TO {name} (Friday 16:30), in full:",
+        "vi": "══ BÁO CÁO TUẦN gửi Hiệu trưởng {name} lúc {time} {date} (nguyên văn) ══",
+        "en": "══ THE WEEKLY DIGEST sent to the principal, {name}, at {time} {date} (in full) ══",
     },
+    "demo.summary": {
+        "vi": "Cả tuần: dondoc gửi {messages} tin nhắn, ghi nhận {updates} cập nhật tiến độ.",
+        "en": "The whole week: dondoc sent {messages} messages and recorded {updates} progress "
+        "updates.",
+    },
+    "demo.workbook": {"vi": "Bảng tính Excel: {path}", "en": "Excel workbook: {path}"},
+    "demo.chart": {"vi": "Biểu đồ tiến độ: {path}", "en": "Progress chart: {path}"},
     "demo.file": {"vi": "Tệp báo cáo: {path}", "en": "Report file: {path}"},
+    "demo.transcript": {
+        "vi": "Nhật ký đầy đủ (kế hoạch và mọi tin nhắn nguyên văn): {path}",
+        "en": "Full transcript (the plan and every message in full): {path}",
+    },
     "countdown.left": {"vi": "còn {days} ngày", "en": "{days} days left", "en_one": "1 day left"},
     "countdown.today": {"vi": "hạn hôm nay", "en": "due today"},
+    "countdown.done_late": {
+        "vi": "hoàn thành trễ {days} ngày",
+        "en": "done {days} days late",
+        "en_one": "done 1 day late",
+    },
+    "countdown.done_on_time": {"vi": "hoàn thành đúng hạn", "en": "done on time"},
     "countdown.overdue": {
         "vi": "quá hạn {days} ngày",
         "en": "{days} days overdue",
@@ -569,8 +614,8 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "target.yes": {"vi": "phải đạt", "en": "must be met"},
     "target.no": {"vi": "không yêu cầu", "en": "not required"},
-    "direction.<=": {"vi": "≤ {value}", "en": "≤ {value}"},
-    "direction.>=": {"vi": "≥ {value}", "en": "≥ {value}"},
+    "direction.<=": {"vi": "không quá {value}", "en": "at most {value}"},
+    "direction.>=": {"vi": "ít nhất {value}", "en": "at least {value}"},
     "direction.<": {"vi": "dưới {value}", "en": "below {value}"},
     "direction.>": {"vi": "trên {value}", "en": "above {value}"},
     "direction.=": {"vi": "{value}", "en": "{value}"},
@@ -729,11 +774,13 @@ CATALOG: dict[str, dict[str, str]] = {
     "help.leader": {
         "vi": "<b>Dành cho Ban giám hiệu</b>\n"
         "/baocao — báo cáo tổng hợp của trường\n"
+        "/tomtat — nhận tóm tắt điểm mới hằng ngày, hằng tuần, hoặc tắt\n"
         "/chiso <i>mã</i> <i>giá trị</i> — ghi chỉ số, ví dụ: /chiso dropout 0,4\n"
         "/giao <i>mã</i> [người] — giao bất kỳ việc nào cho một người\n"
         "/lienket — (trong nhóm) liên kết nhóm với một tổ",
         "en": "<b>For leaders</b>\n"
         "/report — the school report\n"
+        "/brief — your brief of what is new: daily, weekly or off\n"
         "/kpi <i>key</i> <i>value</i> — record a KPI, e.g. /kpi dropout 0.4\n"
         "/assign <i>code</i> [person] — assign any task to someone\n"
         "/link — (in a group) link the group to a unit",
@@ -1047,18 +1094,114 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Answer by number, e.g. <code>1 done, 2 50%</code>, or with the code: "
         "<code>III.1.4 done</code>. Buttons: ✅ done, 📈 progress, ⏰ remind me later.",
     },
-    "escalation.header": {
-        "vi": "🚨 <b>Việc quá hạn cần {you} đôn đốc</b> ({count} việc)",
-        "en": "🚨 <b>Overdue tasks for you to follow up</b> ({count})",
+    # --- a leader's brief: what is new since the previous one (/tomtat) ----------------------
+    "brief.header": {
+        "vi": "📋 <b>Tóm tắt cho {you}</b> — điểm mới từ {since}:",
+        "en": "📋 <b>Your brief</b> — what is new since {since}:",
     },
-    "escalation.line": {
-        "vi": "{number}. <b>{code}</b> {title} — {unit} — {countdown} — {progress}%",
-        "en": "{number}. <b>{code}</b> {title} — {unit} — {countdown} — {progress}%",
+    "brief.blocked_note": {
+        "vi": "{number}. ⛔ <b>{code}</b> {title} — {unit}: vướng “{note}” ({who})",
+        "en": "{number}. ⛔ <b>{code}</b> {title} — {unit}: blocked, “{note}” ({who})",
     },
-    "escalation.footer": {
-        "vi": "Gõ /viec <i>mã</i> để xem chi tiết và lịch sử cập nhật.",
-        "en": "Type /tasks <i>code</i> for details and history.",
+    "brief.blocked": {
+        "vi": "{number}. ⛔ <b>{code}</b> {title} — {unit}: báo vướng ({who})",
+        "en": "{number}. ⛔ <b>{code}</b> {title} — {unit}: reported blocked ({who})",
     },
+    "brief.overdue": {
+        "vi": "{number}. ⚠️ <b>{code}</b> {title} — {unit} — {when}",
+        "en": "{number}. ⚠️ <b>{code}</b> {title} — {unit} — {when}",
+    },
+    "brief.due": {
+        "vi": "{number}. 📌 <b>{code}</b> {title} — {unit} — {when}",
+        "en": "{number}. 📌 <b>{code}</b> {title} — {unit} — {when}",
+    },
+    "brief.more": {
+        "vi": "… và {count} điểm mới khác — xem /baocao.",
+        "en": "… and {count} more new items — see /report.",
+        "en_one": "… and 1 more new item — see /report.",
+    },
+    "brief.silent": {
+        "vi": "🔇 Chưa báo cáo {days} ngày nay: {units}.",
+        "en": "🔇 No report for {days} days: {units}.",
+    },
+    "brief.arrived_overdue": {
+        "vi": "Kế hoạch mới nhập có {count} việc đã quá hạn từ trước — xem /baocao.",
+        "en": "The newly imported plan has {count} tasks overdue already — see /report.",
+        "en_one": "The newly imported plan has 1 task overdue already — see /report.",
+    },
+    "brief.other_overdue": {
+        "vi": "Còn {count} việc quá hạn khác — xem /baocao.",
+        "en": "{count} other overdue tasks — see /report.",
+        "en_one": "1 other overdue task — see /report.",
+    },
+    "brief.answer": {
+        "vi": "Trả lời theo số, ví dụ <code>1 xong</code> hoặc <code>2 50%</code>.",
+        "en": "Answer by number, e.g. <code>1 done</code> or <code>2 50%</code>.",
+    },
+    "brief.footer": {
+        "vi": "Đổi lịch nhận tóm tắt: /tomtat.",
+        "en": "How often it comes: /brief.",
+    },
+    "tomtat.menu": {
+        "vi": "Tóm tắt điểm mới (ban giám hiệu)",
+        "en": "Brief of what is new (leaders)",
+    },
+    "tomtat.current": {
+        "vi": "📋 <b>Bản tóm tắt</b> — {you} đang chọn: <b>{choice}</b>.\n"
+        "Bản tóm tắt chỉ gửi khi có điểm mới: việc mới quá hạn, vướng mắc mới, tổ/bộ phận "
+        "14 ngày chưa báo cáo, việc {you} trực tiếp theo dõi sắp đến hạn.\n"
+        "Xin {you} chọn bên dưới, hoặc gõ <code>/tomtat hang ngay</code>, "
+        "<code>/tomtat hang tuan</code>, <code>/tomtat tat</code>.",
+        "en": "📋 <b>Brief</b> — your choice: <b>{choice}</b>.\n"
+        "A brief comes only when something is new: tasks newly overdue, new blockers, units "
+        "silent for 14 days, your own tasks coming due.\n"
+        "Choose below, or type <code>/brief daily</code>, <code>/brief weekly</code>, "
+        "<code>/brief off</code>.",
+    },
+    "tomtat.choice.daily": {
+        "vi": "hằng ngày (sáng mỗi ngày làm việc)",
+        "en": "daily (each working morning)",
+    },
+    "tomtat.choice.weekly": {
+        "vi": "hằng tuần (sáng ngày làm việc đầu tuần)",
+        "en": "weekly (the first working morning of the week)",
+    },
+    "tomtat.choice.off": {"vi": "tắt", "en": "off"},
+    "tomtat.button.daily": {"vi": "Hằng ngày", "en": "Daily"},
+    "tomtat.button.weekly": {"vi": "Hằng tuần", "en": "Weekly"},
+    "tomtat.button.off": {"vi": "Tắt", "en": "Off"},
+    "tomtat.saved": {"vi": "Đã ghi: {choice}", "en": "Saved: {choice}"},
+    "tomtat.set.daily": {
+        "vi": "Đã ghi: {you} nhận bản tóm tắt hằng ngày, vào sáng mỗi ngày làm việc khi có "
+        "điểm mới.",
+        "en": "Switched to a daily brief: each working morning when something is new.",
+    },
+    "tomtat.set.weekly": {
+        "vi": "Đã ghi: {you} nhận bản tóm tắt hằng tuần, vào sáng ngày làm việc đầu tuần, "
+        "gộp các điểm mới của cả tuần.",
+        "en": "Switched to a weekly brief: the first working morning of the week, covering the "
+        "week.",
+    },
+    "tomtat.set.off": {
+        "vi": "Đã ghi: tắt bản tóm tắt. Báo cáo tuần vẫn gửi {you} như thường lệ; gõ "
+        "<code>/tomtat hang ngay</code> để bật lại.",
+        "en": "Switched the brief off. The weekly report still comes; type "
+        "<code>/brief daily</code> to turn it back on.",
+    },
+    "tomtat.usage": {
+        "vi": "Chưa rõ lựa chọn “{value}”. Xin {you} gõ <code>/tomtat hang ngay</code>, "
+        "<code>/tomtat hang tuan</code> hoặc <code>/tomtat tat</code> (có dấu hay không dấu "
+        "đều được); gõ /tomtat để xem lựa chọn hiện tại.",
+        "en": "“{value}” is not a choice. Type <code>/brief daily</code>, "
+        "<code>/brief weekly</code> or <code>/brief off</code>; /brief shows your current choice.",
+    },
+    "tomtat.deny": {
+        "vi": "Bản tóm tắt dành cho Ban giám hiệu. {You} vẫn nhận nhắc việc như thường; gõ /viec "
+        "để xem các việc {you} phụ trách.",
+        "en": "The brief is for the school's leaders. Your own reminders come as usual; type "
+        "/tasks to see your tasks.",
+    },
+    "tomtat.deny_short": {"vi": "Chỉ dành cho Ban giám hiệu.", "en": "For leaders only."},
     "checkin.header": {
         "vi": "📝 Tuần này <b>{unit}</b> còn {count} việc đang mở chưa có báo cáo tiến độ.",
         "en": "📝 <b>{unit}</b>: {count} open tasks have no progress report this week.",
@@ -1102,8 +1245,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Folder for the workbook and chart (default REPORTS_DIR/<school>/<week>).",
     },
     "cli.bad_week": {
-        "vi": "Tuần '{value}' không hợp lệ; hãy ghi dạng 2026-W49.",
-        "en": "'{value}' is not a valid week; write it as 2026-W49.",
+        "vi": "Tuần '{value}' không có; hãy ghi dạng 2026-W49 (năm 2026 có 53 tuần, năm 2027 "
+        "có 52 tuần).",
+        "en": "There is no week '{value}'; write it as 2026-W49 (2026 has 53 weeks, 2027 has 52).",
+    },
+    "cli.future_week": {
+        "vi": "Tuần {week} ({dates}) chưa bắt đầu nên chưa có báo cáo.",
+        "en": "Week {week} ({dates}) has not begun, so there is no report yet.",
     },
     "digest.files": {"vi": "Đã ghi tệp: {files}", "en": "Files written: {files}"},
     "cli.bad_moment": {
@@ -1158,6 +1306,33 @@ CATALOG: dict[str, dict[str, str]] = {
     "kpi.status.met": {"vi": "đạt", "en": "met"},
     "kpi.status.not_met": {"vi": "chưa đạt", "en": "not met"},
     "kpi.status.no_data": {"vi": "chưa có số liệu", "en": "no data"},
+    "kpi.forecast.met": {
+        "vi": "Dự báo đến {date}: <b>{value}</b> — đạt mục tiêu {target}",
+        "en": "Forecast for {date}: <b>{value}</b> — on track for the target ({target})",
+    },
+    "kpi.forecast.at_risk": {
+        "vi": "Dự báo đến {date}: <b>{value}</b> — có nguy cơ không đạt mục tiêu {target}",
+        "en": "Forecast for {date}: <b>{value}</b> — at risk of missing the target ({target})",
+    },
+    # --- KPI warnings (to the principal) -----------------------------------------------------
+    "kpi_risk.one": {
+        "vi": "⚠️ <b>Chỉ số có nguy cơ không đạt mục tiêu</b>",
+        "en": "⚠️ <b>A KPI is at risk of missing its target</b>",
+    },
+    "kpi_risk.several": {
+        "vi": "⚠️ <b>{count} chỉ số có nguy cơ không đạt mục tiêu</b>",
+        "en": "⚠️ <b>{count} KPIs are at risk of missing their target</b>",
+    },
+    "kpi_risk.line": {
+        "vi": "• <b>{name}</b> [<code>{key}</code>]: mới nhất {value} ({date}); dự báo đến "
+        "{target_date}: <b>{projected}</b> — có nguy cơ không đạt mục tiêu {target}.",
+        "en": "• <b>{name}</b> [<code>{key}</code>]: latest {value} ({date}); forecast for "
+        "{target_date}: <b>{projected}</b> — at risk of missing the target ({target}).",
+    },
+    "kpi_risk.footer": {
+        "vi": "Xin {you} xem các lần ghi bằng /chiso <i>mã</i> để có biện pháp kịp thời.",
+        "en": "Type /kpi <i>key</i> to see the values recorded so far.",
+    },
     # --- chat: groups ------------------------------------------------------------------------
     "group.only_in_group": {
         "vi": "Lệnh /lienket dùng trong nhóm: xin {you} thêm bot vào nhóm của tổ rồi gõ /lienket ở đó.",
@@ -1205,120 +1380,96 @@ CATALOG: dict[str, dict[str, str]] = {
     "report.file.chart": {"vi": "tien-do-{week}.png", "en": "progress-{week}.png"},
     # --- the message -------------------------------------------------------------------------
     "digest.title": {
-        "vi": "<b>Báo cáo tuần {week}</b> — {school}",
-        "en": "<b>Weekly report {week}</b> — {school}",
+        "vi": "📊 <b>Tuần {dates}</b> — {school}",
+        "en": "📊 <b>Week {dates}</b> — {school}",
     },
-    "digest.period": {
-        "vi": "Kỳ báo cáo: từ {start} đến {end}",
-        "en": "Period: from {start} to {end}",
+    "digest.as_of": {
+        "vi": "Từ {start} đến {end}: tiến độ chung {progress} · xong {done}/{tasks} việc · "
+        "{overdue} việc quá hạn · {updates} lượt báo cáo",
+        "en": "Figures from {start} to {end}: overall progress {progress} · {done}/{tasks} "
+        "tasks done · {overdue} overdue · {updates} reports",
     },
-    "digest.overall.header": {"vi": "<b>Tổng quan</b>", "en": "<b>Overview</b>"},
-    "digest.overall": {
-        "vi": "Tiến độ chung: <b>{progress}</b> · hoàn thành {done}/{tasks} nhiệm vụ · "
-        "quá hạn {overdue} · {updates} lượt cập nhật trong kỳ",
-        "en": "Overall progress: <b>{progress}</b> · {done}/{tasks} tasks done · "
-        "{overdue} overdue · {updates} updates in the period",
+    "digest.decide.header": {
+        "vi": "<b>Cần {you} quyết ({count})</b>",
+        "en": "<b>For your decision ({count})</b>",
     },
+    "digest.decide.none": {
+        "vi": "<b>Cần {you} quyết</b>: tuần này không có việc nào.",
+        "en": "<b>For your decision</b>: nothing this week.",
+    },
+    "digest.decide.blocker": {
+        "vi": "• 🚧 <b>{code}</b> gặp vướng mắc từ {since} ({who}): <i>{note}</i>",
+        "en": "• 🚧 <b>{code}</b> blocked since {since} ({who}): <i>{note}</i>",
+    },
+    "digest.decide.blocker_no_note": {
+        "vi": "• 🚧 <b>{code}</b> gặp vướng mắc từ {since} ({who}), chưa rõ lý do",
+        "en": "• 🚧 <b>{code}</b> blocked since {since} ({who}), no reason given",
+    },
+    "digest.decide.kpi": {
+        "vi": "• 📉 {name}: {value} ({date}), dự báo {projected} vào {target_date} — "
+        "có nguy cơ không đạt mục tiêu {target}",
+        "en": "• 📉 {name}: {value} ({date}), projected {projected} by {target_date} — "
+        "at risk of missing the target of {target}",
+    },
+    "digest.decide.silent": {
+        "vi": "• 🔕 {unit} ({heads}) chưa báo cáo từ {since}",
+        "en": "• 🔕 {unit} ({heads}) has not reported since {since}",
+    },
+    "digest.decide.silent_never": {
+        "vi": "• 🔕 {unit} ({heads}) chưa báo cáo lần nào từ khi nhận việc ({since})",
+        "en": "• 🔕 {unit} ({heads}) has never reported since getting its tasks ({since})",
+    },
+    "digest.decide.overdue": {
+        "vi": "• ⏳ {unit} ({heads}): {count} việc quá hạn hơn {days} ngày, lâu nhất "
+        "<b>{code}</b> từ {since}",
+        "en": "• ⏳ {unit} ({heads}): {count} tasks overdue by more than {days} days, the "
+        "oldest <b>{code}</b> since {since}",
+        "en_one": "• ⏳ {unit} ({heads}): 1 task overdue by more than {days} days, "
+        "<b>{code}</b> since {since}",
+    },
+    "digest.nobody": {"vi": "chưa có tổ trưởng", "en": "no head yet"},
+    "digest.unknown_sender": {"vi": "không rõ người báo", "en": "sender unknown"},
     "digest.units.header": {
-        "vi": "<b>Theo tổ/bộ phận</b>",
-        "en": "<b>By unit</b>",
+        "vi": "<b>Tổ/bộ phận</b> (xong/tổng số việc · quá hạn · báo cáo gần nhất)",
+        "en": "<b>Units</b> (done/all tasks · overdue · last report)",
     },
     "digest.unit.line": {
-        "vi": "• <b>{name}</b> {progress}: {open} đang mở, {done} xong, {overdue} quá hạn; "
-        "báo cáo gần nhất: {last}",
-        "en": "• <b>{name}</b> {progress}: {open} open, {done} done, {overdue} overdue; "
-        "last report: {last}",
+        "vi": "• {name}: {done}/{tasks} · {overdue} · {last}",
+        "en": "• {name}: {done}/{tasks} · {overdue} · {last}",
     },
     "digest.unit.never": {"vi": "chưa có", "en": "none yet"},
     "digest.units.none": {
         "vi": "Kế hoạch chưa có nhiệm vụ nào.",
         "en": "The plan has no tasks yet.",
     },
-    "digest.overdue.header": {
-        "vi": "<b>Quá hạn ({count})</b>",
-        "en": "<b>Overdue ({count})</b>",
+    "digest.urgent.header": {
+        "vi": "<b>Cần đôn đốc trước</b> ({shown} trong {count} việc quá hạn hoặc sắp đến hạn)",
+        "en": "<b>To follow up first</b> ({shown} of {count} tasks overdue or due soon)",
     },
-    "digest.overdue.none": {"vi": "Không có việc quá hạn.", "en": "Nothing is overdue."},
-    "digest.due_soon.header": {
-        "vi": "<b>Đến hạn trong {days} ngày tới ({count})</b>",
-        "en": "<b>Due in the next {days} days ({count})</b>",
+    "digest.urgent.none": {
+        "vi": "Không có việc quá hạn hay đến hạn trong {days} ngày tới.",
+        "en": "Nothing is overdue or due in the next {days} days.",
     },
-    "digest.due_soon.none": {
-        "vi": "Không có việc đến hạn trong {days} ngày tới.",
-        "en": "Nothing is due in the next {days} days.",
+    "digest.urgent.unit": {"vi": "<i>{unit}</i>", "en": "<i>{unit}</i>"},
+    "digest.urgent.line": {
+        "vi": "• <b>{code}</b> {title} — {countdown}, {progress}%",
+        "en": "• <b>{code}</b> {title} — {countdown}, {progress}%",
     },
-    "digest.task.line": {
-        "vi": "• <b>{code}</b> {title} — {unit} — hạn {due} ({countdown}) — {progress}%",
-        "en": "• <b>{code}</b> {title} — {unit} — due {due} ({countdown}) — {progress}%",
-    },
-    "digest.tasks.more": {
-        "vi": "… và {count} việc khác (xem tệp Excel).",
-        "en": "… and {count} more (see the Excel file).",
-    },
-    "digest.silent.header": {
-        "vi": "<b>Chưa báo cáo trong kỳ</b>",
-        "en": "<b>No report in the period</b>",
-    },
-    "digest.silent.units": {"vi": "Tổ/bộ phận: {units}", "en": "Units: {units}"},
-    "digest.silent.people": {"vi": "Cá nhân: {people}", "en": "People: {people}"},
-    "digest.silent.person": {"vi": "{name} ({detail})", "en": "{name} ({detail})"},
-    "digest.silent.tasks": {"vi": "việc {codes}", "en": "tasks {codes}"},
-    "digest.silent.heads": {"vi": "phụ trách {units}", "en": "head of {units}"},
-    "digest.silent.none": {
-        "vi": "Mọi tổ/bộ phận và cá nhân có việc đang mở đều đã báo cáo.",
-        "en": "Every unit and person with open tasks has reported.",
-    },
-    "digest.kpis.header": {
-        "vi": "<b>Chỉ số so với mục tiêu</b>: {met} đạt · {at_risk} có nguy cơ · "
-        "{not_met} chưa đạt · {no_data} chưa có số liệu",
-        "en": "<b>KPIs against target</b>: {met} met · {at_risk} at risk · "
-        "{not_met} not met · {no_data} no data",
-    },
-    "digest.kpi.line": {
-        "vi": "• {name}: {value} ({date}) — mục tiêu {year}: {target} — <b>{status}</b>",
-        "en": "• {name}: {value} ({date}) — {year} target: {target} — <b>{status}</b>",
-    },
-    "digest.kpi.line_no_data": {
-        "vi": "• {name} — mục tiêu {year}: {target} — <i>{status}</i>",
-        "en": "• {name} — {year} target: {target} — <i>{status}</i>",
+    "digest.kpis": {
+        "vi": "Chỉ số: {met} đạt · {at_risk} có nguy cơ không đạt · {not_met} chưa đạt; "
+        "{no_data} chỉ số chưa có số liệu — xem tệp Excel.",
+        "en": "KPIs: {met} met · {at_risk} at risk · {not_met} not met; {no_data} without "
+        "data — see the Excel file.",
     },
     "digest.kpi.status.met": {"vi": "đạt", "en": "met"},
     "digest.kpi.status.not_met": {"vi": "chưa đạt", "en": "not met"},
-    "digest.kpi.status.at_risk": {"vi": "có nguy cơ", "en": "at risk"},
+    "digest.kpi.status.at_risk": {"vi": "có nguy cơ không đạt", "en": "at risk"},
     "digest.kpi.status.no_data": {"vi": "chưa có số liệu", "en": "no data"},
     "digest.kpis.none": {"vi": "Trường chưa có chỉ số nào.", "en": "The school has no KPIs yet."},
-    "digest.notes.header": {"vi": "<b>Ghi chú đáng chú ý</b>", "en": "<b>Notable notes</b>"},
-    "digest.note.line": {
-        "vi": "• <b>{code}</b> · {who}, {when}: {what} — <i>{note}</i>",
-        "en": "• <b>{code}</b> · {who}, {when}: {what} — <i>{note}</i>",
-    },
-    "digest.note.nobody": {"vi": "không rõ người gửi", "en": "unknown sender"},
-    "digest.notes.more": {
-        "vi": "… và {count} ghi chú khác (xem tệp Excel).",
-        "en": "… and {count} more notes (see the Excel file).",
-    },
-    "digest.notes.none": {
-        "vi": "Không có ghi chú mới trong kỳ.",
-        "en": "No new notes in the period.",
-    },
-    "digest.evidence.header": {
-        "vi": "<b>Minh chứng mới ({count})</b>",
-        "en": "<b>New evidence ({count})</b>",
-    },
-    "digest.evidence.line": {
-        "vi": "• <b>{code}</b> {title}: {count} tệp",
-        "en": "• <b>{code}</b> {title}: {count} files",
-        "en_one": "• <b>{code}</b> {title}: 1 file",
-    },
-    "digest.evidence.none": {
-        "vi": "Không có minh chứng mới trong kỳ.",
-        "en": "No new evidence in the period.",
-    },
     "digest.attached": {
-        "vi": "<i>Kèm theo: bảng tính Excel (nhiệm vụ, cập nhật trong kỳ, chỉ số) và biểu đồ "
-        "tiến độ theo tổ/bộ phận.</i>",
-        "en": "<i>Attached: an Excel workbook (tasks, updates in the period, KPIs) and a chart "
-        "of progress by unit.</i>",
+        "vi": "<i>📎 Kèm bảng tính Excel (đủ mọi việc, báo cáo, chỉ số) và biểu đồ tiến độ.</i>",
+        "en": "<i>📎 Attached: an Excel workbook (every task, report and KPI) and a progress "
+        "chart.</i>",
     },
     # --- the chart ---------------------------------------------------------------------------
     "digest.chart.title": {
@@ -1329,19 +1480,29 @@ CATALOG: dict[str, dict[str, str]] = {
     "digest.chart.empty": {"vi": "Chưa có nhiệm vụ nào", "en": "No tasks yet"},
     # --- the workbook ------------------------------------------------------------------------
     "xlsx.digest.sheet.tasks": {"vi": "Nhiệm vụ", "en": "Tasks"},
-    "xlsx.digest.sheet.updates": {"vi": "Cập nhật trong tuần", "en": "Updates this week"},
+    "xlsx.digest.sheet.units": {"vi": "Tổ, bộ phận", "en": "Units"},
+    "xlsx.digest.sheet.updates": {"vi": "Báo cáo trong kỳ", "en": "Reports in the period"},
     "xlsx.digest.sheet.kpis": {"vi": "Chỉ số", "en": "KPIs"},
     "xlsx.digest.tasks.code": {"vi": "Mã", "en": "Code"},
     "xlsx.digest.tasks.title": {"vi": "Nhiệm vụ", "en": "Task"},
     "xlsx.digest.tasks.unit": {"vi": "Tổ/bộ phận", "en": "Unit"},
+    "xlsx.digest.tasks.assignee": {"vi": "Người thực hiện", "en": "Assigned to"},
     "xlsx.digest.tasks.due": {"vi": "Hạn", "en": "Due"},
     "xlsx.digest.tasks.status": {"vi": "Trạng thái", "en": "Status"},
+    "xlsx.digest.tasks.timing": {"vi": "So với hạn", "en": "Against the deadline"},
     "xlsx.digest.tasks.progress": {"vi": "Tiến độ (%)", "en": "Progress (%)"},
-    "xlsx.digest.tasks.last_report": {"vi": "Cập nhật gần nhất", "en": "Last update"},
+    "xlsx.digest.tasks.last_report": {"vi": "Báo cáo gần nhất", "en": "Last report"},
+    "xlsx.digest.units.name": {"vi": "Tổ/bộ phận", "en": "Unit"},
+    "xlsx.digest.units.heads": {"vi": "Tổ trưởng/phụ trách", "en": "Head"},
+    "xlsx.digest.units.tasks": {"vi": "Số việc", "en": "Tasks"},
+    "xlsx.digest.units.done": {"vi": "Đã xong", "en": "Done"},
+    "xlsx.digest.units.overdue": {"vi": "Quá hạn", "en": "Overdue"},
+    "xlsx.digest.units.progress": {"vi": "Tiến độ TB (%)", "en": "Average progress (%)"},
+    "xlsx.digest.units.last_report": {"vi": "Báo cáo gần nhất", "en": "Last report"},
     "xlsx.digest.updates.time": {"vi": "Thời gian", "en": "Time"},
     "xlsx.digest.updates.code": {"vi": "Mã", "en": "Code"},
     "xlsx.digest.updates.title": {"vi": "Nhiệm vụ", "en": "Task"},
-    "xlsx.digest.updates.who": {"vi": "Người cập nhật", "en": "Updated by"},
+    "xlsx.digest.updates.who": {"vi": "Người báo cáo", "en": "Reported by"},
     "xlsx.digest.updates.progress": {"vi": "Tiến độ (%)", "en": "Progress (%)"},
     "xlsx.digest.updates.status": {"vi": "Trạng thái", "en": "Status"},
     "xlsx.digest.updates.note": {"vi": "Ghi chú", "en": "Note"},
@@ -1351,6 +1512,6 @@ CATALOG: dict[str, dict[str, str]] = {
     "xlsx.digest.kpis.year": {"vi": "Năm", "en": "Year"},
     "xlsx.digest.kpis.value": {"vi": "Giá trị mới nhất", "en": "Latest value"},
     "xlsx.digest.kpis.date": {"vi": "Ngày ghi", "en": "Recorded on"},
+    "xlsx.digest.kpis.projected": {"vi": "Dự báo đến hạn", "en": "Projected at the deadline"},
     "xlsx.digest.kpis.status": {"vi": "Đánh giá", "en": "Assessment"},
-    "xlsx.digest.overdue": {"vi": "quá hạn", "en": "overdue"},
 }

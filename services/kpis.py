@@ -93,15 +93,29 @@ def latest_values(session: Session, school_id: int) -> dict[int, KpiValue]:
     return {value.kpi_id: value for value in values}
 
 
+def values_of(session: Session, kpi: Kpi) -> list[KpiValue]:
+    """Every value recorded for `kpi`, oldest first."""
+    return list(
+        session.exec(
+            select(KpiValue)
+            .where(KpiValue.kpi_id == kpi.id)
+            .order_by(col(KpiValue.recorded_at), col(KpiValue.id))
+        ).all()
+    )
+
+
+def meets_target(kpi: Kpi, number: float) -> bool:
+    return {
+        Direction.AT_MOST: number <= kpi.target,
+        Direction.AT_LEAST: number >= kpi.target,
+        Direction.BELOW: number < kpi.target,
+        Direction.ABOVE: number > kpi.target,
+        Direction.EQUAL: abs(number - kpi.target) < 1e-9,
+        Direction.YES_NO: bool(number) == bool(kpi.target),
+    }[kpi.direction]
+
+
 def status_of(kpi: Kpi, value: KpiValue | None) -> KpiStatus:
     if value is None:
         return KpiStatus.NO_DATA
-    met = {
-        Direction.AT_MOST: value.value <= kpi.target,
-        Direction.AT_LEAST: value.value >= kpi.target,
-        Direction.BELOW: value.value < kpi.target,
-        Direction.ABOVE: value.value > kpi.target,
-        Direction.EQUAL: abs(value.value - kpi.target) < 1e-9,
-        Direction.YES_NO: bool(value.value) == bool(kpi.target),
-    }[kpi.direction]
-    return KpiStatus.MET if met else KpiStatus.NOT_MET
+    return KpiStatus.MET if meets_target(kpi, value.value) else KpiStatus.NOT_MET

@@ -23,7 +23,7 @@ SECTIONS = ("school", "units", "kpis", "tasks", "holidays")
 COLUMNS: dict[str, tuple[str, ...]] = {
     "school": ("code", "name", "timezone", "plan"),
     "units": ("code", "name", "description"),
-    "kpis": ("key", "name", "measure", "direction", "target", "year", "section"),
+    "kpis": ("key", "name", "measure", "direction", "target", "target_text", "year", "section"),
     "tasks": (
         "code",
         "title",
@@ -37,7 +37,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "holidays": ("date", "until", "name"),
 }
 DATE_FIELDS = ("deadline", "date", "until")
-COLUMN_WIDTHS = {"name": 50, "title": 60, "description": 70, "plan": 70, "assignees": 40}
+COLUMN_WIDTHS = {
+    "name": 50,
+    "title": 60,
+    "description": 70,
+    "plan": 70,
+    "assignees": 40,
+    "target_text": 30,
+}
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 TEXT_SUFFIXES = (".yaml", ".yml", ".json")
 

@@ -108,8 +108,9 @@ class KpiIn(_Strict):
     measure: Annotated[str, Field(max_length=40)] | None = None
     direction: Direction
     target: float | bool
+    target_text: Annotated[str, Field(max_length=100), BeforeValidator(_text)] | None = None
     year: Annotated[int, Field(ge=2000, le=2100)]
-    section: Annotated[str, BeforeValidator(_text), Field(max_length=20)] | None = None
+    section: Annotated[str, Field(max_length=20), BeforeValidator(_text)] | None = None
 
     @field_validator("direction", mode="before")
     @classmethod
@@ -132,6 +133,12 @@ class KpiIn(_Strict):
                 raise invalid("plan.bad_target", value=value) from None
         return value
 
+    @field_validator("target_text")
+    @classmethod
+    def _wording(cls, value: str | None) -> str | None:
+        """The target as the plan words it ("duy trì mức độ 3"); blank: worded by the rule."""
+        return value or None
+
     @model_validator(mode="after")
     def _target_fits_direction(self) -> "KpiIn":
         is_yes_no = self.direction == Direction.YES_NO
@@ -145,7 +152,7 @@ class TaskIn(_Strict):
     code: Code
     title: Annotated[Text, Field(max_length=300)]
     description: str | None = None
-    section: Annotated[str, BeforeValidator(_text), Field(max_length=20)] | None = None
+    section: Annotated[str, Field(max_length=20), BeforeValidator(_text)] | None = None
     unit: Code
     deadline: PlanDate | None = None
     recurrence: str | None = None

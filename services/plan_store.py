@@ -135,6 +135,7 @@ def _upsert_kpi(
         "measure": kpi_in.measure,
         "direction": kpi_in.direction,
         "target": float(kpi_in.target),
+        "target_text": kpi_in.target_text,
         "section": kpi_in.section,
     }
     kpi = kpis.get((kpi_in.key, kpi_in.year))
@@ -249,6 +250,7 @@ def export_plan(session: Session, school: School) -> PlanFile:
                 measure=k.measure,
                 direction=k.direction,
                 target=bool(k.target) if k.direction == Direction.YES_NO else k.target,
+                target_text=k.target_text,
                 year=k.target_year,
                 section=k.section,
             )

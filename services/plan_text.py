@@ -7,7 +7,13 @@ from models import Direction, Kpi, Task
 from services.recurrence import parse_recurrence
 
 
-def countdown(deadline: date, today: date, locale: str = "vi") -> str:
+def countdown(deadline: date, today: date, locale: str = "vi", done_on: date | None = None) -> str:
+    """ "còn 3 ngày", "quá hạn 2 ngày"; for a task done on `done_on`, how it met its deadline."""
+    if done_on is not None:
+        late = (done_on - deadline).days
+        if late > 0:
+            return t("countdown.done_late", locale, days=late)
+        return t("countdown.done_on_time", locale)
     days = (deadline - today).days
     if days > 0:
         return t("countdown.left", locale, days=days)
@@ -38,7 +44,13 @@ def next_due(task: Task, today: date) -> date:
 
 
 def describe_target(kpi: Kpi, locale: str = "vi") -> str:
+    """The target as the plan words it: its `target_text` when the plan file gives one, else
+    "38 lớp", "không quá 0,5%", "ít nhất 99%", "100%" (at least all is all), "trên 96%"."""
+    if kpi.target_text:
+        return kpi.target_text
     if kpi.direction == Direction.YES_NO:
         return t("target.yes" if kpi.target else "target.no", locale)
     value = format_quantity(kpi.target, kpi.measure, locale)
-    return t(f"direction.{kpi.direction.value}", locale, value=value)
+    everything = kpi.direction == Direction.AT_LEAST and kpi.measure == "%" and kpi.target >= 100
+    direction = Direction.EQUAL if everything else kpi.direction
+    return t(f"direction.{direction.value}", locale, value=value)

@@ -18,7 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models import School, Task, Unit
+from models import Kpi, School, Task, Unit
 from tests.conftest import Cli
 from tests.db_state import snapshot
 
@@ -204,6 +204,16 @@ def test_kpi_with_unknown_direction_is_refused_listing_the_choices(
         assert choice in output
 
 
+def test_kpi_target_wording_longer_than_100_characters_is_refused(
+    cli: Cli, engine: Engine, plan_in_db: Path, tmp_path: Path
+) -> None:
+    wording = "không quá 0,5% " * 8
+    text = VALID_PLAN.replace("    target: 0.5\n", f"    target: 0.5\n    target_text: {wording}\n")
+    output = refuse_text(cli, engine, tmp_path, text, "muc-tieu-dai.yaml")
+    line = line_of(text, "target_text:")
+    assert f"dòng {line} (kpis[0].target_text): dài quá 100 ký tự." in output
+
+
 def test_duplicate_task_codes_are_refused_at_the_second_one(
     cli: Cli, engine: Engine, plan_in_db: Path, tmp_path: Path
 ) -> None:
@@ -359,6 +369,30 @@ def test_workbook_with_unknown_column_is_refused(
     output = refuse(cli, engine, path)
     assert "trang 'Nhiệm vụ' có cột lạ 'Ghi chú'" in output
     assert "tiêu đề cột của mẫu" in output
+
+
+def test_workbook_kpi_wording_is_read_and_checked_at_its_cell(
+    cli: Cli, engine: Engine, exported_workbook: Path, tmp_path: Path
+) -> None:
+    def wording(text: str) -> Callable[[Workbook], None]:
+        def change(workbook: Workbook) -> None:
+            sheet = workbook["Chỉ số"]
+            sheet.cell(
+                row_of(sheet, "dropout"), column_of(sheet, "Mục tiêu theo lời kế hoạch"), text
+            )
+
+        return change
+
+    path = edit_workbook(exported_workbook, tmp_path / "loi-dai.xlsx", wording("x" * 101))
+    output = refuse(cli, engine, path)
+    row = row_of(openpyxl.load_workbook(path)["Chỉ số"], "dropout")
+    assert f"trang 'Chỉ số', dòng {row}, cột 'Mục tiêu theo lời kế hoạch': dài quá 100" in output
+
+    path = edit_workbook(exported_workbook, tmp_path / "loi.xlsx", wording("dưới 0,5%"))
+    assert "1 cập nhật" in cli("plan", "import", path).output
+    with Session(engine) as session:
+        dropout = session.exec(select(Kpi).where(Kpi.key == "dropout")).one()
+    assert dropout.target_text == "dưới 0,5%"
 
 
 def test_corrupt_workbook_is_refused(

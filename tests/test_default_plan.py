@@ -10,6 +10,7 @@ from data import DEFAULT_PLAN
 from models import Direction, Kpi, School, Task, Unit
 from services.plan_files import read_plan
 from services.plan_schema import PlanFile
+from services.plan_text import describe_target
 from services.recurrence import parse_recurrence
 
 PLAN_TEXT_UNITS = {
@@ -65,6 +66,43 @@ def test_every_kpi_of_section_ii_2_has_its_target_and_direction(plan: PlanFile) 
     assert found == KPI_TARGETS
 
 
+# (key, year): the target as the plan words it (section II.2), in Vietnamese and in English.
+TARGET_WORDING = {
+    ("classes", 2026): ("38 lớp", "38 lớp"),
+    ("class_size", 2026): ("không quá 45 học sinh/lớp", "at most 45 học sinh/lớp"),
+    ("facilities", 2026): ("phải đạt", "must be met"),
+    ("staffing", 2026): ("phải đạt", "must be met"),
+    ("pcgd", 2026): ("duy trì mức độ 3", "duy trì mức độ 3"),
+    ("dropout", 2026): ("không quá 0,5%", "at most 0.5%"),
+    ("efficiency", 2026): ("trên 96%", "above 96%"),
+    ("standard_school", 2026): ("phải đạt", "must be met"),
+    ("teachers_standard", 2026): ("ít nhất 99%", "at least 99%"),
+    ("online_services", 2026): ("ít nhất 90%", "at least 90%"),
+    ("pcgd", 2030): ("giữ chuẩn mức độ 3", "giữ chuẩn mức độ 3"),
+    ("completion", 2030): ("100%", "100%"),
+    ("further_study", 2030): ("ít nhất 95%", "at least 95%"),
+    ("national_standard", 2030): ("mức độ 2", "mức độ 2"),
+    ("accreditation", 2030): ("cấp độ 3", "cấp độ 3"),
+    ("digital_records", 2030): ("100%", "100%"),
+    ("online_procedures", 2030): ("100%", "100%"),
+    ("digital_staff", 2030): ("100%", "100%"),
+}
+
+
+def test_every_kpi_target_reads_as_the_plan_words_it(plan: PlanFile) -> None:
+    kpis = [
+        Kpi(
+            key=k.key, name=k.name, measure=k.measure, direction=k.direction,
+            target=float(k.target), target_year=k.year, target_text=k.target_text,
+        )
+        for k in plan.kpis
+    ]  # fmt: skip
+    found = {
+        (k.key, k.target_year): (describe_target(k, "vi"), describe_target(k, "en")) for k in kpis
+    }
+    assert found == TARGET_WORDING
+
+
 def test_tasks_cover_sections_iii_1_to_iii_5_and_every_unit(plan: PlanFile) -> None:
     assert len(plan.tasks) >= 25
     assert {task.section for task in plan.tasks} == {"III.1", "III.2", "III.3", "III.4", "III.5"}
@@ -108,6 +146,8 @@ def test_the_default_plan_imports_through_the_cli(cli, session: Session) -> None
         0.5,
         2026,
     )
+    pcgd = session.exec(select(Kpi).where(Kpi.key == "pcgd", Kpi.target_year == 2026)).one()
+    assert (pcgd.target_text, dropout.target_text) == ("duy trì mức độ 3", None)
 
 
 def test_school_holidays_of_the_school_year_are_listed(plan: PlanFile) -> None:

@@ -79,6 +79,9 @@ def test_yaml_and_json_exports_have_the_import_schema(cli, tmp_path: Path) -> No
         assert ("deadline" in task) != ("recurrence" in task)
     dropout = next(k for k in exported_json["kpis"] if k["key"] == "dropout")
     assert (dropout["direction"], dropout["target"], dropout["year"]) == ("<=", 0.5, 2026)
+    assert "target_text" not in dropout  # worded by the rule: không quá 0,5%
+    pcgd = next(k for k in exported_json["kpis"] if k["key"] == "pcgd")
+    assert pcgd["target_text"] == "duy trì mức độ 3"
 
     again = tmp_path / "again.json"
     again.write_text(json.dumps(exported_json, ensure_ascii=False), encoding="utf-8")
@@ -99,6 +102,14 @@ def test_the_xlsx_export_round_trips(cli, engine: Engine, tmp_path: Path) -> Non
         "Mã", "Nhiệm vụ", "Mô tả", "Mục", "Tổ/bộ phận", "Hạn", "Lặp lại", "Người thực hiện"
     ]  # fmt: skip
     assert tasks.freeze_panes == "A2"
+    kpis = workbook["Chỉ số"]
+    assert [cell.value for cell in kpis[1]] == [
+        "Mã chỉ số", "Chỉ số", "Đơn vị tính", "Chiều", "Mục tiêu", "Mục tiêu theo lời kế hoạch",
+        "Năm", "Mục",
+    ]  # fmt: skip
+    assert [row[5] for row in kpis.iter_rows(min_row=2, values_only=True) if row[0] == "pcgd"] == [
+        "duy trì mức độ 3", "giữ chuẩn mức độ 3"
+    ]  # fmt: skip
     assert tasks.max_row == 39
     assert read_plan(workbook_path) == read_plan(DEFAULT_PLAN)
 

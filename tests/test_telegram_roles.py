@@ -446,11 +446,21 @@ async def test_everyone_sees_every_kpi_with_its_target_and_no_data_yet(bot: Tele
     assert len(lines) == len(kpis)
     assert all("; chưa có số liệu" in line for line in lines)
     assert (
-        "• Tỷ lệ học sinh bỏ học, lưu ban [dropout] — mục tiêu 2026: ≤ 0,5%; chưa có số liệu"
-        in shown
+        "• Tỷ lệ học sinh bỏ học, lưu ban [dropout] — mục tiêu 2026: không quá 0,5%; "
+        "chưa có số liệu"
+    ) in shown
+    # targets read as the plan words them
+    assert "• Số lớp [classes] — mục tiêu 2026: 38 lớp;" in shown
+    assert (
+        "• Sĩ số tối đa mỗi lớp [class_size] — mục tiêu 2026: không quá 45 học sinh/lớp;" in shown
     )
     assert "• Hiệu suất đào tạo [efficiency] — mục tiêu 2026: trên 96%;" in shown
+    assert "[teachers_standard] — mục tiêu 2026: ít nhất 99%;" in shown
+    assert "[pcgd] — mục tiêu 2026: duy trì mức độ 3;" in shown
+    assert "[pcgd] — mục tiêu 2030: giữ chuẩn mức độ 3;" in shown
+    assert "[completion] — mục tiêu 2030: 100%;" in shown
     assert "[staffing] — mục tiêu 2026: phải đạt;" in shown
+    assert "≤" not in shown and "≥" not in shown
     assert shown.endswith(
         "Ghi số liệu: /chiso mã giá trị, ví dụ /chiso dropout 0,4 hoặc /chiso dropout 3/620"
     )
@@ -463,14 +473,14 @@ async def test_leaders_record_a_kpi_and_see_it_against_target(
     await join(bot, leader)
     sent = await bot.say(USER_IDS[leader], "/chiso dropout 0,4")
     assert texts(sent) == (
-        "Đã ghi Tỷ lệ học sinh bỏ học, lưu ban: 0,4%\nMục tiêu 2026: ≤ 0,5% — đạt"
+        "Đã ghi Tỷ lệ học sinh bỏ học, lưu ban: 0,4%\nMục tiêu 2026: không quá 0,5% — đạt"
     )
     [value] = kpi_values(bot)
     assert (value.value, value.numerator, value.denominator) == (0.4, None, None)
     assert value.recorded_by_id == bot.school.member(leader).id
     listed = texts(await bot.say(USER_IDS[leader], "/chiso"))
     assert (
-        "• Tỷ lệ học sinh bỏ học, lưu ban [dropout] — mục tiêu 2026: ≤ 0,5%; "
+        "• Tỷ lệ học sinh bỏ học, lưu ban [dropout] — mục tiêu 2026: không quá 0,5%; "
         "mới nhất 0,4% (26/11/2026) — đạt"
     ) in listed
 
@@ -481,7 +491,7 @@ async def test_a_kpi_given_as_a_count_is_stored_with_numerator_and_denominator(
     await join(bot, PRINCIPAL)
     sent = await bot.say(HIEU, "/chiso dropout 3/620")
     assert texts(sent) == (
-        "Đã ghi Tỷ lệ học sinh bỏ học, lưu ban: 0,48% (3/620)\nMục tiêu 2026: ≤ 0,5% — đạt"
+        "Đã ghi Tỷ lệ học sinh bỏ học, lưu ban: 0,48% (3/620)\nMục tiêu 2026: không quá 0,5% — đạt"
     )
     [value] = kpi_values(bot)
     assert (value.numerator, value.denominator) == (3, 620)
