@@ -1,7 +1,7 @@
 """Pressed buttons. Payloads: `d:T` done, `p:T[:N]` progress, `z:T[:when]` snooze, `b:T`
 blocked, `u:U` undo update U, `v:T` show task T, `g:T:M` assign task T to member M,
 `a:K:T[:what]` apply the kept words K to task T (as they read, or as `d` done, `b` blocked,
-`n` a note alone, or a percentage)."""
+`n` a note alone, or a percentage), `t:choice` a leader's brief (daily, weekly, off)."""
 
 from datetime import datetime, time, timedelta
 
@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from handlers import evidence
 from handlers.assign import on_assign_button
+from handlers.brief import on_brief_button
 from handlers.chat import Reply
 from handlers.context import Context
 from handlers.progress import (
@@ -42,7 +43,9 @@ def _row_id(text: str) -> int | None:
 def on_button(ctx: Context, payload: str) -> None:
     action, *fields = payload.split(":")
     ids = [_row_id(field) for field in fields]
-    if action == "u" and ids and ids[0] is not None:
+    if action == "t" and len(fields) == 1:
+        on_brief_button(ctx, fields[0])
+    elif action == "u" and ids and ids[0] is not None:
         _undo(ctx, ids[0])
     elif action == "a" and len(ids) >= 2 and None not in ids[:2]:
         _apply_kept(ctx, ids[0], ids[1], fields[2] if len(fields) > 2 else "")

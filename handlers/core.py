@@ -9,7 +9,18 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from handlers import assign, buttons, evidence, groups, joining, kpis, progress, reports, tasks
+from handlers import (
+    assign,
+    brief,
+    buttons,
+    evidence,
+    groups,
+    joining,
+    kpis,
+    progress,
+    reports,
+    tasks,
+)
 from handlers.chat import Incoming, Outcome, Reply
 from handlers.context import ChatConfig, Context
 from messages import h
@@ -31,6 +42,7 @@ COMMANDS: list[tuple[str, str, Handler, str]] = [
     ("giao", "assign", assign.assign_command, "menu.assign"),
     ("chiso", "kpi", kpis.kpi_command, "menu.kpi"),
     ("baocao", "report", reports.report_command, "menu.report"),
+    ("tomtat", "brief", brief.brief_command, "tomtat.menu"),
     ("lienket", "link", groups.link_command, "menu.link"),
     ("ngonngu", "language", joining.set_language, "menu.language"),
     ("huongdan", "help", joining.show_help, "menu.help"),

@@ -1,14 +1,17 @@
-"""How reminders read. Several due together for one person become one message."""
+"""How reminders read. Several due together for one person become one message; a leader's
+brief reads as handlers/brief.py writes it."""
 
 from datetime import datetime, time, timedelta
 
+from handlers.brief import brief_message
 from handlers.chat import Button, Reply
 from handlers.context import Context
+from handlers.kpi_warnings import kpi_risk
 from handlers.render import numbered_lines, task_line, task_message, update_line
 from handlers.reports import weekly_digest
 from messages import Html, join_html
 from models import Reminder, ReminderKind, Task, Unit
-from services.plan_text import countdown, next_due
+from services.plan_text import next_due
 from services.reminders import week_reports, week_start
 from services.tasks import open_tasks
 
@@ -20,6 +23,7 @@ TASK_KINDS = (
 )
 STALE = timedelta(days=3)  # older than this when sent: summarised, not detailed
 LIST_LIMIT = 5  # tasks with a row of buttons in a coalesced reminder
+HEADERS = {0: "reminder.due_day", 1: "reminder.before_1d"}  # by days left; else coming up
 
 
 def compose(ctx: Context, rows: list[Reminder]) -> list[tuple[Reply, list[int]]]:
@@ -31,12 +35,16 @@ def compose(ctx: Context, rows: list[Reminder]) -> list[tuple[Reply, list[int]]]
     task_rows = [row for row in rows if row.kind in TASK_KINDS]
     if task_rows:
         messages.append((_tasks(ctx, task_rows), [row.id for row in task_rows]))
-    escalations = [row for row in rows if row.kind == ReminderKind.ESCALATION]
-    if escalations:
-        messages.append((_escalations(ctx, escalations), [row.id for row in escalations]))
+    briefs = [row for row in rows if row.kind == ReminderKind.BRIEF]
+    brief = brief_message(ctx, briefs) if briefs else None
+    if brief is not None:
+        messages.append((brief, [row.id for row in briefs]))
     checkins = [row for row in rows if row.kind == ReminderKind.CHECKIN]
     if checkins:
         messages.append((_checkins(ctx, checkins), [row.id for row in checkins]))
+    kpi_risks = [row for row in rows if row.kind == ReminderKind.KPI_RISK]
+    if kpi_risks:
+        messages.append((kpi_risk(ctx, kpi_risks), [row.id for row in kpi_risks]))
     digests = [row.id for row in rows if row.kind == ReminderKind.DIGEST]
     if digests:
         *parts, last = weekly_digest(ctx)
@@ -57,8 +65,7 @@ def _tasks(ctx: Context, rows: list[Reminder]) -> Reply:
     fresh = [row for row in rows if row not in stale]
     tasks = _unique_tasks(ctx, rows)
     if len(tasks) == 1:
-        latest = max(rows, key=lambda row: row.due_at)
-        before = [ctx.text(f"reminder.{latest.kind.value}")]
+        before = [_header(ctx, tasks[0])]
         if not fresh:
             before.append(ctx.text("reminder.missed_one"))
         return task_message(ctx, tasks[0], before=before)
@@ -83,6 +90,13 @@ def _tasks(ctx: Context, rows: list[Reminder]) -> Reply:
     return Reply(join_html(lines), buttons=buttons, tasks=tuple(task.id for task in ordered))
 
 
+def _header(ctx: Context, task: Task) -> Html:
+    """What a single-task reminder opens with, as it is true on the day it is sent (a reminder
+    sent late never says "tomorrow" of a task due today)."""
+    days = (next_due(task, ctx.today) - ctx.today).days
+    return ctx.text("reminder.overdue" if days < 0 else HEADERS.get(days, "reminder.before_7d"))
+
+
 def _assigned(ctx: Context, rows: list[Reminder]) -> Reply:
     """Told once: the tasks just given to this person, each answerable like a reminder."""
     tasks = _unique_tasks(ctx, rows)
@@ -90,26 +104,6 @@ def _assigned(ctx: Context, rows: list[Reminder]) -> Reply:
         return task_message(ctx, tasks[0], before=[ctx.text("assigned.one")])
     lines = [ctx.text("assigned.several", count=len(tasks)), *numbered_lines(ctx, tasks, ctx.today)]
     lines.append(ctx.text("reminder.several_footer"))
-    return Reply(join_html(lines), tasks=tuple(task.id for task in tasks))
-
-
-def _escalations(ctx: Context, rows: list[Reminder]) -> Reply:
-    tasks = _unique_tasks(ctx, rows)
-    lines = [ctx.text("escalation.header", count=len(tasks))]
-    for number, task in enumerate(tasks, 1):
-        unit = ctx.session.get(Unit, task.unit_id)
-        lines.append(
-            ctx.text(
-                "escalation.line",
-                number=number,
-                code=task.code,
-                title=task.title,
-                unit=unit.name,
-                countdown=countdown(next_due(task, ctx.today), ctx.today, ctx.locale),
-                progress=task.progress,
-            )
-        )
-    lines.append(ctx.text("escalation.footer"))
     return Reply(join_html(lines), tasks=tuple(task.id for task in tasks))
 
 

@@ -10,9 +10,11 @@ from models.enums import Channel, ReminderKind, ReminderStatus, enum_type
 
 
 class Reminder(SQLModel, table=True):
-    """One message the bot owes someone: a task reminder, an escalation, a weekly check-in or
-    the digest. `dedupe_key` is unique: (task, recipient, kind, occurrence) for task reminders,
-    (unit, recipient, week) for check-ins, (school, recipient, week) for digests."""
+    """One message the bot owes someone: a task reminder, a leader's brief, a KPI warning, a
+    weekly check-in or the digest (escalations are older rows' kind). `dedupe_key` is unique:
+    (task, recipient, kind, occurrence) for task reminders, (recipient, day) for briefs, (KPI,
+    value, recipient) for KPI warnings, (unit, recipient, week) for check-ins, (school,
+    recipient, week) for digests."""
 
     __table_args__ = (sa.Index("ix_reminder_status_due", "status", "due_at"),)
 

@@ -121,10 +121,15 @@ class Dispatcher:
                     result.failed += len(group)
                     continue
                 ctx = recipient_context(session, self.config, group[0], now)
+                composed = compose(ctx, group)
                 messages += [
-                    Message(target[0], target[1], reply, row_ids)
-                    for reply, row_ids in compose(ctx, group)
+                    Message(target[0], target[1], reply, row_ids) for reply, row_ids in composed
                 ]
+                delivered = {row_id for _, row_ids in composed for row_id in row_ids}
+                idle = [row.id for row in group if row.id not in delivered]
+                if idle:  # e.g. a brief whose news was settled before it went out
+                    outbox.cancel(session, idle, "nothing to say")
+                    result.cancelled += len(idle)
         return messages
 
     def _still_due(

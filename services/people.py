@@ -1,5 +1,6 @@
-"""The staff list: `name,unit,role,phone[,xung_ho]` rows from CSV or Excel, upserted into
-members."""
+"""The staff list: `name,unit,role,phone[,xung_ho][,phu_trach]` rows from CSV or Excel, upserted
+into members. `phu_trach` lists the units a vice principal oversees (their brief covers them);
+when the column is there it replaces what each listed person oversaw, empty meaning every unit."""
 
 import csv
 import io
@@ -10,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from messages import t
-from models import Member, Membership, Role, School, Unit
+from models import Member, Membership, Oversight, Role, School, Unit
 from services.text import fold
 from services.validation import RefusedFile
 from services.workbooks import UnreadableWorkbook, open_workbook
@@ -24,8 +25,9 @@ HEADERS = {
     "role": ("role", "vai trò", "chức vụ"),
     "phone": ("phone", "điện thoại", "số điện thoại", "sđt"),
     "salutation": ("xung_ho", "xưng hô", "salutation"),
+    "oversees": ("phu_trach", "phụ trách", "oversees"),
 }
-OPTIONAL = ("phone", "salutation")
+OPTIONAL = ("phone", "salutation", "oversees")
 ROLE_WORDS = {
     Role.PRINCIPAL: ("principal", "hiệu trưởng"),
     Role.VICE_PRINCIPAL: ("vice_principal", "vice principal", "phó hiệu trưởng"),
@@ -56,6 +58,7 @@ class StaffRow(NamedTuple):
     unit: Unit
     role: Role
     salutation: str | None  # None: not said
+    oversees: tuple[Unit, ...]
 
 
 @dataclass
@@ -166,14 +169,23 @@ def import_people(session: Session, school: School, path: Path) -> PeopleSummary
         salutation = SALUTATION_BY_WORD.get(fold_name(record.get("salutation", "")))
         if record.get("salutation") and salutation is None:
             row_problems.append(t("people.bad_salutation", value=record["salutation"]))
+        codes = [c.strip() for c in re.split(r"[,;]", record.get("oversees", "")) if c.strip()]
+        oversees = tuple(unit_by_key[fold_name(c)] for c in codes if fold_name(c) in unit_by_key)
+        row_problems += [
+            t("people.unknown_oversight", value=code, known=known_units)
+            for code in codes
+            if fold_name(code) not in unit_by_key
+        ]
+        if codes and role is not None and role != Role.VICE_PRINCIPAL:
+            row_problems.append(t("people.oversight_not_vice"))
         problems += [t("people.row", row=number, problem=p) for p in row_problems]
         if not row_problems:
-            parsed.append(StaffRow(number, name, phone, unit, role, salutation))
+            parsed.append(StaffRow(number, name, phone, unit, role, salutation, oversees))
     if not parsed and not problems:
         problems.append(t("people.empty"))
     if problems:
         raise PeopleFileError(path, problems)
-    return _store(session, school, parsed, path)
+    return _store(session, school, parsed, path, oversight="oversees" in header)
 
 
 def _match(
@@ -196,11 +208,27 @@ class AmbiguousName(Exception):
     pass
 
 
+def _replace_oversight(session: Session, overseen: dict[int, set[int]]) -> None:
+    """Each listed member oversees exactly the units their rows name (none: every unit)."""
+    rows = session.exec(select(Oversight).where(col(Oversight.member_id).in_(list(overseen))))
+    current = {(row.member_id, row.unit_id): row for row in rows}
+    wanted = {(member, unit) for member, units in overseen.items() for unit in units}
+    for key, row in current.items():
+        if key not in wanted:
+            session.delete(row)
+    session.add_all(
+        Oversight(member_id=member, unit_id=unit)
+        for member, unit in sorted(wanted - current.keys())
+    )
+
+
 def _store(
     session: Session,
     school: School,
     parsed: list[StaffRow],
     path: Path,
+    *,
+    oversight: bool,
 ) -> PeopleSummary:
     members = list(session.exec(select(Member).where(Member.school_id == school.id)).all())
     created: set[int] = set()
@@ -208,7 +236,8 @@ def _store(
     roles: dict[tuple[int, int], Role] = {}
     phone_in_file: dict[int, str] = {}
     problems: list[str] = []
-    for number, name, phone, unit, role, salutation in parsed:
+    overseen: dict[int, set[int]] = {}
+    for number, name, phone, unit, role, salutation, oversees in parsed:
         try:
             member = _match(members, name, phone, phone_in_file)
         except AmbiguousName:
@@ -236,11 +265,14 @@ def _store(
                 t("people.row", row=number, problem=t("people.conflict", name=name, unit=unit.code))
             )
         roles[key] = role
+        overseen.setdefault(member.id, set()).update(u.id for u in oversees)
         membership = session.get(Membership, key)
         if membership is None:
             session.add(Membership(member_id=member.id, unit_id=unit.id, role=role))
         else:
             membership.role = role
+    if oversight:
+        _replace_oversight(session, overseen)
     session.flush()
     by_phone: dict[str, list[str]] = {}
     for member in members:

@@ -2,7 +2,14 @@
 that are due by now. Idempotent: a row's dedupe key makes it exist once, whoever plans it.
 
 Only the latest due reminder of a task is planned, so after downtime a task gets one reminder,
-not every one it missed."""
+not every one it missed. A row is due at its moment when that moment came after the planner's
+previous run for the school (`School.followed_up_at`): if it is long past, the bot was down and
+the reminder says so. A moment that had already passed then (a school's first run, a task just
+imported) was never missed: its row is due now.
+
+Leaders get no task reminders as a unit's head or for a unit without one: their brief
+(services/brief.py) tells them what is new, at most once a day. As a task's assignee they are
+reminded like anyone."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -13,12 +20,14 @@ from sqlmodel import Session, col, or_, select
 
 from messages import t
 from models import (
+    BriefFrequency,
     Holiday,
     Member,
     Membership,
     ProgressUpdate,
     Reminder,
     ReminderKind,
+    ReminderStatus,
     Role,
     School,
     Snooze,
@@ -28,6 +37,7 @@ from models import (
     UpdateSource,
 )
 from services.assignments import assignees
+from services.brief import brief_key, brief_since, compile_brief
 from services.permissions import LEADERS
 from services.progress import is_report, record_progress
 from services.recurrence import parse_recurrence
@@ -53,6 +63,21 @@ class Due:
     unit_id: int | None = None
     recipient_id: int | None = None
     unit_chat_id: int | None = None
+    nothing_new: bool = False  # a brief with nothing to say: recorded as skipped, not sent
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When a row planned now is due, given the planner's previous run for the school."""
+
+    now: datetime
+    previous_run: datetime | None
+
+    def due_at(self, moment: datetime) -> datetime:
+        """The moment itself if it is still ahead or came since the previous run; else now."""
+        if moment > self.now or (self.previous_run is not None and moment > self.previous_run):
+            return moment
+        return self.now
 
 
 def task_key(task_id: int, recipient: str, lead: str, occurrence: date) -> str:
@@ -79,10 +104,11 @@ def school_rules(
 def plan_school(
     session: Session, school: School, now: datetime, defaults: CalendarDefaults
 ) -> list[Reminder]:
-    """Add the outbox rows due by `now` that do not exist yet; return the new ones."""
+    """Add the outbox rows due by `now` that do not exist yet; return the new ones to send."""
     rules, calendar = school_rules(session, school, defaults)
     today = now.astimezone(calendar.tz).date()
     leaders = _leaders(session, school)
+    timing = Timing(now, school.followed_up_at)
     wanted: list[Due] = []
     for task in _tasks_to_follow(session, school, today, now):
         wanted += _task_reminders(session, task, rules, calendar, now, leaders)
@@ -95,7 +121,11 @@ def plan_school(
                 recipient_id=leader)
             for leader in leaders
         ]  # fmt: skip
-    return _insert_new(session, school, wanted)
+    wanted += _briefs(session, school, rules, calendar, timing, leaders)
+    created = _insert_new(session, school, wanted, timing)
+    school.followed_up_at = max(now, school.followed_up_at or now)
+    session.add(school)
+    return created
 
 
 def _leaders(session: Session, school: School) -> list[int]:
@@ -128,7 +158,8 @@ def _tasks_to_follow(session: Session, school: School, today: date, now: datetim
 
 
 def _recipients(session: Session, task: Task, leaders: list[int]) -> list[int]:
-    """The assignees; else the unit's heads; else, so nothing is lost, the school's leaders."""
+    """The active assignees; else the unit's heads who are not leaders. Leaders who head the
+    unit, and all of them for a unit with no head, follow the task through their brief."""
     assigned = [member.id for member in assignees(session, task) if member.active]
     if assigned:
         return assigned
@@ -138,7 +169,8 @@ def _recipients(session: Session, task: Task, leaders: list[int]) -> list[int]:
         .where(Membership.unit_id == task.unit_id, Membership.role == Role.UNIT_HEAD, Member.active)
         .order_by(Member.id)
     ).all()
-    return list(heads) or leaders
+    leading = set(leaders)
+    return [head for head in heads if head not in leading]
 
 
 def _latest_moment(
@@ -185,15 +217,6 @@ def _task_reminders(
             for chat in session.exec(select(UnitChat).where(UnitChat.unit_id == task.unit_id)):
                 key = task_key(task.id, f"g{chat.id}", lead, occurrence)
                 wanted.append(Due(key, kind, occurrence, at, task.id, unit_chat_id=chat.id))
-    today = now.astimezone(calendar.tz).date()
-    if (today - due).days >= policy.escalate_after_days:
-        at = calendar.next_open(calendar.at(today, policy.at))
-        if at <= now:
-            wanted += [
-                Due(task_key(task.id, str(leader), "escalation", today), ReminderKind.ESCALATION,
-                    today, at, task.id, recipient_id=leader)
-                for leader in leaders
-            ]  # fmt: skip
     return wanted
 
 
@@ -284,7 +307,43 @@ def week_reports(
     return sorted(latest.values(), key=lambda row: row[1].code)
 
 
-def _insert_new(session: Session, school: School, wanted: list[Due]) -> list[Reminder]:
+def _briefs(
+    session: Session,
+    school: School,
+    rules: FollowUp,
+    calendar: SchoolCalendar,
+    timing: Timing,
+    leaders: list[int],
+) -> list[Due]:
+    """Each leader's brief: daily on each working morning, or weekly on the first working
+    morning of the week (on that day only: the next one covers a week missed); skipped
+    (recorded, not sent) when nothing is new since the last one."""
+    today = timing.now.astimezone(calendar.tz).date()
+    wanted = []
+    members = session.exec(select(Member).where(col(Member.id).in_(leaders)).order_by(Member.id))
+    for member in members:
+        if member.brief == BriefFrequency.OFF:
+            continue
+        day = today if member.brief == BriefFrequency.DAILY else week_start(today)
+        at = calendar.next_open(calendar.at(day, rules.policy.at))
+        key = brief_key(member.id, at.date())
+        if at > timing.now or at.date() != today or _exists(session, key):
+            continue  # a weekly brief is not made up later in the week
+        due_at = timing.due_at(at)
+        since = brief_since(session, member, due_at)
+        brief = compile_brief(session, school, member, since, due_at)
+        wanted.append(Due(key, ReminderKind.BRIEF, at.date(), at, recipient_id=member.id,
+                          nothing_new=brief.is_empty))  # fmt: skip
+    return wanted
+
+
+def _exists(session: Session, key: str) -> bool:
+    return session.exec(select(Reminder.id).where(Reminder.dedupe_key == key)).first() is not None
+
+
+def _insert_new(
+    session: Session, school: School, wanted: list[Due], timing: Timing
+) -> list[Reminder]:
     keys = [due.key for due in wanted]
     existing = set(
         session.exec(select(Reminder.dedupe_key).where(col(Reminder.dedupe_key).in_(keys))).all()
@@ -303,14 +362,17 @@ def _insert_new(session: Session, school: School, wanted: list[Due]) -> list[Rem
             unit_chat_id=due.unit_chat_id,
             kind=due.kind,
             occurrence=due.occurrence,
-            due_at=due.due_at,
+            due_at=timing.due_at(due.due_at),
         )
+        if due.nothing_new:
+            row.status, row.last_error = ReminderStatus.CANCELLED, "nothing new"
         try:
             with session.begin_nested():  # another instance may have planned it meanwhile
                 session.add(row)
         except IntegrityError:
             continue
-        created.append(row)
+        if not due.nothing_new:
+            created.append(row)
     return created
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from models import Member, Membership, Role, Unit
+from models import Member, Membership, Oversight, Role, Unit
 from tests.conftest import Cli
 from tests.db_state import snapshot
 
@@ -331,7 +331,78 @@ def test_a_changed_or_later_given_xung_ho_updates_the_person_once(
     assert salutations(engine) == {"Trần Văn An": "thầy", "Lê Thị Hoa": "cô"}
 
 
+def write_with_oversight(folder: Path, rows: list[str], header: str = "phu_trach") -> Path:
+    path = folder / "phu-trach.csv"
+    path.write_text("\n".join([f"{HEADER},{header}", *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def oversight(engine: Engine) -> dict[str, list[str]]:
+    """name → the codes of the units the person oversees, for everyone who oversees some."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Member.name, Unit.code)
+            .join(Oversight, col(Oversight.member_id) == col(Member.id))
+            .join(Unit, col(Unit.id) == col(Oversight.unit_id))
+            .order_by(col(Member.name), col(Unit.code))
+        ).all()
+    result: dict[str, list[str]] = {}
+    for name, code in rows:
+        result.setdefault(name, []).append(code)
+    return result
+
+
+@pytest.mark.parametrize("header", ["phu_trach", "Phụ trách", "oversees"])
+def test_phu_trach_names_the_units_a_vice_principal_oversees(
+    cli: Cli, engine: Engine, plan: None, tmp_path: Path, header: str
+) -> None:
+    rows = [
+        "Trần Văn An,BGH,principal,0912345678,",
+        'Phạm Thị Lan,BGH,vice_principal,0912000002,"TCM, vanphong"',
+        "Vũ Văn Tâm,BGH,Phó hiệu trưởng,0912000003,CHIDOAN;Công đoàn",
+    ]
+    cli("people", "import", write_with_oversight(tmp_path, rows, header))
+    assert oversight(engine) == {
+        "Phạm Thị Lan": ["TCM", "VANPHONG"],
+        "Vũ Văn Tâm": ["CHIDOAN", "CONGDOAN"],
+    }
+
+
+def test_reimporting_replaces_what_a_person_oversees(
+    cli: Cli, engine: Engine, plan: None, tmp_path: Path
+) -> None:
+    lan = "Phạm Thị Lan,BGH,vice_principal,0912000002"
+    cli("people", "import", write_with_oversight(tmp_path, [f"{lan},TCM;VANPHONG"]))
+    cli("people", "import", write_with_oversight(tmp_path, [f"{lan},CHIDOAN"]))
+    assert oversight(engine) == {"Phạm Thị Lan": ["CHIDOAN"]}
+    cli("people", "import", write_csv(tmp_path, [lan]))  # no phu_trach column: kept
+    assert oversight(engine) == {"Phạm Thị Lan": ["CHIDOAN"]}
+    cli("people", "import", write_with_oversight(tmp_path, [f"{lan},"]))  # empty: every unit
+    assert oversight(engine) == {}
+
+
 # --- refused files ----------------------------------------------------------------------------
+
+
+def test_an_unknown_unit_in_phu_trach_is_refused_with_its_row(
+    cli: Cli, engine: Engine, staff: Roster, tmp_path: Path
+) -> None:
+    path = write_with_oversight(
+        tmp_path, ["Phạm Thị Lan,BGH,vice_principal,0912000002,TCM; THUVIEN"]
+    )
+    output = refuse(cli, engine, path)
+    assert (
+        "dòng 2: cột phụ trách ghi 'THUVIEN', không phải tổ/bộ phận nào; hãy ghi các mã cách "
+        "nhau bởi dấu phẩy hoặc chấm phẩy, trong số: " in output
+    )
+
+
+def test_phu_trach_is_only_for_vice_principals(
+    cli: Cli, engine: Engine, staff: Roster, tmp_path: Path
+) -> None:
+    path = write_with_oversight(tmp_path, ["Lê Thị Hoa,TCM,unit_head,0987654321,TCM"])
+    output = refuse(cli, engine, path)
+    assert "dòng 2: cột phụ trách chỉ ghi cho Phó hiệu trưởng" in output
 
 
 def test_unknown_unit_is_refused_listing_the_unit_codes(

@@ -12,6 +12,8 @@ from models import (
     ProgressUpdate,
     Reminder,
     ReminderKind,
+    ReminderStatus,
+    School,
     Snooze,
     Task,
     TaskAssignee,
@@ -33,27 +35,44 @@ def plan(engine: Engine, now: datetime) -> list[tuple[str, str, str, datetime]]:
         return sorted(describe(session, row) for row in created)
 
 
+def last_run(engine: Engine, moment: datetime) -> None:
+    """As if the planner had last run for the school at `moment`."""
+    with session_scope(engine) as session:
+        session.exec(select(School)).one().followed_up_at = moment
+
+
 def describe(session: Session, row: Reminder) -> tuple[str, str, str, datetime]:
-    subject = session.get(Task, row.task_id).code if row.task_id else f"unit:{row.unit_id}"
+    subject = (
+        session.get(Task, row.task_id).code
+        if row.task_id
+        else f"unit:{row.unit_id}"
+        if row.unit_id
+        else "—"
+    )
     recipient = session.get(Member, row.recipient_id).name if row.recipient_id else "group"
     return row.kind.value, subject, recipient, row.due_at.astimezone(HCM)
 
 
-def test_each_task_gets_its_latest_due_reminder_and_overdue_ones_escalate(
+def test_each_task_gets_its_latest_due_reminder_and_the_leaders_a_brief(
     reminder_school: Engine,
 ) -> None:
     monday = local(30, 7, 31, month=11)
-    at = local(30, 7, 30, month=11)
     assert plan(reminder_school, monday) == sorted(
         [
-            ("before_7d", "T.7", "Trưởng Văn Phòng", at),
-            ("before_1d", "T.1", "Trưởng Văn Phòng", at),
-            ("overdue", "T.OVER", "Trưởng Văn Phòng", at),  # 20/11 + 5 × 2 days
-            ("escalation", "T.OVER", "Hiệu Trưởng", at),  # overdue 10 ≥ 5 days
-            ("escalation", "T.OVER", "Phó Hiệu Trưởng", at),
-            ("before_7d", "T.TCM", "Tổ Trưởng", local(26, 7, 30, month=11)),
+            ("before_7d", "T.7", "Trưởng Văn Phòng", monday),
+            ("before_1d", "T.1", "Trưởng Văn Phòng", monday),
+            ("overdue", "T.OVER", "Trưởng Văn Phòng", monday),  # 20/11 + 5 × 2 days
+            ("before_7d", "T.TCM", "Tổ Trưởng", monday),  # its moment (26/11) came before
+            ("brief", "—", "Hiệu Trưởng", monday),  # T.OVER arrived overdue (the import)
+            ("brief", "—", "Phó Hiệu Trưởng", monday),
         ]
-    )
+    )  # the planner's first run: every row is due now, none was missed while the bot was down
+
+
+def test_after_the_first_run_a_row_is_due_at_its_moment(reminder_school: Engine) -> None:
+    plan(reminder_school, local(30, 7, 31, month=11))
+    tuesday = plan(reminder_school, local(1, 7, 40))
+    assert ("due_day", "T.1", "Trưởng Văn Phòng", local(1, 7, 30)) in tuesday
 
 
 def test_planning_again_adds_nothing_even_from_a_new_process(reminder_school: Engine) -> None:
@@ -73,14 +92,27 @@ def test_the_morning_of_the_due_day_then_overdue_every_two_days(reminder_school:
     assert overdue == [("overdue", "T.1", "Trưởng Văn Phòng", local(3, 7, 30))]
 
 
-def test_escalation_is_at_most_once_a_day(reminder_school: Engine) -> None:
-    plan(reminder_school, local(30, 8, month=11))
-    assert [r for r in plan(reminder_school, local(30, 15, month=11)) if r[0] == "escalation"] == []
-    tuesday = [r for r in plan(reminder_school, local(1, 8)) if r[0] == "escalation"]
-    assert [(r[1], r[2]) for r in tuesday] == [
-        ("T.OVER", "Hiệu Trưởng"),
-        ("T.OVER", "Phó Hiệu Trưởng"),
+def test_a_leaders_brief_is_at_most_once_a_day_and_only_with_news(reminder_school: Engine) -> None:
+    def briefs(now: datetime) -> list[tuple[str, datetime]]:
+        return [(r[2], r[3]) for r in plan(reminder_school, now) if r[0] == "brief"]
+
+    assert len(briefs(local(30, 8, month=11))) == 2
+    assert briefs(local(30, 15, month=11)) == []
+    assert briefs(local(1, 8)) == []  # nothing new since Monday's
+    assert briefs(local(1, 15)) == []  # Tuesday's was skipped, not postponed
+    assert briefs(local(2, 8)) == [  # T.1 (due 01/12) is overdue since midnight
+        ("Hiệu Trưởng", local(2, 7, 30)),
+        ("Phó Hiệu Trưởng", local(2, 7, 30)),
     ]
+    with session_scope(reminder_school) as session:
+        skipped = session.exec(
+            select(Reminder.dedupe_key, Reminder.status, Reminder.last_error)
+            .where(Reminder.kind == ReminderKind.BRIEF, Reminder.occurrence == date(2026, 12, 1))
+            .order_by(Reminder.dedupe_key)
+        ).all()
+    assert [(status, error) for _, status, error in skipped] == [
+        (ReminderStatus.CANCELLED, "nothing new")
+    ] * 2
 
 
 def test_a_reminder_due_on_a_holiday_waits_for_the_next_school_day(reminder_school: Engine) -> None:
@@ -94,6 +126,7 @@ def test_quiet_hours_delay_reminders_to_the_next_allowed_moment(
     engine: Engine, tmp_path: Path
 ) -> None:
     late = make_school(engine, tmp_path, '{reminders: {at: "22:15"}}')
+    last_run(late, local(24, 20, month=11))
     monday_night = plan(late, local(30, 23, month=11))  # 22:15 falls in quiet hours 21:00–06:30
     assert all(not (time(6, 30) > r[3].time() or r[3].time() >= time(21)) for r in monday_night)
     assert [r for r in monday_night if r[1] == "T.7"] == []
@@ -108,6 +141,7 @@ def test_quiet_hours_delay_reminders_to_the_next_allowed_moment(
 
 def test_without_quiet_hours_the_late_time_is_kept(engine: Engine, tmp_path: Path) -> None:
     late = make_school(engine, tmp_path, '{quiet_hours: "", reminders: {at: "22:15"}}')
+    last_run(late, local(30, 22, month=11))
     assert ("before_1d", "T.1", "Trưởng Văn Phòng", local(30, 22, 15, month=11)) in plan(
         late, local(30, 23, month=11)
     )
@@ -212,8 +246,9 @@ def test_the_digest_is_due_on_friday_afternoon_for_the_leaders(reminder_school: 
 def test_after_three_days_down_each_task_gets_one_reminder_not_a_replay(
     reminder_school: Engine,
 ) -> None:
+    last_run(reminder_school, local(30, 7, month=11))
     rows = plan(reminder_school, local(30, 8, month=11) + timedelta(days=3))  # Thursday 03/12
-    per_task_and_person = [(r[1], r[2]) for r in rows if r[0] not in ("escalation", "checkin")]
+    per_task_and_person = [(r[1], r[2]) for r in rows if r[0] not in ("brief", "checkin")]
     assert len(per_task_and_person) == len(set(per_task_and_person))
     assert ("overdue", "T.1", "Trưởng Văn Phòng", local(3, 7, 30)) in rows
     with session_scope(reminder_school) as session:
@@ -231,4 +266,4 @@ def test_a_school_may_also_remind_in_the_units_linked_group(engine: Engine, tmp_
     rows = plan(school, local(30, 7, 31, month=11))
     to_group = sorted(r[1] for r in rows if r[2] == "group")
     assert to_group == ["T.1", "T.7", "T.OVER"]
-    assert ("overdue", "T.OVER", "Trưởng Văn Phòng", local(30, 7, 30, month=11)) in rows
+    assert ("overdue", "T.OVER", "Trưởng Văn Phòng", local(30, 7, 31, month=11)) in rows

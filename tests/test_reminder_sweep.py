@@ -111,17 +111,15 @@ async def test_each_person_gets_one_message_with_what_is_due(rig: Rig) -> None:
     assert head[0].startswith("⏰ <b>Nhắc việc</b>: 3 việc cần thầy/cô chú ý")
     assert all(code in head[0] for code in ("T.7", "T.1", "T.OVER"))
     [single] = [r for chat, r in rig.sender.sent if chat == CHATS["Tổ Trưởng"]]
-    # Its week-ahead moment (26/11) passed before the bot first ran: sent now, marked as missed.
-    assert single.text.startswith(
-        "⏰ <b>Nhắc việc sắp đến hạn</b>\n"
-        "<i>(lời nhắc này bị lỡ khi bot tạm dừng)</i>\n<b>T.TCM</b>"
-    )
+    # Its week-ahead moment (26/11) passed before the bot first ran: it was never missed.
+    assert single.text.startswith("⏰ <b>Nhắc việc sắp đến hạn</b>\n<b>T.TCM</b>")
     assert single.buttons[0][0].label == "✅ Hoàn thành"
     assert len(single.tasks) == 1  # a reply to it updates that task
     for leader in ("Hiệu Trưởng", "Phó Hiệu Trưởng"):
-        [escalation] = rig.sender.to(leader)
-        assert escalation.startswith("🚨 <b>Việc quá hạn cần thầy/cô đôn đốc</b> (1 việc)")
-        assert "<b>T.OVER</b> Quá hạn mười ngày — Văn phòng — quá hạn 10 ngày — 0%" in escalation
+        [brief] = rig.sender.to(leader)
+        assert brief.startswith("📋 <b>Tóm tắt cho thầy/cô</b> — điểm mới từ 07:31 29/11/2026:")
+        # T.OVER came overdue with the plan: counted, not listed as news
+        assert "Kế hoạch mới nhập có 1 việc đã quá hạn từ trước — xem /baocao." in brief
     assert (result.messages, result.sent) == (4, 6)
     assert set(rig.statuses().values()) == {ReminderStatus.SENT}
     assert (await rig.follow_up.tick()).messages == 0  # sent once
@@ -178,6 +176,25 @@ async def test_after_three_days_of_downtime_each_person_gets_one_message(rig: Ri
     head = rig.sender.to("Trưởng Văn Phòng")
     assert len(head) == 1 and head[0].count("<b>T.") >= 3
     assert len(rig.sender.to("Tổ Trưởng")) == 1
+
+
+async def test_after_real_downtime_a_reminder_long_due_says_it_was_missed(rig: Rig) -> None:
+    await rig.follow_up.tick()  # Monday 30/11: the bot runs, then stops until Saturday
+    rig.clock.now = local(5, 8)
+    await rig.follow_up.tick()
+    [message, checkin] = rig.sender.to("Tổ Trưởng")[1:]
+    assert checkin.startswith("📝")  # Thursday's check-in, also missed, comes after
+    fresh, missed = message.split("<i>Gộp 1 lời nhắc bị lỡ khi bot tạm dừng:</i>")
+    assert "<b>T.TCM</b>" in fresh  # due 03/12: its due-day reminder is two days old
+    assert "<b>T.HOL</b>" in missed  # its week-ahead reminder (01/12) is four days old
+
+
+async def test_a_reminder_sent_late_says_what_is_true_on_the_day_it_is_sent(rig: Rig) -> None:
+    await asyncio.to_thread(rig.follow_up.plan)  # Monday: T.TCM's week-ahead reminder
+    rig.clock.now = local(2, 9)  # the sweep only runs again on Wednesday; T.TCM is due Thursday
+    await rig.dispatcher().sweep()
+    [message] = rig.sender.to("Tổ Trưởng")
+    assert message.startswith("⏰ <b>Ngày mai đến hạn</b>\n<b>T.TCM</b>")
 
 
 async def test_very_old_reminders_are_summarised(rig: Rig) -> None:
@@ -275,7 +292,7 @@ def test_the_dry_run_shows_what_would_be_sent_and_records_nothing(
     output = cli("reminders", "--at", "2026-11-30T07:31").output
     assert output.startswith("Nhắc việc sẽ gửi lúc 07:31 30/11/2026 (chạy thử")
     assert "── Gửi Trưởng Văn Phòng (telegram) ──\n⏰ Nhắc việc: 3 việc cần thầy/cô chú ý" in output
-    assert "── Gửi Hiệu Trưởng (telegram) ──\n🚨 Việc quá hạn cần thầy/cô đôn đốc" in output
+    assert "── Gửi Hiệu Trưởng (telegram) ──\n📋 Tóm tắt cho thầy/cô — điểm mới từ" in output
     assert "[1] ✅ T.OVER  [2] 📈 T.OVER  [3] ⏰ T.OVER  [4] ✅ T.1" in output
     assert rig.statuses() == {}
     assert "Không có nhắc việc nào" in cli("reminders", "--at", "2026-11-02T05:00").output
@@ -290,7 +307,7 @@ async def test_fridays_digest_goes_to_each_leader_with_the_same_period_and_files
     principal = [r for chat, r in rig.sender.sent if chat == CHATS["Hiệu Trưởng"]]
     vice = [r for chat, r in rig.sender.sent if chat == CHATS["Phó Hiệu Trưởng"]]
     digest = principal[-1]
-    assert digest.text.startswith("<b>Báo cáo tuần 2026-W49</b> — Trường Nhắc Việc")
+    assert digest.text.startswith("📊 <b>Tuần 30/11–06/12/2026</b> — Trường Nhắc Việc")
     assert [path.name for path in digest.files] == [
         "bao-cao-tuan-2026-W49.xlsx",
         "tien-do-2026-W49.png",
