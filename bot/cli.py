@@ -5,16 +5,15 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
-from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.console import ConsoleChannel, UnknownPerson, console_user, plain
 from bot.demo import run_demo
@@ -24,18 +23,19 @@ from data import DEFAULT_PLAN
 from handlers.context import Context
 from handlers.reports import digest_replies, report_folder
 from messages import format_date, format_datetime, t
-from models import DigestLog, Member, School, Task
+from models import Member, School, Task
 from models.base import utcnow
 from models.db import make_engine, session_scope, upgrade_schema
 from scheduler.preview import preview
 from services.assignments import NotAssignable, assign, find_assignee
-from services.digest import compile_digest, digest_period
+from services.digest import compile_digest, digest_period, week_period
 from services.invitations import issue_invitations
 from services.people import PeopleFileError, import_people
 from services.plan_files import PlanFileError, dump_text, read_plan, write_workbook
 from services.plan_store import export_plan, import_plan
 from services.schools import SchoolNotFound, resolve_school
 from services.tasks import find_task, similar_codes
+from services.weeks import parse_week
 
 app = typer.Typer(help=t("cli.help"), no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help=t("cli.db"), no_args_is_help=True)
@@ -289,7 +289,7 @@ def invite(
 def demo(
     out: Annotated[Path, typer.Option("--out", help=t("cli.demo.out"))] = Path("demo-output"),
 ) -> None:
-    run_demo(out, utcnow(), write=typer.echo)
+    run_demo(out, write=typer.echo)
 
 
 @app.command("run", help=t("cli.run"))
@@ -348,8 +348,8 @@ def digest(
             if week is None
             else _week(session, target, week, now)
         )
-        compiled = compile_digest(session, target, start=start, end=end, now=min(end, now))
-        ctx = Context(session=session, now=min(end, now), config=chat_config(settings))
+        compiled = compile_digest(session, target, start=start, end=end)
+        ctx = Context(session=session, now=end, config=chat_config(settings))
         ctx.school = target
         folder = out or report_folder(ctx, compiled)
         folder.mkdir(parents=True, exist_ok=True)
@@ -360,16 +360,13 @@ def digest(
 
 
 def _week(session: Session, school: School, label: str, now: datetime) -> tuple[datetime, datetime]:
-    """The period of ISO week `label` (2026-W49): the recorded digest's, else Monday to Sunday."""
+    """The period of ISO week `label` (2026-W49): the recorded digest's, else Monday to Sunday
+    (to now for this week)."""
     try:
-        monday = datetime.strptime(f"{label}-1", "%G-W%V-%u").date()
+        week = parse_week(label)
     except ValueError:
         fail(t("cli.bad_week", value=label))
-    recorded = session.exec(
-        select(DigestLog).where(DigestLog.school_id == school.id, DigestLog.week == label)
-    ).first()
-    if recorded is not None:
-        return recorded.period_start, recorded.period_end
-    tz = ZoneInfo(school.timezone)
-    start = datetime.combine(monday, time(0), tz)
-    return start, min(now, start + timedelta(days=7))
+    period = week_period(session, school, week, now)
+    if period is None:
+        fail(t("cli.future_week", week=week.label, dates=week.dates()))
+    return period

@@ -9,13 +9,14 @@ from models import ProgressUpdate, Task, TaskStatus, Unit, UpdateSource
 from services.assignments import assignees
 from services.permissions import can_update
 from services.plan_text import countdown, describe_recurrence, next_due
+from services.progress import done_on
 
 CHOICES = 10  # task buttons under a question; the numbered lines name them all
 
 
 def when_line(ctx: Context, task: Task) -> Html:
     due = next_due(task, ctx.today)
-    left = countdown(due, ctx.today, ctx.locale)
+    left = countdown(due, ctx.today, ctx.locale, done_on(ctx.session, task, ctx.tz))
     if task.deadline is not None:
         return ctx.text("task.deadline", deadline=format_date(due), countdown=left)
     rule = describe_recurrence(task.recurrence, ctx.locale)
@@ -90,7 +91,7 @@ def task_line(ctx: Context, task: Task, today: date, number: int | None = None) 
         code=task.code,
         title=task.title,
         progress=task.progress,
-        countdown=countdown(due, today, ctx.locale),
+        countdown=countdown(due, today, ctx.locale, done_on(ctx.session, task, ctx.tz)),
         deadline=format_date(due),
     )
 

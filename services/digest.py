@@ -1,27 +1,24 @@
-"""The weekly digest for the school's leaders: what the plan looks like now and what happened in
-the period since the last digest. Numbers only; handlers/reports.py renders them.
+"""The weekly digest for the school's leaders: the plan as it stood at the end of a period, what
+happened in the period, and what needs a decision. Numbers only; handlers/reports.py renders
+them, services/digest_files.py writes the workbook and the chart from the same numbers.
 
 The period is half-open, [start, end): an update recorded at `end` or later belongs to the next
 period. `digest_period` starts a period where the school's last recorded digest ended, so an
 update that arrives after a digest is counted in the next one (and in on-demand reports).
 
-Task states (status, progress, overdue) are the tasks as they are at `now`; what happened in the
-period (updates, notes, evidence, who reported) is read from the history between start and end.
-An update counts as a report when it is not undone and not made by the bot itself
-(`UpdateSource.SYSTEM`, e.g. a recurring task moving on to its next occurrence).
+Everything is as of `end`: task states are replayed from their history (services/history.py),
+KPI values are those recorded before `end`, reports undone later still count. So the digest of
+a past week reads as it did then; a late update shows in the week it was recorded.
 """
 
-from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from enum import StrEnum
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from models import (
-    Attachment,
     DigestLog,
     Direction,
     Kpi,
@@ -36,20 +33,34 @@ from models import (
     TaskStatus,
     Unit,
 )
-from services.kpis import KpiStatus, status_of
+from models.enums import ROLE_RANK
+from services.brief import SILENT_DAYS
+from services.history import TaskState, reported_by, states_at
+from services.kpi_forecast import Outlook, forecast
+from services.permissions import LEADERS
 from services.plan_text import next_due
-from services.progress import is_report
-from services.reminders import week_start
+from services.school_settings import follow_up
+from services.weeks import Week, week_of
 
 DUE_SOON_DAYS = 14
-MAX_NOTES = 10
+SILENT_AFTER = timedelta(days=SILENT_DAYS)  # a unit with open tasks and no report for this long
+URGENT = 5  # tasks in the digest's "to follow up" list
 
 
-class DigestKpiStatus(StrEnum):
-    MET = "met"  # đạt
-    NOT_MET = "not_met"  # chưa đạt
-    AT_RISK = "at_risk"  # có nguy cơ
-    NO_DATA = "no_data"  # chưa có số liệu
+@dataclass(frozen=True)
+class TaskItem:
+    task_id: int
+    code: str
+    title: str
+    unit_id: int
+    unit: str
+    assignee: str | None  # the names of its assignees, if any
+    due: date
+    status: TaskStatus
+    progress: int
+    done_at: datetime | None
+    last_report: datetime | None
+    overdue: bool
 
 
 @dataclass(frozen=True)
@@ -66,7 +77,8 @@ class UnitRow:
     unit_id: int
     code: str
     name: str
-    open: int
+    heads: tuple[str, ...]  # the names of its active heads
+    tasks: int
     done: int
     overdue: int
     last_report: datetime | None  # the unit's latest report before the period's end, ever
@@ -74,33 +86,32 @@ class UnitRow:
 
 
 @dataclass(frozen=True)
-class TaskItem:
-    task_id: int
-    code: str
-    title: str
-    unit: str
-    assignee: str | None  # the names of its assignees, if any
-    due: date
-    status: TaskStatus
-    progress: int
+class Blocker:
+    """A task blocked by a report of this period, still blocked at its end."""
+
+    task: TaskItem
+    who: str | None
+    since: datetime
+    note: str | None
 
 
 @dataclass(frozen=True)
 class SilentUnit:
-    unit_id: int
-    code: str
-    name: str
+    """A unit with open tasks and no report for two weeks or more: since its last report, or
+    since its tasks were given (`last_report` None)."""
+
+    unit: UnitRow
+    last_report: datetime | None
+    quiet_since: datetime
 
 
 @dataclass(frozen=True)
-class SilentPerson:
-    """Someone who did not report: the head of a silent unit (`units`), and/or the assignee of
-    open tasks they did not report on in the period (`tasks`, codes)."""
+class LongOverdue:
+    """A unit's tasks overdue by more than the school's escalation threshold."""
 
-    member_id: int
-    name: str
-    units: tuple[str, ...]
-    tasks: tuple[str, ...]
+    unit: UnitRow
+    count: int
+    oldest: TaskItem
 
 
 @dataclass(frozen=True)
@@ -112,31 +123,14 @@ class KpiItem:
     direction: Direction
     target: float
     target_year: int
-    value: float | None  # the latest value recorded by the period's end
+    target_text: str | None
+    value: float | None  # the latest value recorded before the period's end
     numerator: int | None
     denominator: int | None
     recorded_at: datetime | None
-    status: DigestKpiStatus
-
-
-@dataclass(frozen=True)
-class NoteItem:
-    update_id: int
-    task_code: str
-    task_title: str
-    who: str | None
-    at: datetime
-    status: TaskStatus | None  # None: the note came with evidence
-    percent: int | None
-    note: str
-
-
-@dataclass(frozen=True)
-class EvidenceItem:
-    task_id: int
-    code: str
-    title: str
-    count: int
+    projected: float | None  # at the target date
+    target_date: date
+    outlook: Outlook
 
 
 @dataclass(frozen=True)
@@ -144,61 +138,53 @@ class Digest:
     school_id: int
     school_name: str
     timezone: str
-    week: str  # ISO week of the period's end in the school's zone, e.g. "2026-W49"
+    week: Week  # the ISO week of the period's last moment
     start: datetime
     end: datetime
-    now: datetime
-    today: date  # `now` in the school's zone
+    today: date  # the day of the period's last moment, in the school's zone
     totals: Totals
     units: tuple[UnitRow, ...]
+    tasks: tuple[TaskItem, ...]  # every task, in plan order
     overdue: tuple[TaskItem, ...]  # oldest due date first
     due_soon: tuple[TaskItem, ...]  # due today or in the next 14 days, nearest first
+    urgent: tuple[TaskItem, ...]  # the five to follow up first
+    blockers: tuple[Blocker, ...]
     silent_units: tuple[SilentUnit, ...]
-    silent_people: tuple[SilentPerson, ...]
+    long_overdue: tuple[LongOverdue, ...]
+    long_overdue_days: int
     kpis: tuple[KpiItem, ...]
-    notes: tuple[NoteItem, ...]  # at most 10: blocked ones first, then newest
-    notes_total: int
-    evidence: tuple[EvidenceItem, ...]
-    evidence_total: int
+
+    @property
+    def kpis_at_risk(self) -> tuple[KpiItem, ...]:
+        return tuple(item for item in self.kpis if item.outlook == Outlook.AT_RISK)
+
+    @property
+    def decisions(self) -> int:
+        return (
+            len(self.blockers)
+            + len(self.kpis_at_risk)
+            + len(self.silent_units)
+            + len(self.long_overdue)
+        )
 
 
-def week_label(moment: datetime, tz: ZoneInfo) -> str:
-    year, week, _ = moment.astimezone(tz).isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def kpi_status(kpi: Kpi, value: KpiValue | None, today: date) -> DigestKpiStatus:
-    """A KPI against its target, with time taken into account.
-
-    - no value recorded yet: `no_data`;
-    - the latest value meets the target: `met` (đạt);
-    - not met while the target year is this year or next year: `at_risk` (có nguy cơ) — there
-      is still time to reach it, but not much;
-    - not met and the target year is already past (the deadline was missed) or more than a year
-      away (too early to call it a risk): `not_met` (chưa đạt).
-    """
-    plain = status_of(kpi, value)
-    if plain == KpiStatus.NO_DATA:
-        return DigestKpiStatus.NO_DATA
-    if plain == KpiStatus.MET:
-        return DigestKpiStatus.MET
-    if today.year <= kpi.target_year <= today.year + 1:
-        return DigestKpiStatus.AT_RISK
-    return DigestKpiStatus.NOT_MET
+def last_moment_day(end: datetime, tz: ZoneInfo) -> date:
+    """The day of the period's last moment: a period ending at Monday 00:00 is the week before."""
+    return (end - timedelta(microseconds=1)).astimezone(tz).date()
 
 
 def period_reports(
     session: Session, school_id: int, start: datetime, end: datetime
 ) -> list[tuple[ProgressUpdate, Task, Member | None]]:
-    """Reports (not undone, not by the bot) on the school's tasks in [start, end), oldest first,
-    with their task and author (None for an update without one)."""
+    """Reports on the school's tasks in [start, end) that counted at `end`, oldest first, with
+    their task and author (None for an update without one)."""
     query = (
         select(ProgressUpdate, Task, Member)
         .join(Task, col(Task.id) == col(ProgressUpdate.task_id))
         .join(Member, col(Member.id) == col(ProgressUpdate.member_id), isouter=True)
         .where(
             Task.school_id == school_id,
-            is_report(),
+            reported_by(end),
             ProgressUpdate.created_at >= start,
             ProgressUpdate.created_at < end,
         )
@@ -207,199 +193,187 @@ def period_reports(
     return [tuple(row) for row in session.exec(query).all()]
 
 
-def last_reports(session: Session, school_id: int, end: datetime) -> dict[int, datetime]:
-    """Task id -> the time of its latest report before `end`."""
-    rows = session.exec(
-        select(ProgressUpdate.task_id, func.max(ProgressUpdate.created_at))
-        .join(Task, col(Task.id) == col(ProgressUpdate.task_id))
-        .where(Task.school_id == school_id, is_report(), ProgressUpdate.created_at < end)
-        .group_by(ProgressUpdate.task_id)
-    ).all()
-    return dict(rows)
-
-
-def compile_digest(
-    session: Session, school: School, *, start: datetime, end: datetime, now: datetime
-) -> Digest:
+def compile_digest(session: Session, school: School, *, start: datetime, end: datetime) -> Digest:
     tz = ZoneInfo(school.timezone)
-    today = now.astimezone(tz).date()
+    today = last_moment_day(end, tz)
+    states = states_at(session, school, end)
+    tasks = [
+        task
+        for task in session.exec(
+            select(Task).where(Task.school_id == school.id).order_by(Task.id)
+        ).all()
+        if task.id in states
+    ]
     units = session.exec(select(Unit).where(Unit.school_id == school.id).order_by(Unit.id)).all()
-    unit_by_id = {unit.id: unit for unit in units}
-    tasks = session.exec(select(Task).where(Task.school_id == school.id).order_by(Task.id)).all()
-    members = session.exec(
-        select(Member.id, Member.name, Member.active).where(Member.school_id == school.id)
-    ).all()
-    names = {member_id: name for member_id, name, _ in members}
-    active = {member_id for member_id, _, is_active in members if is_active}
-    due = {task.id: next_due(task, today) for task in tasks}
-    assigned = _assignees(session, school)
+    names = dict(
+        session.exec(select(Member.id, Member.name).where(Member.school_id == school.id)).all()
+    )
+    assigned = _assignees(session, school, end)
+    unit_names = {unit.id: unit.name for unit in units}
 
-    def item(task: Task) -> TaskItem:
+    def item(task: Task, state: TaskState) -> TaskItem:
+        due = task.deadline or state.occurrence or next_due(task, today)
         return TaskItem(
             task_id=task.id,
             code=task.code,
             title=task.title,
-            unit=unit_by_id[task.unit_id].name,
+            unit_id=task.unit_id,
+            unit=unit_names[task.unit_id],
             assignee=", ".join(names[m] for m in assigned.get(task.id, ())) or None,
-            due=due[task.id],
-            status=TaskStatus(task.status),
-            progress=task.progress,
+            due=due,
+            status=state.status,
+            progress=state.progress,
+            done_at=state.done_at,
+            last_report=state.last_report,
+            overdue=state.status != TaskStatus.DONE and due < today,
         )
 
-    def by_due(task: Task) -> tuple[date, int]:
-        return due[task.id], task.id
-
-    open_tasks = [task for task in tasks if task.status != TaskStatus.DONE]
-    overdue = sorted((task for task in open_tasks if due[task.id] < today), key=by_due)
+    items = [item(task, states[task.id]) for task in tasks]
+    open_items = [entry for entry in items if entry.status != TaskStatus.DONE]
+    overdue = sorted((e for e in open_items if e.overdue), key=lambda e: (e.due, e.task_id))
     horizon = today + timedelta(days=DUE_SOON_DAYS)
-    due_soon = sorted((task for task in open_tasks if today <= due[task.id] <= horizon), key=by_due)
-
+    due_soon = sorted(
+        (e for e in open_items if today <= e.due <= horizon), key=lambda e: (e.due, e.task_id)
+    )
+    rows = _unit_rows(session, units, items)
+    row_of = {row.unit_id: row for row in rows}
+    created = {task.id: task.created_at for task in tasks}
+    threshold = follow_up(school.settings).policy.escalate_after_days
     reports = period_reports(session, school.id, start, end)
-    last = last_reports(session, school.id, end)
-    reported_units = {task.unit_id for _, task, _ in reports}
-    reported_pairs = {(update.member_id, task.id) for update, task, _ in reports}
-
-    unit_rows = []
-    for unit in units:
-        mine = [task for task in tasks if task.unit_id == unit.id]
-        if not mine:
-            continue
-        times = [last[task.id] for task in mine if task.id in last]
-        unit_rows.append(
-            UnitRow(
-                unit_id=unit.id,
-                code=unit.code,
-                name=unit.name,
-                open=sum(task.status != TaskStatus.DONE for task in mine),
-                done=sum(task.status == TaskStatus.DONE for task in mine),
-                overdue=sum(task.unit_id == unit.id for task in overdue),
-                last_report=max(times) if times else None,
-                progress=sum(task.progress for task in mine) / len(mine),
-            )
-        )
-
-    silent_units = [
-        unit
-        for unit in units
-        if unit.id not in reported_units and any(task.unit_id == unit.id for task in open_tasks)
-    ]
-    silent_people = _silent_people(
-        session, silent_units, open_tasks, reported_pairs, names, active, assigned
-    )
-
-    noted = [(update, task, who) for update, task, who in reports if (update.note or "").strip()]
-    noted.sort(key=lambda row: (row[0].created_at, row[0].id), reverse=True)
-    noted.sort(key=lambda row: row[0].status != TaskStatus.BLOCKED)  # stable: newest stay first
-    notes = tuple(
-        NoteItem(
-            update_id=update.id,
-            task_code=task.code,
-            task_title=task.title,
-            who=who.name if who else None,
-            at=update.created_at,
-            status=TaskStatus(update.status) if update.status else None,
-            percent=update.percent,
-            note=update.note.strip(),
-        )
-        for update, task, who in noted[:MAX_NOTES]
-    )
-
-    evidence_counts = Counter(
-        session.exec(
-            select(Attachment.task_id)
-            .join(Task, col(Task.id) == col(Attachment.task_id))
-            .where(
-                Task.school_id == school.id,
-                Attachment.created_at >= start,
-                Attachment.created_at < end,
-            )
-        ).all()
-    )
-    evidence = tuple(
-        EvidenceItem(task.id, task.code, task.title, evidence_counts[task.id])
-        for task in tasks
-        if evidence_counts[task.id]
-    )
 
     return Digest(
         school_id=school.id,
         school_name=school.name,
         timezone=school.timezone,
-        week=week_label(end, tz),
+        week=week_of(today),
         start=start,
         end=end,
-        now=now,
         today=today,
         totals=Totals(
-            tasks=len(tasks),
-            done=len(tasks) - len(open_tasks),
-            progress=sum(task.progress for task in tasks) / len(tasks) if tasks else 0.0,
+            tasks=len(items),
+            done=len(items) - len(open_items),
+            progress=sum(e.progress for e in items) / len(items) if items else 0.0,
             overdue=len(overdue),
             updates=len(reports),
         ),
-        units=tuple(unit_rows),
-        overdue=tuple(item(task) for task in overdue),
-        due_soon=tuple(item(task) for task in due_soon),
-        silent_units=tuple(SilentUnit(unit.id, unit.code, unit.name) for unit in silent_units),
-        silent_people=silent_people,
+        units=tuple(rows),
+        tasks=tuple(items),
+        overdue=tuple(overdue),
+        due_soon=tuple(due_soon),
+        urgent=_urgent(open_items, today, threshold),
+        blockers=_blockers(items, states, names, start),
+        silent_units=_silent_units(rows, open_items, created, end),
+        long_overdue=_long_overdue(overdue, row_of, today, threshold),
+        long_overdue_days=threshold,
         kpis=_kpis(session, school, end, today),
-        notes=notes,
-        notes_total=len(noted),
-        evidence=evidence,
-        evidence_total=sum(evidence_counts.values()),
     )
 
 
-def _silent_people(
-    session: Session,
-    silent_units: list[Unit],
-    open_tasks: list[Task],
-    reported_pairs: set[tuple[int | None, int]],
-    names: dict[int, str],
-    active: set[int],
-    assigned: dict[int, list[int]],
-) -> tuple[SilentPerson, ...]:
-    """The active unit heads of units with no report, and the active assignees of open tasks
-    they did not report on in the period; each person once, in the order of their member id.
-    (The principal and vice principals are not listed for their own unit: they read this.)"""
-    units_of: dict[int, list[str]] = {}
-    tasks_of: dict[int, list[str]] = {}
-    if silent_units:
-        heads = session.exec(
-            select(Membership.member_id, Membership.unit_id)
-            .where(
-                col(Membership.unit_id).in_([unit.id for unit in silent_units]),
-                Membership.role == Role.UNIT_HEAD,
-            )
-            .order_by(Membership.member_id)
-        ).all()
-        unit_names = {unit.id: unit.name for unit in silent_units}
-        for unit in silent_units:
-            for member_id, unit_id in heads:
-                if unit_id == unit.id and member_id in active:
-                    units_of.setdefault(member_id, []).append(unit_names[unit_id])
-    for task in open_tasks:
-        for member in assigned.get(task.id, ()):
-            if member in active and (member, task.id) not in reported_pairs:
-                tasks_of.setdefault(member, []).append(task.code)
-    people = sorted(set(units_of) | set(tasks_of))
-    return tuple(
-        SilentPerson(
-            member_id=member,
-            name=names[member],
-            units=tuple(units_of.get(member, ())),
-            tasks=tuple(tasks_of.get(member, ())),
+def _unit_rows(session: Session, units: list[Unit], items: list[TaskItem]) -> list[UnitRow]:
+    """One row per unit with tasks. Its heads: the unit's active heads, else its highest-ranked
+    leaders (the principal, for the leadership's own unit)."""
+    members = session.exec(
+        select(Membership.unit_id, Membership.role, Member.name)
+        .join(Member, col(Member.id) == col(Membership.member_id))
+        .where(
+            col(Membership.unit_id).in_([unit.id for unit in units]),
+            col(Membership.role).in_([Role.UNIT_HEAD, *LEADERS]),
+            Member.active,
         )
-        for member in people
+        .order_by(Membership.unit_id, Member.id)
+    ).all()
+    heads: dict[int, tuple[str, ...]] = {}
+    for unit in units:
+        mine = [(Role(role), name) for unit_id, role, name in members if unit_id == unit.id]
+        unit_heads = tuple(name for role, name in mine if role == Role.UNIT_HEAD)
+        if unit_heads or not mine:
+            heads[unit.id] = unit_heads
+            continue
+        first = min(ROLE_RANK[role] for role, _ in mine)
+        heads[unit.id] = tuple(name for role, name in mine if ROLE_RANK[role] == first)
+    rows = []
+    for unit in units:
+        mine = [entry for entry in items if entry.unit_id == unit.id]
+        if not mine:
+            continue
+        reports = [entry.last_report for entry in mine if entry.last_report]
+        rows.append(
+            UnitRow(
+                unit_id=unit.id,
+                code=unit.code,
+                name=unit.name,
+                heads=heads.get(unit.id, ()),
+                tasks=len(mine),
+                done=sum(entry.status == TaskStatus.DONE for entry in mine),
+                overdue=sum(entry.overdue for entry in mine),
+                last_report=max(reports) if reports else None,
+                progress=sum(entry.progress for entry in mine) / len(mine),
+            )
+        )
+    return rows
+
+
+def _urgent(open_items: list[TaskItem], today: date, threshold: int) -> tuple[TaskItem, ...]:
+    """The tasks to follow up first: overdue by at most `threshold` days or due within the
+    next 14, nearest to today first (overdue before due on the same distance); then, if there
+    are fewer than five, the longer overdue, most recently due first. Longer overdue tasks are
+    the decision block's."""
+
+    def distance(entry: TaskItem) -> int:
+        return (entry.due - today).days
+
+    near = [e for e in open_items if -threshold <= distance(e) <= DUE_SOON_DAYS]
+    near.sort(key=lambda e: (abs(distance(e)), distance(e) >= 0, e.task_id))
+    older = [e for e in open_items if distance(e) < -threshold]
+    older.sort(key=lambda e: (-distance(e), e.task_id))
+    return tuple((near + older)[:URGENT])
+
+
+def _blockers(
+    items: list[TaskItem], states: dict[int, TaskState], names: dict[int, str], start: datetime
+) -> tuple[Blocker, ...]:
+    found = []
+    for entry in items:
+        update = states[entry.task_id].blocked_by
+        if update is not None and update.created_at >= start:
+            who = names.get(update.member_id) if update.member_id else None
+            found.append(Blocker(entry, who, update.created_at, update.note))
+    return tuple(sorted(found, key=lambda blocker: (blocker.since, blocker.task.task_id)))
+
+
+def _silent_units(
+    rows: list[UnitRow], open_items: list[TaskItem], created: dict[int, datetime], end: datetime
+) -> tuple[SilentUnit, ...]:
+    found = []
+    for row in rows:
+        mine = [entry for entry in open_items if entry.unit_id == row.unit_id]
+        if not mine:
+            continue
+        quiet_since = row.last_report or min(created[entry.task_id] for entry in mine)
+        if end - quiet_since >= SILENT_AFTER:
+            found.append(SilentUnit(row, row.last_report, quiet_since))
+    return tuple(found)
+
+
+def _long_overdue(
+    overdue: list[TaskItem], rows: dict[int, UnitRow], today: date, threshold: int
+) -> tuple[LongOverdue, ...]:
+    by_unit: dict[int, list[TaskItem]] = {}
+    for entry in overdue:  # oldest due date first
+        if (today - entry.due).days > threshold:
+            by_unit.setdefault(entry.unit_id, []).append(entry)
+    return tuple(
+        LongOverdue(rows[unit_id], len(entries), entries[0])
+        for unit_id, entries in sorted(by_unit.items(), key=lambda pair: pair[0])
     )
 
 
-def _assignees(session: Session, school: School) -> dict[int, list[int]]:
-    """Task id -> the member ids of its assignees."""
+def _assignees(session: Session, school: School, end: datetime) -> dict[int, list[int]]:
+    """Task id -> the member ids of its assignees at `end`."""
     rows = session.exec(
         select(TaskAssignee.task_id, TaskAssignee.member_id)
         .join(Task, col(Task.id) == col(TaskAssignee.task_id))
-        .where(Task.school_id == school.id)
+        .where(Task.school_id == school.id, TaskAssignee.assigned_at < end)
         .order_by(col(TaskAssignee.assigned_at), col(TaskAssignee.member_id))
     ).all()
     result: dict[int, list[int]] = {}
@@ -415,13 +389,16 @@ def _kpis(session: Session, school: School, end: datetime, today: date) -> tuple
     values = session.exec(
         select(KpiValue)
         .join(Kpi, col(Kpi.id) == col(KpiValue.kpi_id))
-        .where(Kpi.school_id == school.id, KpiValue.recorded_at <= end)
+        .where(Kpi.school_id == school.id, KpiValue.recorded_at < end)
         .order_by(col(KpiValue.recorded_at), col(KpiValue.id))
     ).all()
-    latest = {value.kpi_id: value for value in values}
+    series: dict[int, list[KpiValue]] = {}
+    for value in values:
+        series.setdefault(value.kpi_id, []).append(value)
     items = []
     for kpi in kpis:
-        value = latest.get(kpi.id)
+        outlook = forecast(kpi, series.get(kpi.id, []), today)
+        latest = outlook.latest
         items.append(
             KpiItem(
                 kpi_id=kpi.id,
@@ -431,11 +408,14 @@ def _kpis(session: Session, school: School, end: datetime, today: date) -> tuple
                 direction=Direction(kpi.direction),
                 target=kpi.target,
                 target_year=kpi.target_year,
-                value=value.value if value else None,
-                numerator=value.numerator if value else None,
-                denominator=value.denominator if value else None,
-                recorded_at=value.recorded_at if value else None,
-                status=kpi_status(kpi, value, today),
+                target_text=kpi.target_text,
+                value=latest.value if latest else None,
+                numerator=latest.numerator if latest else None,
+                denominator=latest.denominator if latest else None,
+                recorded_at=latest.recorded_at if latest else None,
+                projected=outlook.projected,
+                target_date=outlook.target_date,
+                outlook=outlook.outlook,
             )
         )
     return tuple(items)
@@ -452,8 +432,23 @@ def digest_period(session: Session, school: School, now: datetime) -> tuple[date
     if last is not None:
         return min(last.period_end, now), now
     tz = ZoneInfo(school.timezone)
-    monday = week_start(now.astimezone(tz).date())
-    return datetime.combine(monday, time(0), tz), now
+    return week_of(now.astimezone(tz).date()).starts(tz), now
+
+
+def week_period(
+    session: Session, school: School, week: Week, now: datetime
+) -> tuple[datetime, datetime] | None:
+    """The period of `week`: the one its recorded digest covered, else Monday 00:00 to the next
+    Monday (or to `now`, for the week under way); None for a week that has not begun."""
+    recorded = session.exec(
+        select(DigestLog).where(DigestLog.school_id == school.id, DigestLog.week == week.label)
+    ).first()
+    if recorded is not None:
+        return recorded.period_start, recorded.period_end
+    tz = ZoneInfo(school.timezone)
+    if week.starts(tz) > now:
+        return None
+    return week.starts(tz), min(now, week.ends(tz))
 
 
 def record_digest(

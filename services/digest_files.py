@@ -1,5 +1,5 @@
-"""The digest's attachments: an Excel workbook (tasks, the period's updates, KPIs) and a PNG chart
-of progress per unit. Texts come from the message catalogue, in the reader's locale."""
+"""The digest's attachments: an Excel workbook (tasks, units, the period's reports, KPIs) and a
+PNG chart of progress per unit. Texts come from the message catalogue, in the reader's locale."""
 
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -13,12 +13,12 @@ from matplotlib.font_manager import FontProperties
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from messages import format_percent, t
-from models import Direction, Kpi, Task, TaskStatus, Unit
-from services.digest import Digest, KpiItem, last_reports, period_reports
-from services.plan_text import describe_target, next_due
+from models import Direction, Kpi, TaskStatus
+from services.digest import Digest, KpiItem, TaskItem, UnitRow, period_reports
+from services.plan_text import countdown, describe_target
 
 DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
@@ -30,20 +30,25 @@ CHART_FONT = "DejaVu Sans"
 
 
 def write_workbook(digest: Digest, session: Session, path: Path, *, locale: str = "vi") -> None:
-    """Three sheets with a bold, frozen header row. Times are written as naive local times of the
-    school's zone (Excel has no time zones), dates and times as real Excel values."""
+    """Four sheets with a bold, frozen header row, every number as of the digest's end. Times
+    are written as naive local times of the school's zone (Excel has no time zones), dates and
+    times as real Excel values."""
     tz = ZoneInfo(digest.timezone)
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
-    _add_sheet(workbook, locale, "tasks", _task_rows(digest, session, tz, locale),
-               [("code", 12), ("title", 60), ("unit", 24), ("due", 12), ("status", 26),
-                ("progress", 12), ("last_report", 18)])  # fmt: skip
+    tasks = [_task_row(item, digest, tz, locale) for item in digest.tasks]
+    _add_sheet(workbook, locale, "tasks", tasks,
+               [("code", 12), ("title", 60), ("unit", 24), ("assignee", 24), ("due", 12),
+                ("status", 20), ("timing", 24), ("progress", 12), ("last_report", 18)])  # fmt: skip
+    _add_sheet(workbook, locale, "units", [_unit_row(row, tz) for row in digest.units],
+               [("name", 28), ("heads", 28), ("tasks", 10), ("done", 10), ("overdue", 10),
+                ("progress", 14), ("last_report", 18)])  # fmt: skip
     _add_sheet(workbook, locale, "updates", _update_rows(digest, session, tz, locale),
                [("time", 18), ("code", 12), ("title", 50), ("who", 24), ("progress", 12),
                 ("status", 18), ("note", 60)])  # fmt: skip
     _add_sheet(workbook, locale, "kpis", [_kpi_row(kpi, tz, locale) for kpi in digest.kpis],
-               [("key", 20), ("name", 60), ("target", 18), ("year", 8), ("value", 16),
-                ("date", 12), ("status", 18)])  # fmt: skip
+               [("key", 20), ("name", 60), ("target", 22), ("year", 8), ("value", 16),
+                ("date", 12), ("projected", 16), ("status", 22)])  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
 
@@ -89,32 +94,31 @@ def _status(status: TaskStatus | None, locale: str) -> str:
     return t(f"status.{TaskStatus(status).value}", locale)
 
 
-def _task_rows(digest: Digest, session: Session, tz: ZoneInfo, locale: str) -> list[list[Any]]:
-    tasks = session.exec(
-        select(Task).where(Task.school_id == digest.school_id).order_by(Task.id)
-    ).all()
-    units = dict(
-        session.exec(select(Unit.id, Unit.name).where(Unit.school_id == digest.school_id)).all()
-    )
-    last = last_reports(session, digest.school_id, digest.end)
-    overdue = {item.task_id for item in digest.overdue}
-    rows = []
-    for task in tasks:
-        status = _status(task.status, locale)
-        if task.id in overdue:
-            status = f"{status} ({t('xlsx.digest.overdue', locale)})"
-        rows.append(
-            [
-                task.code,
-                task.title,
-                units[task.unit_id],
-                next_due(task, digest.today),
-                status,
-                task.progress,
-                _local(last.get(task.id), tz),
-            ]
-        )
-    return rows
+def _task_row(item: TaskItem, digest: Digest, tz: ZoneInfo, locale: str) -> list[Any]:
+    done_on = item.done_at.astimezone(tz).date() if item.done_at else None
+    return [
+        item.code,
+        item.title,
+        item.unit,
+        item.assignee,
+        item.due,
+        _status(item.status, locale),
+        countdown(item.due, digest.today, locale, done_on=done_on),
+        item.progress,
+        _local(item.last_report, tz),
+    ]
+
+
+def _unit_row(row: UnitRow, tz: ZoneInfo) -> list[Any]:
+    return [
+        row.name,
+        ", ".join(row.heads),
+        row.tasks,
+        row.done,
+        row.overdue,
+        round(row.progress, 1),
+        _local(row.last_report, tz),
+    ]
 
 
 def _update_rows(digest: Digest, session: Session, tz: ZoneInfo, locale: str) -> list[list[Any]]:
@@ -143,22 +147,27 @@ def kpi_model(item: KpiItem) -> Kpi:
         direction=item.direction,
         target=item.target,
         target_year=item.target_year,
+        target_text=item.target_text,
     )
 
 
+def _kpi_value(item: KpiItem, value: float | None, locale: str) -> Any:
+    if value is not None and item.direction == Direction.YES_NO:
+        return t("kpi.yes" if value else "kpi.no", locale)
+    return round(value, 2) if value is not None else None
+
+
 def _kpi_row(item: KpiItem, tz: ZoneInfo, locale: str) -> list[Any]:
-    value: Any = item.value
-    if item.value is not None and item.direction == Direction.YES_NO:
-        value = t("kpi.yes" if item.value else "kpi.no", locale)
     recorded = item.recorded_at.astimezone(tz).date() if item.recorded_at else None
     return [
         item.key,
         item.name,
         describe_target(kpi_model(item), locale),
         item.target_year,
-        value,
+        _kpi_value(item, item.value, locale),
         recorded,
-        t(f"digest.kpi.status.{item.status.value}", locale),
+        _kpi_value(item, item.projected, locale),
+        t(f"digest.kpi.status.{item.outlook.value}", locale),
     ]
 
 
@@ -182,7 +191,7 @@ def write_chart(digest: Digest, path: Path, *, locale: str = "vi") -> None:
     axes.set_xlim(0, 112)  # room for the label of a full bar
     axes.set_xticks(range(0, 101, 20))
     axes.set_xlabel(t("digest.chart.axis", locale), fontproperties=font)
-    title = t("digest.chart.title", locale, week=digest.week)
+    title = t("digest.chart.title", locale, week=digest.week.dates())
     axes.set_title(title, fontproperties=FontProperties(family=CHART_FONT, size=12))
     axes.grid(axis="x", alpha=0.3)
     axes.set_axisbelow(True)

@@ -2,12 +2,14 @@
 
 from datetime import date
 from itertools import groupby
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from messages import format_date, t
 from models import Kpi, School, Task, Unit
 from services.plan_text import countdown, describe_recurrence, describe_target, next_due
+from services.progress import done_on
 
 
 def render_overview(session: Session, school: School, today: date, locale: str = "vi") -> str:
@@ -26,7 +28,10 @@ def render_overview(session: Session, school: School, today: date, locale: str =
         lines.append(
             t("overview.unit", locale, name=unit.name, code=unit.code, count=len(unit_tasks))
         )
-        lines += [_task_line(task, today, locale) for task in unit_tasks]
+        lines += [
+            _task_line(task, today, locale, done_on(session, task, ZoneInfo(school.timezone)))
+            for task in unit_tasks
+        ]
     for year, year_kpis in groupby(kpis, key=lambda kpi: kpi.target_year):
         lines += ["", t("overview.kpis", locale, year=year)]
         lines += [
@@ -42,7 +47,7 @@ def render_overview(session: Session, school: School, today: date, locale: str =
     return "\n".join(lines)
 
 
-def _task_line(task: Task, today: date, locale: str) -> str:
+def _task_line(task: Task, today: date, locale: str, finished: date | None) -> str:
     if task.deadline is not None:
         return t(
             "overview.task_deadline",
@@ -50,7 +55,7 @@ def _task_line(task: Task, today: date, locale: str) -> str:
             code=task.code,
             title=task.title,
             deadline=format_date(task.deadline),
-            countdown=countdown(task.deadline, today, locale),
+            countdown=countdown(task.deadline, today, locale, finished),
         )
     return t(
         "overview.task_recurring",

@@ -1,8 +1,9 @@
 """Recording progress on a task (the one place that changes a task's status), undo, evidence."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_
 from sqlmodel import Session, col, select
@@ -81,6 +82,22 @@ def record_progress(
     session.add(task)
     session.flush()
     return update
+
+
+def done_on(session: Session, task: Task, tz: ZoneInfo) -> date | None:
+    """The day a done task was marked done (its latest "done" report standing), else None."""
+    if task.status != TaskStatus.DONE:
+        return None
+    at = session.exec(
+        select(ProgressUpdate.created_at)
+        .where(
+            ProgressUpdate.task_id == task.id,
+            ProgressUpdate.status == TaskStatus.DONE,
+            col(ProgressUpdate.undone_at).is_(None),
+        )
+        .order_by(col(ProgressUpdate.created_at).desc(), col(ProgressUpdate.id).desc())
+    ).first()
+    return (at or task.updated_at).astimezone(tz).date()
 
 
 def undo_update(session: Session, update: ProgressUpdate, member: Member, now: datetime) -> Task:

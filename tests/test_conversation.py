@@ -442,11 +442,12 @@ async def test_evidence_after_a_blocker_shows_as_evidence_not_as_the_blocker(
 
     bot.school.clock.advance(minutes=1)
     report = texts([m for m in await bot.say(HIEU, "/baocao") if m["plain_text"]])
-    assert "minh chứng — biên bản họp tổ" in report
-    assert "gặp vướng mắc — biên bản họp tổ" not in report
+    # the blocker the principal must decide on keeps its reason; the evidence is not it
+    assert "🚧 III.3.5 gặp vướng mắc từ 26/11 (Hoàng Thị Thu): thiếu sân tập" in report
+    assert "biên bản họp tổ" not in report
     workbooks = list((tmp_path / "reports").rglob("*.xlsx"))
     [workbook] = workbooks
-    sheet = load_workbook(workbook).worksheets[1]
+    sheet = load_workbook(workbook)["Báo cáo trong kỳ"]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
     evidence_row = next(row for row in rows if row[-1] == "biên bản họp tổ")
     assert "minh chứng" in evidence_row

@@ -184,6 +184,17 @@ async def test_viec_with_a_lowercase_code_shows_the_detail_and_four_buttons(
     assert buttons(detail) == task_buttons(task(bot, DIGITAL).id)
 
 
+async def test_a_task_done_late_says_how_late_not_overdue(bot: TelegramBot) -> None:
+    await joined(bot)
+    await bot.say(MAI, "/xong III.4.2")
+    bot.school.clock.advance(days=3)
+    detail = only(await bot.say(MAI, f"/viec {DIGITAL}"))  # done: no buttons
+    assert lines(detail)[2:4] == [
+        "Hạn: 30/06/2026 (hoàn thành trễ 149 ngày)",  # done on 26/11, not "quá hạn 152 ngày"
+        "Tiến độ: 100% — hoàn thành",
+    ]
+
+
 async def test_a_recurring_task_shows_its_next_occurrence(bot: TelegramBot) -> None:
     await joined(bot)
     detail = await bot.open_task(MAI, "III.1.11")
