@@ -1,5 +1,7 @@
 # Two commands do all set-up on a fresh machine with only python3:
-#   make demo   — the default plan on an embedded SQLite database, printed as an overview
+#   make demo   — the default plan on a fresh SQLite database and a simulated school week, no
+#                 token: prints the week's story and Friday's digest; the full transcript, the
+#                 digest's workbook and chart go to demo-output/
 #   make test   — the whole test suite (set TEST_DATABASE_URL to run it on PostgreSQL too)
 PYTHON ?= python3
 VENV := .venv
