@@ -25,14 +25,14 @@ from handlers.reports import digest_replies, report_folder
 from messages import format_date, format_datetime, t
 from models import Member, School, Task
 from models.base import utcnow
-from models.db import make_engine, session_scope, upgrade_schema
+from models.db import Migration, make_engine, session_scope, upgrade_schema
 from scheduler.preview import preview
 from services.assignments import NotAssignable, assign, find_assignee
 from services.digest import compile_digest, digest_period, week_period
 from services.invitations import issue_invitations
 from services.people import PeopleFileError, import_people
 from services.plan_files import PlanFileError, dump_text, read_plan, write_workbook
-from services.plan_store import export_plan, import_plan
+from services.plan_store import ImportSummary, export_plan, import_plan
 from services.schools import SchoolNotFound, resolve_school
 from services.tasks import find_task, similar_codes
 from services.weeks import parse_week
@@ -79,15 +79,20 @@ def user_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@contextmanager
-def database(settings: Settings) -> Iterator[Engine]:
-    engine = make_engine(settings.database_url)
+def _upgraded(engine: Engine) -> Migration:
+    """Bring the schema up to date; an unreachable database ends the command with the reason."""
     try:
-        upgrade_schema(engine)
+        return upgrade_schema(engine)
     except OperationalError as exc:
         engine.dispose()
         url = engine.url.render_as_string(hide_password=True)
         fail(t("db.unreachable", url=url, reason=str(exc.orig).strip().splitlines()[0]))
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings.database_url)
+    _upgraded(engine)
     try:
         yield engine
     finally:
@@ -107,9 +112,16 @@ def main() -> None:
 @db_app.command("upgrade", help=t("cli.db.upgrade"))
 @user_errors
 def db_upgrade() -> None:
-    settings = load_settings()
-    with database(settings) as engine:
-        typer.echo(t("db.upgraded", url=engine.url.render_as_string(hide_password=True)))
+    engine = make_engine(load_settings().database_url)
+    before, after = _upgraded(engine)
+    engine.dispose()
+    url = engine.url.render_as_string(hide_password=True)
+    if before is None:
+        typer.echo(t("db.created", url=url, revision=after))
+    elif before == after:
+        typer.echo(t("db.up_to_date", url=url, revision=after))
+    else:
+        typer.echo(t("db.upgraded", url=url, before=before, revision=after))
 
 
 @plan_app.command("import", help=t("cli.plan.import"))
@@ -124,16 +136,25 @@ def plan_import(
         fail(t("school.mismatch", file_code=plan.school.code, code=school))
     with database(settings) as engine, session_scope(engine) as session:
         summary = import_plan(session, plan, now=utcnow())
-    typer.echo(
-        t(
-            "plan.imported",
-            school=summary.school,
-            created=summary.created,
-            updated=summary.updated,
-            unchanged=summary.unchanged,
-            **summary.counts,
-        )
-    )
+    typer.echo(_imported(summary))
+
+
+def _imported(summary: ImportSummary) -> str:
+    """What the import did, kind by kind: "7 tổ/bộ phận: 7 mới, 0 cập nhật, 0 giữ nguyên"."""
+    school = summary.kinds["school"]
+    change = "created" if school.created else "updated" if school.updated else "unchanged"
+    lines = [
+        t("plan.imported", school=summary.school, school_change=t(f"plan.imported.school.{change}"))
+    ]
+    for kind in ("units", "kpis", "tasks"):
+        tally = summary.kinds[kind]
+        label = t(f"plan.kind.{kind}", count=tally.total)
+        if not tally.total:
+            lines.append(t("plan.imported.none", kind=label))
+            continue
+        counts = {"created": tally.created, "updated": tally.updated, "unchanged": tally.unchanged}
+        lines.append(t("plan.imported.kind", count=tally.total, kind=label, **counts))
+    return "\n".join(lines)
 
 
 @plan_app.command("export", help=t("cli.plan.export"))

@@ -151,8 +151,14 @@ def _introduction(session: Session, school: School, database: Path) -> list[str]
         t("demo.title", school=school.name),
         *([school.plan_title] if school.plan_title else []),
         t("demo.plan", units=count(Unit), tasks=count(Task), kpis=count(Kpi)),
+        *([t("overview.proposed_note")] if _any_proposed(session, school) else []),
         t("overview.demo_db", path=database),
     ]
+
+
+def _any_proposed(session: Session, school: School) -> bool:
+    query = select(Task.id).where(Task.school_id == school.id, Task.date_proposed)
+    return session.exec(query).first() is not None
 
 
 async def _play_week(engine: Engine, out_dir: Path, script: dict) -> "Week":

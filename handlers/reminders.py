@@ -11,7 +11,7 @@ from handlers.render import numbered_lines, task_line, task_message, update_line
 from handlers.reports import weekly_digest
 from messages import Html, join_html
 from models import Reminder, ReminderKind, Task, Unit
-from services.plan_text import next_due
+from services.plan_text import due_order, next_due
 from services.reminders import week_reports, week_start
 from services.tasks import open_tasks
 
@@ -54,7 +54,7 @@ def compose(ctx: Context, rows: list[Reminder]) -> list[tuple[Reply, list[int]]]
 
 def _unique_tasks(ctx: Context, rows: list[Reminder]) -> list[Task]:
     tasks = {row.task_id: ctx.session.get(Task, row.task_id) for row in rows}
-    return sorted(tasks.values(), key=lambda task: (next_due(task, ctx.today), task.code))
+    return sorted(tasks.values(), key=lambda task: due_order(task, ctx.today))
 
 
 def _tasks(ctx: Context, rows: list[Reminder]) -> Reply:

@@ -8,19 +8,23 @@ from messages import Html, format_date, format_datetime, join_html
 from models import ProgressUpdate, Task, TaskStatus, Unit, UpdateSource
 from services.assignments import assignees
 from services.permissions import can_update
-from services.plan_text import countdown, describe_recurrence, next_due
+from services.plan_text import countdown, describe_recurrence, due_text, next_due
 from services.progress import done_on
 
 CHOICES = 10  # task buttons under a question; the numbered lines name them all
 
 
 def when_line(ctx: Context, task: Task) -> Html:
+    """When the task is due, saying so when the date is a proposal rather than the plan's."""
     due = next_due(task, ctx.today)
+    if due is None:
+        return ctx.text("task.undated", rule=describe_recurrence(task.recurrence, ctx.locale))
     left = countdown(due, ctx.today, ctx.locale, done_on(ctx.session, task, ctx.tz))
+    proposed = "_proposed" if task.date_proposed else ""
     if task.deadline is not None:
-        return ctx.text("task.deadline", deadline=format_date(due), countdown=left)
+        return ctx.text(f"task.deadline{proposed}", deadline=format_date(due), countdown=left)
     rule = describe_recurrence(task.recurrence, ctx.locale)
-    return ctx.text("task.recurring", rule=rule, next=format_date(due), countdown=left)
+    return ctx.text(f"task.recurring{proposed}", rule=rule, next=format_date(due), countdown=left)
 
 
 def status_label(ctx: Context, status: TaskStatus) -> Html:
@@ -84,15 +88,13 @@ def numbered_lines(ctx: Context, tasks: list[Task], today: date) -> list[Html]:
 
 
 def task_line(ctx: Context, task: Task, today: date, number: int | None = None) -> Html:
-    due = next_due(task, today)
     return ctx.text(
         "task.line" if number is None else "task.line_numbered",
         number=number,
         code=task.code,
         title=task.title,
         progress=task.progress,
-        countdown=countdown(due, today, ctx.locale, done_on(ctx.session, task, ctx.tz)),
-        deadline=format_date(due),
+        countdown=due_text(task, today, ctx.locale, done_on(ctx.session, task, ctx.tz)),
     )
 
 

@@ -229,7 +229,8 @@ def _urgent(ctx: Context, digest: Digest) -> Html:
                 "digest.urgent.line",
                 code=item.code,
                 title=one_line(item.title, MAX_TITLE_CHARS),
-                countdown=countdown(item.due, digest.today, ctx.locale),
+                countdown=countdown(item.due, digest.today, ctx.locale)
+                + (ctx.text("digest.proposed") if item.proposed else ""),
                 progress=item.progress,
             )
             for item in mine

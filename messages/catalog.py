@@ -115,16 +115,27 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "sheet '{sheet}' is missing (get the template: dondoc plan template).",
     },
     "plan.unknown_column": {
-        "vi": "trang '{sheet}' có cột lạ '{column}'; hãy dùng đúng tiêu đề cột của mẫu.",
-        "en": "sheet '{sheet}' has an unknown column '{column}'; use the template's headers.",
+        "vi": "trang '{sheet}' có cột lạ '{column}'; hãy dùng đúng tiêu đề cột của mẫu: {allowed}.",
+        "en": "sheet '{sheet}' has an unknown column '{column}'; use the template's headers: "
+        "{allowed}.",
+    },
+    "plan.unknown_column_similar": {
+        "vi": "trang '{sheet}' có cột lạ '{column}'; có phải '{similar}'? Hãy dùng đúng tiêu đề "
+        "cột của mẫu: {allowed}.",
+        "en": "sheet '{sheet}' has an unknown column '{column}'; did you mean '{similar}'? Use "
+        "the template's headers: {allowed}.",
     },
     "plan.missing_field": {
-        "vi": "thiếu trường bắt buộc '{field}'.",
+        "vi": "thiếu mục bắt buộc '{field}'.",
         "en": "required field '{field}' is missing.",
     },
     "plan.unknown_field": {
-        "vi": "trường lạ '{field}'; kiểm tra chính tả (các mục: school, units, kpis, tasks).",
-        "en": "unknown field '{field}'; check the spelling (sections: school, units, kpis, tasks).",
+        "vi": "mục lạ '{field}'; kiểm tra chính tả. Ở đây chỉ dùng được: {allowed}.",
+        "en": "unknown field '{field}'; check the spelling. Allowed here: {allowed}.",
+    },
+    "plan.unknown_field_similar": {
+        "vi": "mục lạ '{field}'; có phải '{similar}'? Ở đây chỉ dùng được: {allowed}.",
+        "en": "unknown field '{field}'; did you mean '{similar}'? Allowed here: {allowed}.",
     },
     "plan.too_long": {"vi": "dài quá {max} ký tự.", "en": "longer than {max} characters."},
     "plan.empty_value": {"vi": "không được để trống.", "en": "must not be empty."},
@@ -151,6 +162,18 @@ CATALOG: dict[str, dict[str, str]] = {
     "plan.bad_code": {
         "vi": "mã '{value}' không hợp lệ; mã không chứa khoảng trắng, ví dụ III.4.2 hoặc VANPHONG.",
         "en": "code '{value}' is not valid; codes have no spaces, e.g. III.4.2 or VANPHONG.",
+    },
+    "plan.unit_code_spaces": {
+        "vi": "mã tổ/bộ phận '{value}' có khoảng trắng; hãy ghi mã liền, ví dụ {code}, và ghi "
+        "tên đầy đủ vào tên tổ/bộ phận (name).",
+        "en": "unit code '{value}' has spaces; write a code without spaces, e.g. {code}, and "
+        "keep the full name as the unit's name.",
+    },
+    "plan.bad_year": {
+        "vi": "năm '{value}' không hợp lệ; hãy ghi năm phải đạt mục tiêu, ví dụ 2027, hoặc năm "
+        "học như 2026-2027 (tính là 2027, năm kết thúc năm học).",
+        "en": "year '{value}' is not valid; write the year the target is due, e.g. 2027, or a "
+        "school year such as 2026-2027 (counted as 2027, the year it ends).",
     },
     "plan.bad_kpi_key": {
         "vi": "mã chỉ số '{value}' không hợp lệ; dùng chữ thường không dấu và _, ví dụ dropout.",
@@ -180,11 +203,17 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "chỉ số này cần mục tiêu là một số, không phải {value}; hoặc đặt direction: yes_no.",
         "en": "this KPI needs a numeric target, not {value}; or set direction: yes_no.",
     },
+    "plan.bad_deadline_source": {
+        "vi": "nguồn của hạn '{value}' không hợp lệ; để trống nếu kế hoạch ghi ngày này, ghi "
+        "proposed (đề xuất) nếu kế hoạch không ghi.",
+        "en": "deadline source '{value}' is not valid; leave it blank when the plan gives this "
+        "date, write proposed when it does not.",
+    },
     "plan.bad_recurrence": {
         "vi": "lịch lặp '{value}' không hợp lệ; dùng weekly:fri, monthly:25, yearly:05/09, "
-        "semester hoặc school_year.",
+        "semester, school_year, ongoing (thường xuyên) hoặc on_request (khi có yêu cầu).",
         "en": "recurrence '{value}' is not valid; use weekly:fri, monthly:25, yearly:05/09, "
-        "semester or school_year.",
+        "semester, school_year, ongoing or on_request.",
     },
     "plan.deadline_or_recurrence": {
         "vi": "mỗi nhiệm vụ cần đúng một trong hai: deadline (hạn) hoặc recurrence (lặp lại).",
@@ -205,15 +234,32 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "code '{value}' is duplicated; each code may appear once.",
     },
     "plan.unknown_unit": {
-        "vi": "không có tổ/bộ phận mã '{value}'; hãy dùng một trong: {known}.",
-        "en": "there is no unit with code '{value}'; use one of: {known}.",
+        "vi": "không có tổ/bộ phận '{value}' trong tệp; hãy ghi mã hoặc tên của một trong: "
+        "{known}.",
+        "en": "there is no unit '{value}' in the file; write the code or the name of one of: "
+        "{known}.",
     },
     "plan.imported": {
-        "vi": "Đã nhập kế hoạch của {school}: {units} tổ/bộ phận, {kpis} chỉ số, {tasks} nhiệm vụ "
-        "({created} mới, {updated} cập nhật, {unchanged} giữ nguyên).",
-        "en": "Imported the plan of {school}: {units} units, {kpis} KPIs, {tasks} tasks "
-        "({created} new, {updated} updated, {unchanged} unchanged).",
+        "vi": "Đã nhập kế hoạch của {school} ({school_change}):",
+        "en": "Imported the plan of {school} ({school_change}):",
     },
+    "plan.imported.school.created": {"vi": "trường mới", "en": "new school"},
+    "plan.imported.school.updated": {
+        "vi": "thông tin trường đã cập nhật",
+        "en": "school details updated",
+    },
+    "plan.imported.school.unchanged": {
+        "vi": "thông tin trường giữ nguyên",
+        "en": "school details unchanged",
+    },
+    "plan.imported.kind": {
+        "vi": "  - {count} {kind}: {created} mới, {updated} cập nhật, {unchanged} giữ nguyên",
+        "en": "  - {count} {kind}: {created} new, {updated} updated, {unchanged} unchanged",
+    },
+    "plan.imported.none": {"vi": "  - {kind}: không có", "en": "  - {kind}: none"},
+    "plan.kind.units": {"vi": "tổ/bộ phận", "en": "units", "en_one": "unit"},
+    "plan.kind.kpis": {"vi": "chỉ số", "en": "KPIs", "en_one": "KPI"},
+    "plan.kind.tasks": {"vi": "nhiệm vụ", "en": "tasks", "en_one": "task"},
     "plan.template_written": {
         "vi": "Đã ghi mẫu Excel trống vào {path}. Điền các trang rồi chạy: dondoc plan import {path}",
         "en": "Wrote the empty Excel template to {path}. Fill it in, then: dondoc plan import {path}",
@@ -259,6 +305,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "xlsx.column.tasks.unit": {"vi": "Tổ/bộ phận", "en": "Unit"},
     "xlsx.column.tasks.deadline": {"vi": "Hạn", "en": "Deadline"},
     "xlsx.column.tasks.recurrence": {"vi": "Lặp lại", "en": "Recurrence"},
+    "xlsx.column.tasks.deadline_source": {"vi": "Nguồn của hạn", "en": "Deadline source"},
     "xlsx.column.tasks.assignees": {"vi": "Người thực hiện", "en": "Assignees"},
     "xlsx.yes": {"vi": "có", "en": "yes"},
     "xlsx.no": {"vi": "không", "en": "no"},
@@ -270,14 +317,18 @@ CATALOG: dict[str, dict[str, str]] = {
         "Tổ - bộ phận: mã (ví dụ VANPHONG), tên, nhiệm vụ chung.\n"
         "Chỉ số: mã chỉ số (chữ thường không dấu, ví dụ dropout), tên, đơn vị tính (%, lớp…), "
         "chiều (<=, >=, <, >, =, yes_no), mục tiêu (số, hoặc có/không với yes_no), mục tiêu "
-        "theo lời kế hoạch (không bắt buộc, ví dụ: duy trì mức độ 3), năm, mục.\n"
-        "Nhiệm vụ: mã (ví dụ III.4.2), tên nhiệm vụ, mô tả, mục, mã tổ/bộ phận phụ trách, "
-        "và đúng một trong hai cột: Hạn (dd/mm/yyyy) hoặc Lặp lại.\n"
+        "theo lời kế hoạch (không bắt buộc, ví dụ: duy trì mức độ 3), năm phải đạt (ghi năm học "
+        "2026-2027 cũng được, tính là 2027), mục.\n"
+        "Nhiệm vụ: mã (ví dụ III.4.2), tên nhiệm vụ, mô tả, mục, mã hoặc tên tổ/bộ phận phụ "
+        "trách, "
+        "và đúng một trong hai cột: Hạn (dd/mm/yyyy) hoặc Lặp lại; Nguồn của hạn: để trống "
+        'nếu kế hoạch ghi ngày này, ghi "đề xuất" nếu kế hoạch không ghi.\n'
         "Người thực hiện: họ tên như trong danh sách cán bộ hoặc số điện thoại, nhiều người cách "
         "nhau bởi ; hoặc xuống dòng; chỉ người của tổ/bộ phận phụ trách hoặc ban giám hiệu. "
         "Để trống: giữ nguyên người đã được giao; ghi dấu - : không giao cho ai.\n"
         "Lặp lại: weekly:fri (hằng tuần, thứ Sáu), monthly:25 (ngày 25 hằng tháng), "
-        "yearly:05/09 (hằng năm), semester (cuối mỗi học kỳ), school_year (đầu năm học).\n"
+        "yearly:05/09 (hằng năm), semester (cuối mỗi học kỳ), school_year (đầu năm học), "
+        "thường xuyên hoặc khi có yêu cầu (không có hạn, không bao giờ quá hạn).\n"
         "Ngày nghỉ: từ ngày, đến ngày (để trống nếu nghỉ một ngày), tên (ví dụ Tết Nguyên đán); "
         "ngày nghỉ không gửi nhắc việc.\n"
         "Cài đặt nhắc việc (giờ yên lặng, ngày làm việc, giờ gửi báo cáo tuần) ghi trong tệp YAML; "
@@ -290,13 +341,16 @@ CATALOG: dict[str, dict[str, str]] = {
         "Units: code (e.g. VANPHONG), name, role.\n"
         "KPIs: key (lowercase, e.g. dropout), name, measure (%, classes…), direction "
         "(<=, >=, <, >, =, yes_no), target (a number, or yes/no for yes_no), the target as "
-        "the plan words it (optional, e.g. duy trì mức độ 3), year, section.\n"
-        "Tasks: code (e.g. III.4.2), title, description, section, unit code, and exactly one "
-        "of Deadline (dd/mm/yyyy) or Recurrence.\n"
+        "the plan words it (optional, e.g. duy trì mức độ 3), year due (a school year such as "
+        "2026-2027 counts as 2027), section.\n"
+        "Tasks: code (e.g. III.4.2), title, description, section, unit code or name, and exactly one "
+        "of Deadline (dd/mm/yyyy) or Recurrence; Deadline source: blank when the plan gives "
+        'this date, "proposed" when it does not.\n'
         "Assignees: names as in the staff list or phone numbers, separated by ; or new lines; "
         "only people of the task's unit or the leadership. Empty keeps who is assigned; "
         "- unassigns everyone.\n"
-        "Recurrence: weekly:fri, monthly:25, yearly:05/09, semester, school_year.\n"
+        "Recurrence: weekly:fri, monthly:25, yearly:05/09, semester, school_year, ongoing or "
+        "on_request (no deadline, never overdue).\n"
         "Holidays: from, until (empty for one day), name (e.g. Tết); no reminders on holidays.\n"
         "Reminder settings (quiet hours, working days, digest time) live in the YAML file; "
         "importing Excel leaves them as they are.\n"
@@ -471,9 +525,17 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "invite.link": {"vi": "    liên kết: {link}", "en": "    link: {link}"},
     # --- database ----------------------------------------------------------------------------
+    "db.created": {
+        "vi": "Đã tạo các bảng dữ liệu của dondoc trong {url} (phiên bản {revision}).",
+        "en": "Created dondoc's tables in {url} (version {revision}).",
+    },
     "db.upgraded": {
-        "vi": "Cơ sở dữ liệu đã ở phiên bản mới nhất ({url}).",
-        "en": "The database schema is up to date ({url}).",
+        "vi": "Đã nâng cấp cơ sở dữ liệu {url} từ phiên bản {before} lên {revision}.",
+        "en": "Upgraded the database {url} from version {before} to {revision}.",
+    },
+    "db.up_to_date": {
+        "vi": "Cơ sở dữ liệu {url} đã ở phiên bản mới nhất ({revision}); không cần làm gì.",
+        "en": "The database {url} is already up to date (version {revision}); nothing to do.",
     },
     "db.unreachable": {
         "vi": "Không kết nối được cơ sở dữ liệu {url}: {reason}. Kiểm tra DATABASE_URL.",
@@ -537,6 +599,17 @@ CATALOG: dict[str, dict[str, str]] = {
     "overview.task_recurring": {
         "vi": "  • {code} {title}\n      {rule}; lần tới {next}",
         "en": "  • {code} {title}\n      {rule}; next {next}",
+    },
+    "overview.task_undated": {
+        "vi": "  • {code} {title}\n      {rule}, không có hạn",
+        "en": "  • {code} {title}\n      {rule}, no deadline",
+    },
+    "overview.proposed": {"vi": " (đề xuất)", "en": " (proposed)"},
+    "overview.proposed_note": {
+        "vi": "Kế hoạch không ghi ngày cho các nhiệm vụ: ngày có ghi (đề xuất) là đề xuất của dữ "
+        "liệu mặc định, nhà trường xác nhận hoặc sửa rồi nhập lại tệp kế hoạch.",
+        "en": "The plan gives no dates for its tasks: dates marked (proposed) are the default "
+        "data's proposals, for the school to confirm or change and import again.",
     },
     "overview.kpis": {"vi": "CHỈ SỐ MỤC TIÊU NĂM {year}", "en": "KPI TARGETS FOR {year}"},
     "overview.kpi": {"vi": "  • {name} [{key}]: {target}", "en": "  • {name} [{key}]: {target}"},
@@ -607,6 +680,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "en_one": "done 1 day late",
     },
     "countdown.done_on_time": {"vi": "hoàn thành đúng hạn", "en": "done on time"},
+    "countdown.never_due": {"vi": "không có hạn", "en": "no deadline"},
     "countdown.overdue": {
         "vi": "quá hạn {days} ngày",
         "en": "{days} days overdue",
@@ -619,6 +693,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "direction.<": {"vi": "dưới {value}", "en": "below {value}"},
     "direction.>": {"vi": "trên {value}", "en": "above {value}"},
     "direction.=": {"vi": "{value}", "en": "{value}"},
+    "recurrence.ongoing": {"vi": "thường xuyên", "en": "ongoing"},
+    "recurrence.on_request": {"vi": "khi có yêu cầu", "en": "on request"},
     "recurrence.week": {"vi": "hằng tuần vào {weekday}", "en": "every week on {weekday}"},
     "recurrence.month": {"vi": "ngày {day} hằng tháng", "en": "every month on day {day}"},
     "recurrence.year": {"vi": "hằng năm vào ngày {dates}", "en": "every year on {dates}"},
@@ -822,9 +898,21 @@ CATALOG: dict[str, dict[str, str]] = {
     "task.unit": {"vi": "Tổ/bộ phận: {unit}", "en": "Unit: {unit}"},
     "task.assignee": {"vi": " · Phụ trách: {name}", "en": " · Assignee: {name}"},
     "task.deadline": {"vi": "Hạn: {deadline} ({countdown})", "en": "Due: {deadline} ({countdown})"},
+    "task.deadline_proposed": {
+        "vi": "Hạn đề xuất: {deadline} ({countdown})",
+        "en": "Proposed deadline: {deadline} ({countdown})",
+    },
+    "task.undated": {
+        "vi": "Thực hiện: {rule}, không có hạn; tổ trưởng báo cáo trong buổi hỏi thăm hằng tuần",
+        "en": "Done: {rule}, no deadline; the unit head reports at the weekly check-in",
+    },
     "task.recurring": {
         "vi": "Lặp lại: {rule}; lần tới {next} ({countdown})",
         "en": "Repeats: {rule}; next {next} ({countdown})",
+    },
+    "task.recurring_proposed": {
+        "vi": "Lặp lại (đề xuất): {rule}; lần tới {next} ({countdown})",
+        "en": "Repeats (proposed): {rule}; next {next} ({countdown})",
     },
     "task.progress": {
         "vi": "Tiến độ: {progress}% — {status}",
@@ -1451,6 +1539,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Nothing is overdue or due in the next {days} days.",
     },
     "digest.urgent.unit": {"vi": "<i>{unit}</i>", "en": "<i>{unit}</i>"},
+    "digest.proposed": {"vi": " (hạn đề xuất)", "en": " (proposed date)"},
     "digest.urgent.line": {
         "vi": "• <b>{code}</b> {title} — {countdown}, {progress}%",
         "en": "• <b>{code}</b> {title} — {countdown}, {progress}%",

@@ -3,10 +3,12 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -66,19 +68,28 @@ class BrokenForeignKeys(RuntimeError):
     pass
 
 
-def upgrade_schema(engine: Engine, revision: str = "head") -> None:
-    """Migrate to `revision`. On SQLite, foreign keys are off meanwhile: Alembic rebuilds tables
-    to alter them, and dropping the old copy must not cascade; they are checked afterwards."""
+class Migration(NamedTuple):
+    before: str | None  # the schema's revision before; None: the database had no schema
+    after: str | None
+
+
+def upgrade_schema(engine: Engine, revision: str = "head") -> Migration:
+    """Migrate to `revision`; return the schema's revisions before and after. On SQLite, foreign
+    keys are off meanwhile: Alembic rebuilds tables to alter them, and dropping the old copy must
+    not cascade; they are checked afterwards."""
     config = alembic_config(engine)
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        before = MigrationContext.configure(connection).get_current_revision()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        after = MigrationContext.configure(connection).get_current_revision()
         connection.commit()
         if sqlite:
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
             if broken:
                 raise BrokenForeignKeys(str(broken[:5]))
+    return Migration(before, after)

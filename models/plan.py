@@ -29,6 +29,7 @@ class Task(SQLModel, table=True):
     deadline: date | None = None
     recurrence: str | None = Field(default=None, max_length=100)
     occurrence: date | None = None  # a recurring task's current due date
+    date_proposed: bool = False  # the deadline or recurrence is not the plan's: a proposal
     reminders: dict | None = Field(default=None, sa_type=sa.JSON)  # overrides the school's plan
     status: TaskStatus = Field(default=TaskStatus.TODO, sa_type=enum_type(TaskStatus))
     progress: int = 0

@@ -157,7 +157,7 @@ def compile_brief(
 
     blocked = [task for task in in_scope if task.status == TaskStatus.BLOCKED]
     blockers = _blockers(session, blocked, since, until)
-    overdue = [t for t in in_scope if due[t.id] < today]
+    overdue = [t for t in in_scope if (d := due[t.id]) is not None and d < today]
     policy = follow_up(school.settings).policy
     items = [
         BriefItem(Why.BLOCKED, task, units[task.unit_id].name, due[task.id], note, who)
@@ -173,7 +173,8 @@ def compile_brief(
     coming = [
         task
         for task in in_scope
-        if task.id in own and task.id not in listed and due[task.id] >= today
+        if task.id in own and task.id not in listed and (d := due[task.id]) is not None
+        and d >= today
         and any(new(start(due[task.id] - timedelta(days=lead)), task)
                 for lead in _leads(task, policy.merged(task.reminders).before_days))
     ]  # fmt: skip

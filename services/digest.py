@@ -55,7 +55,8 @@ class TaskItem:
     unit_id: int
     unit: str
     assignee: str | None  # the names of its assignees, if any
-    due: date
+    due: date | None  # None: never due (ongoing, on request)
+    proposed: bool  # the due date is a proposal, not the plan's
     status: TaskStatus
     progress: int
     done_at: datetime | None
@@ -221,11 +222,12 @@ def compile_digest(session: Session, school: School, *, start: datetime, end: da
             unit=unit_names[task.unit_id],
             assignee=", ".join(names[m] for m in assigned.get(task.id, ())) or None,
             due=due,
+            proposed=task.date_proposed,
             status=state.status,
             progress=state.progress,
             done_at=state.done_at,
             last_report=state.last_report,
-            overdue=state.status != TaskStatus.DONE and due < today,
+            overdue=state.status != TaskStatus.DONE and due is not None and due < today,
         )
 
     items = [item(task, states[task.id]) for task in tasks]
@@ -233,7 +235,8 @@ def compile_digest(session: Session, school: School, *, start: datetime, end: da
     overdue = sorted((e for e in open_items if e.overdue), key=lambda e: (e.due, e.task_id))
     horizon = today + timedelta(days=DUE_SOON_DAYS)
     due_soon = sorted(
-        (e for e in open_items if today <= e.due <= horizon), key=lambda e: (e.due, e.task_id)
+        (e for e in open_items if e.due and today <= e.due <= horizon),
+        key=lambda e: (e.due, e.task_id),
     )
     rows = _unit_rows(session, units, items)
     row_of = {row.unit_id: row for row in rows}
@@ -322,6 +325,7 @@ def _urgent(open_items: list[TaskItem], today: date, threshold: int) -> tuple[Ta
     def distance(entry: TaskItem) -> int:
         return (entry.due - today).days
 
+    open_items = [e for e in open_items if e.due is not None]
     near = [e for e in open_items if -threshold <= distance(e) <= DUE_SOON_DAYS]
     near.sort(key=lambda e: (abs(distance(e)), distance(e) >= 0, e.task_id))
     older = [e for e in open_items if distance(e) < -threshold]

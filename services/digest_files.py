@@ -96,6 +96,13 @@ def _status(status: TaskStatus | None, locale: str) -> str:
 
 def _task_row(item: TaskItem, digest: Digest, tz: ZoneInfo, locale: str) -> list[Any]:
     done_on = item.done_at.astimezone(tz).date() if item.done_at else None
+    timing = (
+        countdown(item.due, digest.today, locale, done_on=done_on)
+        if item.due
+        else t("countdown.never_due", locale)
+    )
+    if item.proposed:
+        timing += t("digest.proposed", locale)
     return [
         item.code,
         item.title,
@@ -103,7 +110,7 @@ def _task_row(item: TaskItem, digest: Digest, tz: ZoneInfo, locale: str) -> list
         item.assignee,
         item.due,
         _status(item.status, locale),
-        countdown(item.due, digest.today, locale, done_on=done_on),
+        timing,
         item.progress,
         _local(item.last_report, tz),
     ]

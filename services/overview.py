@@ -8,7 +8,13 @@ from sqlmodel import Session, select
 
 from messages import format_date, t
 from models import Kpi, School, Task, Unit
-from services.plan_text import countdown, describe_recurrence, describe_target, next_due
+from services.plan_text import (
+    countdown,
+    describe_recurrence,
+    describe_target,
+    due_order,
+    next_due,
+)
 from services.progress import done_on
 
 
@@ -19,11 +25,13 @@ def render_overview(session: Session, school: School, today: date, locale: str =
         select(Kpi).where(Kpi.school_id == school.id).order_by(Kpi.target_year, Kpi.id)
     ).all()
     lines = [t("overview.title", locale, school=school.name, plan=school.plan_title or ""), ""]
+    if any(task.date_proposed for task in tasks):
+        lines += [t("overview.proposed_note", locale), ""]
     lines.append(t("overview.units", locale, units=len(units), tasks=len(tasks)))
     for unit in units:
         unit_tasks = sorted(
             (task for task in tasks if task.unit_id == unit.id),
-            key=lambda task: (next_due(task, today), task.code),
+            key=lambda task: due_order(task, today),
         )
         lines.append(
             t("overview.unit", locale, name=unit.name, code=unit.code, count=len(unit_tasks))
@@ -48,20 +56,26 @@ def render_overview(session: Session, school: School, today: date, locale: str =
 
 
 def _task_line(task: Task, today: date, locale: str, finished: date | None) -> str:
+    """A task and its date: "(đề xuất)" after a date the plan does not give."""
+    proposed = t("overview.proposed", locale) if task.date_proposed else ""
     if task.deadline is not None:
         return t(
             "overview.task_deadline",
             locale,
             code=task.code,
             title=task.title,
-            deadline=format_date(task.deadline),
+            deadline=format_date(task.deadline) + proposed,
             countdown=countdown(task.deadline, today, locale, finished),
         )
+    rule = describe_recurrence(task.recurrence, locale)
+    due = next_due(task, today)
+    if due is None:
+        return t("overview.task_undated", locale, code=task.code, title=task.title, rule=rule)
     return t(
         "overview.task_recurring",
         locale,
         code=task.code,
         title=task.title,
-        rule=describe_recurrence(task.recurrence, locale),
-        next=format_date(next_due(task, today)),
+        rule=rule + proposed,
+        next=format_date(due),
     )

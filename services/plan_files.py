@@ -1,21 +1,23 @@
 """Reading and writing plan files (YAML, JSON, Excel), with errors that point at the bad spot."""
 
+import difflib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import openpyxl
 import yaml
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from messages import t
 from services.plan_schema import Location, Origin, PlanFile, reference_problems
+from services.text import fold
 from services.validation import RefusedFile
 from services.workbooks import UnreadableWorkbook, open_workbook
 
@@ -32,6 +34,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "unit",
         "deadline",
         "recurrence",
+        "deadline_source",
         "assignees",
     ),
     "holidays": ("date", "until", "name"),
@@ -65,18 +68,21 @@ def column_header(section: str, field: str) -> str:
 class _Source:
     data: Any
     locate: Callable[[Location], str]
+    place: Callable[[Location], tuple[int, ...]]  # where `locate` points, to sort by
 
 
 def read_plan(path: Path) -> PlanFile:
-    """Load and validate a plan file; raise `PlanFileError` listing every problem found."""
+    """Load and validate a plan file; raise `PlanFileError` listing every problem found, in the
+    order they appear in the file."""
     source = _read_source(path)
+    problems = reference_problems(source.data)
     try:
-        plan = PlanFile.model_validate(source.data)
+        plan: PlanFile | None = PlanFile.from_data(source.data)
     except ValidationError as exc:
-        problems = [(_field_location(error["loc"]), _describe(error)) for error in exc.errors()]
-    else:
-        problems = reference_problems(plan)
-    if problems:
+        problems += [(_field_location(error), _describe(error)) for error in exc.errors()]
+        plan = None
+    if plan is None or problems:
+        problems.sort(key=lambda problem: source.place(problem[0]))
         raise _refusal(path, source.locate, problems)
     return plan.read_from(Origin(path, source.locate))
 
@@ -135,24 +141,28 @@ def _read_text(path: Path) -> _Source:
         problem = getattr(exc, "problem", None) or str(exc)
         raise PlanFileError(path, [t("plan.syntax", where=where, problem=problem)]) from None
 
-    def locate(loc: Location) -> str:
-        current, line = node, 1
+    def place(loc: Location) -> tuple[int, int]:
+        """Line and column (from 0) of the node at `loc`, else of the nearest one above it."""
+        current, found = node, node
         for part in loc:
-            if current is not None:
-                line = current.start_mark.line + 1
-            current = _child(current, part)
-        if current is not None:
-            line = current.start_mark.line + 1
-        return t("plan.at_path", line=line, path=_path_text(loc) or "—")
+            step = _child(current, part)
+            if step is None:
+                break
+            found, current = step
+        return (found.start_mark.line, found.start_mark.column) if found is not None else (0, 0)
 
-    return _Source(data, locate)
+    def locate(loc: Location) -> str:
+        return t("plan.at_path", line=place(loc)[0] + 1, path=_path_text(loc) or "—")
+
+    return _Source(data, locate, place)
 
 
-def _child(node: yaml.Node | None, part: str | int) -> yaml.Node | None:
+def _child(node: yaml.Node | None, part: str | int) -> tuple[yaml.Node, yaml.Node] | None:
+    """Where `part` of `node` is written (a field's key, a list's item) and what it holds."""
     if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-        return next((value for key, value in node.value if key.value == part), None)
+        return next(((key, value) for key, value in node.value if key.value == part), None)
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        return node.value[part]
+        return node.value[part], node.value[part]
     return None
 
 
@@ -164,7 +174,8 @@ def _read_workbook(path: Path) -> _Source:
     sheets = {ws.title.strip().lower(): ws for ws in workbook.worksheets}
     data: dict[str, Any] = {}
     rows: dict[str, list[int]] = {}
-    headers: dict[str, dict[str, str]] = {}
+    headers: dict[str, dict[str, str]] = {}  # in the order of the sheet's columns
+    order: dict[str, int] = {}  # the sheet's position in the workbook
     problems: list[str] = []
     for section in SECTIONS:
         sheet = sheets.get(sheet_title(section).lower()) or sheets.get(section)
@@ -172,27 +183,62 @@ def _read_workbook(path: Path) -> _Source:
             if section in ("school", "units"):
                 problems.append(t("plan.missing_sheet", sheet=sheet_title(section)))
             continue
+        order[section] = workbook.worksheets.index(sheet)
         items, rows[section], headers[section], unknown = _sheet_rows(sheet, section)
-        problems += [t("plan.unknown_column", sheet=sheet.title, column=c) for c in unknown]
+        problems += [_unknown_column(sheet.title, section, column) for column in unknown]
         data[section] = (items[0] if items else {}) if section == "school" else items
     workbook.close()
     if problems:
         raise PlanFileError(path, problems)
 
-    def locate(loc: Location) -> str:
+    def spot(loc: Location) -> tuple[str, int | None, str | None]:
+        """The sheet, the item (when its row is known) and the field `loc` points at."""
         section = str(loc[0]) if loc else ""
-        if section not in rows:
-            return t("plan.whole_file")
         parts = (*loc, None, None)
         index, field = (0, parts[1]) if section == "school" else (parts[1], parts[2])
+        known = isinstance(index, int) and index < len(rows.get(section, []))
+        return section, index if known else None, field if isinstance(field, str) else None
+
+    def locate(loc: Location) -> str:
+        section, index, field = spot(loc)
+        if section not in rows:
+            return t("plan.whole_file")
         where = [t("plan.at_sheet", sheet=sheet_title(section))]
-        if isinstance(index, int) and index < len(rows[section]):
+        if index is not None:
             where.append(t("plan.at_row", row=rows[section][index]))
-        if isinstance(field, str):
+        if field is not None:
             where.append(t("plan.at_column", column=headers[section].get(field, field)))
         return ", ".join(where)
 
-    return _Source(data, locate)
+    def place(loc: Location) -> tuple[int, ...]:
+        section, index, field = spot(loc)
+        if section not in rows:
+            return (-1,)
+        columns = list(headers[section])
+        row = rows[section][index] if index is not None else 0
+        return order[section], row, columns.index(field) if field in columns else -1
+
+    return _Source(data, locate, place)
+
+
+def _unknown_column(sheet: str, section: str, column: str) -> str:
+    """A column the form does not have, with the ones it has and the one it most likely
+    misspells."""
+    allowed = [column_header(section, field) for field in COLUMNS[section]]
+    similar = _closest(column, {header: header for header in allowed})
+    params = {"sheet": sheet, "column": column, "allowed": ", ".join(allowed)}
+    if similar is None:
+        return t("plan.unknown_column", **params)
+    return t("plan.unknown_column_similar", similar=similar, **params)
+
+
+def _closest(written: str, ways: dict[str, str]) -> str | None:
+    """What `written` most likely means among `ways` (a way to write something: what to
+    suggest), compared without case or diacritics; an exact match first."""
+    meant = {fold(way): suggestion for way, suggestion in ways.items()}
+    key = fold(written)
+    close = [key] if key in meant else difflib.get_close_matches(key, meant, n=1, cutoff=0.75)
+    return meant[close[0]] if close else None
 
 
 def _sheet_rows(
@@ -227,21 +273,58 @@ def _sheet_rows(
     return items, numbers, headers, unknown
 
 
-def _field_location(loc: tuple[str | int, ...]) -> Location:
-    """Drop pydantic's union-member and validator tags after the field name."""
-    depth = 2 if loc[:1] == ("school",) else 3
-    return tuple(loc[:depth])
+def _field_location(error: dict[str, Any]) -> Location:
+    """Drop pydantic's union-member and validator tags after the field name; an unknown field's
+    path has none, and may be deeper (school.settings.reminders)."""
+    loc = tuple(error["loc"])
+    if error["type"] == "extra_forbidden":
+        return loc
+    return loc[: 2 if loc[:1] == ("school",) else 3]
+
+
+def _unknown_field(loc: Location) -> str:
+    """An unknown field, with the fields allowed at its place (read from the model there) and the
+    one it most likely misspells: a field's name, or its header in the Excel form ("hạn")."""
+    *place, field = loc
+    allowed = list(_model_at(place).model_fields)
+    ways = {name: name for name in allowed}
+    section = str(place[0]) if place else ""
+    if section in COLUMNS and len(place) == (1 if section == "school" else 2):
+        ways |= {column_header(section, name): name for name in COLUMNS[section] if name in ways}
+    similar = _closest(str(field), ways)
+    params = {"field": field, "allowed": ", ".join(allowed)}
+    if similar is None:
+        return t("plan.unknown_field", **params)
+    return t("plan.unknown_field_similar", similar=similar, **params)
+
+
+def _model_at(place: Sequence[str | int]) -> type[BaseModel]:
+    """The model of what is at `place`: the plan, a task (tasks, 2), the school's settings…"""
+    model: type[BaseModel] = PlanFile
+    for part in place:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        if field is not None:
+            model = _model_in(field.annotation) or model
+    return model
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model an annotation holds: TaskIn in list[TaskIn], ReminderRules in its Optional."""
+    if get_origin(annotation) is None and isinstance(annotation, type):
+        return annotation if issubclass(annotation, BaseModel) else None
+    return next((model for arg in get_args(annotation) if (model := _model_in(arg))), None)
 
 
 def _describe(error: dict[str, Any]) -> str:
     kind, value, field = error["type"], error.get("input"), error["loc"][-1] if error["loc"] else ""
     ctx = error.get("ctx") or {}
     choices = str(ctx.get("expected", "")).replace(" or ", ", ")
+    if kind == "extra_forbidden":
+        return _unknown_field(tuple(error["loc"]))
     if value is None and error["loc"] and kind != "missing":
         return t("plan.empty_value")
     simple = {
         "missing": ("plan.missing_field", {"field": field}),
-        "extra_forbidden": ("plan.unknown_field", {"field": field}),
         "string_too_long": ("plan.too_long", {"max": ctx.get("max_length")}),
         "string_too_short": ("plan.empty_value", {}),
         "too_short": ("plan.empty_list", {}),

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -14,14 +14,17 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from messages import t
 from models import Direction
+from services.people import fold_name
 from services.recurrence import RecurrenceError, parse_recurrence
 from services.school_settings import ReminderRules, SchoolSettings
+from services.text import fold
 from services.validation import invalid
 
 YES = {"true", "yes", "có", "co", "đạt", "dat", "1", "x"}
@@ -63,6 +66,25 @@ def _people(value: Any) -> Any:
     return value
 
 
+def target_year(value: Any) -> int | None:
+    """The year a KPI's target is due as written: 2027, or the school year that ends in it,
+    "2026-2027"; None when it is neither."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value) if float(value).is_integer() else None
+    text = value.strip() if isinstance(value, str) else ""
+    if re.fullmatch(r"\d{4}", text):
+        return int(text)
+    school_year = re.fullmatch(r"(\d{4})\s*[-–/]\s*(\d{4})", text)
+    if school_year and int(school_year[2]) == int(school_year[1]) + 1:
+        return int(school_year[2])
+    return None
+
+
+def code_for(name: str) -> str:
+    """A code to suggest for a unit named `name`: "Tổ Toán" → TO_TOAN."""
+    return re.sub(r"[^0-9A-Z]+", "_", fold(name).upper()).strip("_")[:40]
+
+
 PlanDate = Annotated[date, BeforeValidator(parse_plan_date)]
 Text = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
 Code = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=40, pattern=r"^\S+$")]
@@ -100,6 +122,14 @@ class UnitIn(_Strict):
     code: Code
     name: Annotated[Text, Field(max_length=200)]
     description: str | None = None
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _one_word(cls, value: Any) -> Any:
+        """A unit's name written as its code ("Tổ Toán") is refused with a code to write."""
+        if isinstance(value, str) and len(value.split()) > 1:
+            raise invalid("plan.unit_code_spaces", value=value.strip(), code=code_for(value))
+        return value
 
 
 class KpiIn(_Strict):
@@ -139,6 +169,15 @@ class KpiIn(_Strict):
         """The target as the plan words it ("duy trì mức độ 3"); blank: worded by the rule."""
         return value or None
 
+    @field_validator("year", mode="before")
+    @classmethod
+    def _year(cls, value: Any) -> Any:
+        """The year the target is due; a school year ("2026-2027") is due in the year it ends."""
+        year = target_year(value)
+        if year is None and value is not None:
+            raise invalid("plan.bad_year", value=value)
+        return value if year is None else year
+
     @model_validator(mode="after")
     def _target_fits_direction(self) -> "KpiIn":
         is_yes_no = self.direction == Direction.YES_NO
@@ -156,8 +195,19 @@ class TaskIn(_Strict):
     unit: Code
     deadline: PlanDate | None = None
     recurrence: str | None = None
+    deadline_source: Literal["proposed"] | None = None  # None: the plan's own date
     reminders: ReminderRules | None = None
     assignees: Annotated[list[Person], BeforeValidator(_people)] | None = None  # None: unsaid
+
+    @field_validator("unit", mode="before")
+    @classmethod
+    def _unit(cls, value: Any, info: ValidationInfo) -> Any:
+        """A unit's code or name, when read with the file's units (`PlanFile.from_data`)."""
+        units: list[tuple[str, str]] = (info.context or {}).get(UNITS, [])
+        text = _text(value)
+        if not units or not isinstance(text, str) or not text.strip():
+            return value
+        return _unit_code(units, text)
 
     @field_validator("recurrence")
     @classmethod
@@ -168,6 +218,17 @@ class TaskIn(_Strict):
             return parse_recurrence(value).rule
         except RecurrenceError:
             raise invalid("plan.bad_recurrence", value=value) from None
+
+    @field_validator("deadline_source", mode="before")
+    @classmethod
+    def _source(cls, value: Any) -> Any:
+        """`proposed` (đề xuất): the date is not the plan's; `plan` (kế hoạch) or blank: it is."""
+        text = fold(str(value)) if value is not None else ""
+        if text in ("", "plan", "ke hoach"):
+            return None
+        if text in ("proposed", "de xuat"):
+            return "proposed"
+        raise invalid("plan.bad_deadline_source", value=value)
 
     @model_validator(mode="after")
     def _one_schedule(self) -> "TaskIn":
@@ -223,29 +284,69 @@ class PlanFile(_Strict):
     def origin(self) -> Origin | None:
         return self._origin
 
+    @classmethod
+    def from_data(cls, data: Any) -> "PlanFile":
+        """Validate a file's data; there a task's unit may be given by the unit's name."""
+        return cls.model_validate(data, context={UNITS: _unit_pairs(data)})
+
     def read_from(self, origin: Origin) -> "PlanFile":
         self._origin = origin
         return self
 
 
-def reference_problems(plan: PlanFile) -> list[tuple[Location, str]]:
-    """What pydantic cannot see item by item: duplicates and tasks pointing at unknown units."""
-    problems: list[tuple[Location, str]] = []
+UNITS = "units"  # the validation context's key: the file's units as (code, name)
 
-    def first_seen(section: str, keys: list[str], field: str) -> None:
+
+def _unit_pairs(data: Any) -> list[tuple[str, str]]:
+    """The units of a file's data as written, before validation: (code, name)."""
+    items = data.get("units") if isinstance(data, dict) else None
+    pairs = []
+    for item in items if isinstance(items, list) else []:
+        code = _text(item.get("code")) if isinstance(item, dict) else None
+        if isinstance(code, str) and code.strip():
+            name = _text(item.get("name"))
+            pairs.append((code.strip(), name.strip() if isinstance(name, str) else ""))
+    return pairs
+
+
+def _unit_code(units: list[tuple[str, str]], written: str) -> str:
+    """The code of the unit `written` names by code or name, ignoring case and spacing, else
+    without diacritics; refused with the units to choose from."""
+    for key in (fold_name, fold):
+        codes = {code for code, name in units if key(written) in (key(code), key(name))}
+        if len(codes) == 1:
+            (code,) = codes
+            # a unit whose own code has spaces is refused there; naming it is not wrong
+            return code if len(code.split()) == 1 else code_for(code)
+    known = ", ".join(
+        f"{code} ({name})" if fold_name(name) not in ("", fold_name(code)) else code
+        for code, name in units
+    )
+    raise invalid("plan.unknown_unit", value=written.strip(), known=known)
+
+
+def _code_key(item: dict[str, Any]) -> str | None:
+    code = _text(item.get("code"))
+    return code.strip().upper() if isinstance(code, str) and code.strip() else None
+
+
+def _kpi_key(item: dict[str, Any]) -> str | None:
+    key, year = item.get("key"), target_year(item.get("year"))
+    return f"{key.strip()} ({year})" if isinstance(key, str) and year is not None else None
+
+
+def reference_problems(data: Any) -> list[tuple[Location, str]]:
+    """Duplicates, which pydantic cannot see item by item. Read from the file's data as written,
+    so they are reported together with every other problem of the file."""
+    problems: list[tuple[Location, str]] = []
+    checks = (("units", "code", _code_key), ("kpis", "key", _kpi_key), ("tasks", "code", _code_key))
+    for section, field, key_of in checks:
+        items = data.get(section) if isinstance(data, dict) else None
         seen: set[str] = set()
-        for index, key in enumerate(keys):
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            key = key_of(item) if isinstance(item, dict) else None
             if key in seen:
                 problems.append(((section, index, field), t("plan.duplicate", value=key)))
-            seen.add(key)
-
-    first_seen("units", [unit.code.upper() for unit in plan.units], "code")
-    first_seen("kpis", [f"{kpi.key} ({kpi.year})" for kpi in plan.kpis], "key")
-    first_seen("tasks", [task.code.upper() for task in plan.tasks], "code")
-    unit_codes = {unit.code.upper() for unit in plan.units}
-    known = ", ".join(unit.code for unit in plan.units)
-    for index, task in enumerate(plan.tasks):
-        if task.unit.upper() not in unit_codes:
-            message = t("plan.unknown_unit", value=task.unit, known=known)
-            problems.append((("tasks", index, "unit"), message))
+            elif key is not None:
+                seen.add(key)
     return problems

@@ -16,20 +16,33 @@ from services.plan_schema import HolidayIn, KpiIn, Location, PlanFile, SchoolIn,
 
 
 @dataclass
-class ImportSummary:
-    school: str
+class Tally:
+    """How many rows of one kind an import created, updated and left as they were."""
+
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
 
-    def count(self, *, created: bool = False, changed: bool = False) -> None:
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+@dataclass
+class ImportSummary:
+    school: str
+    kinds: dict[str, Tally] = field(
+        default_factory=lambda: {kind: Tally() for kind in ("school", "units", "kpis", "tasks")}
+    )
+
+    def count(self, kind: str, *, created: bool = False, changed: bool = False) -> None:
+        tally = self.kinds[kind]
         if created:
-            self.created += 1
+            tally.created += 1
         elif changed:
-            self.updated += 1
+            tally.updated += 1
         else:
-            self.unchanged += 1
+            tally.unchanged += 1
 
 
 def _apply(row: object, values: dict[str, object]) -> bool:
@@ -69,7 +82,6 @@ def import_plan(session: Session, plan: PlanFile, *, now: datetime | None = None
     if plan.holidays is not None:
         _sync_holidays(session, school, plan.holidays)
     session.flush()
-    summary.counts = {"units": len(plan.units), "kpis": len(plan.kpis), "tasks": len(plan.tasks)}
     return summary
 
 
@@ -99,9 +111,9 @@ def _upsert_school(session: Session, school_in: SchoolIn, summary: ImportSummary
         school = School(code=school_in.code, **values)
         session.add(school)
         session.flush()
-        summary.count(created=True)
+        summary.count("school", created=True)
     else:
-        summary.count(changed=_apply(school, values))
+        summary.count("school", changed=_apply(school, values))
     return school
 
 
@@ -117,9 +129,9 @@ def _upsert_unit(
     if unit is None:
         unit = Unit(school_id=school.id, code=unit_in.code, **values)
         session.add(unit)
-        summary.count(created=True)
+        summary.count("units", created=True)
     else:
-        summary.count(changed=_apply(unit, values))
+        summary.count("units", changed=_apply(unit, values))
     return unit
 
 
@@ -141,9 +153,9 @@ def _upsert_kpi(
     kpi = kpis.get((kpi_in.key, kpi_in.year))
     if kpi is None:
         session.add(Kpi(school_id=school.id, key=kpi_in.key, target_year=kpi_in.year, **values))
-        summary.count(created=True)
+        summary.count("kpis", created=True)
     else:
-        summary.count(changed=_apply(kpi, values))
+        summary.count("kpis", changed=_apply(kpi, values))
 
 
 def _upsert_tasks(
@@ -169,7 +181,7 @@ def _upsert_tasks(
             changed = set_assignees(session, task, people, by=None, now=now) or changed
         if changed:
             task.updated_at = now
-        summary.count(created=created, changed=changed)
+        summary.count("tasks", created=created, changed=changed)
     return problems
 
 
@@ -181,6 +193,7 @@ def _task_values(task_in: TaskIn, unit: Unit) -> dict[str, object]:
         "unit_id": unit.id,
         "deadline": task_in.deadline,
         "recurrence": task_in.recurrence,
+        "date_proposed": task_in.deadline_source == "proposed",
     }
     if task_in.reminders is not None:
         values["reminders"] = task_in.reminders.model_dump(exclude_none=True)
@@ -265,6 +278,7 @@ def export_plan(session: Session, school: School) -> PlanFile:
                 unit=unit_codes[task.unit_id],
                 deadline=task.deadline,
                 recurrence=task.recurrence,
+                deadline_source="proposed" if task.date_proposed else None,
                 reminders=task.reminders,
                 assignees=[written(m) for m in assignees(session, task)] or None,
             )

@@ -24,6 +24,8 @@ def countdown(deadline: date, today: date, locale: str = "vi", done_on: date | N
 
 def describe_recurrence(rule: str, locale: str = "vi") -> str:
     recurrence = parse_recurrence(rule)
+    if not recurrence.dated:
+        return t(f"recurrence.{recurrence.every}", locale)
     if recurrence.every == "week":
         return t("recurrence.week", locale, weekday=t(f"weekday.{recurrence.weekday}", locale))
     if recurrence.every == "month":
@@ -33,14 +35,29 @@ def describe_recurrence(rule: str, locale: str = "vi") -> str:
     return t(key, locale, dates=dates)
 
 
-def next_due(task: Task, today: date) -> date:
+def next_due(task: Task, today: date) -> date | None:
     """The deadline; for a recurring task the occurrence under way (which stays until it is
-    done, even when overdue), else its next occurrence from `today` on."""
+    done, even when overdue), else its next occurrence from `today` on; None for a task that is
+    never due (ongoing, on request)."""
     return (
         task.deadline
         or task.occurrence
         or parse_recurrence(task.recurrence).next_on_or_after(today)
     )
+
+
+def due_order(task: Task, today: date) -> tuple[date, str]:
+    """Nearest due first, tasks that are never due last; then by code."""
+    return next_due(task, today) or date.max, task.code
+
+
+def due_text(task: Task, today: date, locale: str = "vi", done_on: date | None = None) -> str:
+    """ "còn 3 ngày", "quá hạn 2 ngày", "hoàn thành trễ 5 ngày"; "thường xuyên" for a task that is
+    never due."""
+    due = next_due(task, today)
+    if due is None:
+        return describe_recurrence(task.recurrence, locale)
+    return countdown(due, today, locale, done_on)
 
 
 def describe_target(kpi: Kpi, locale: str = "vi") -> str:

@@ -2,6 +2,9 @@
 
 `semester` and `school_year` are accepted as shorthands for the Vietnamese school calendar
 (semesters end mid-January and late May; the school year starts on 5 September).
+
+Two rules have no date at all: `ongoing` ("thường xuyên": work that goes on) and `on_request`
+("khi có yêu cầu"). Such a task is never due, so never overdue: the weekly check-in follows it.
 """
 
 import calendar
@@ -9,8 +12,16 @@ import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from services.text import fold
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-ALIASES = {"semester": "yearly:15/01,25/05", "school_year": "yearly:05/09"}
+ALIASES = {
+    "semester": "yearly:15/01,25/05",
+    "school_year": "yearly:05/09",
+    "thuong xuyen": "ongoing",
+    "khi co yeu cau": "on_request",
+}
+UNDATED = ("ongoing", "on_request")
 
 
 class RecurrenceError(ValueError):
@@ -19,13 +30,19 @@ class RecurrenceError(ValueError):
 
 @dataclass(frozen=True)
 class Recurrence:
-    every: str  # "week", "month" or "year"
+    every: str  # "week", "month", "year", or one of UNDATED
     weekday: int | None = None
     day: int | None = None
     dates: tuple[tuple[int, int], ...] = ()  # (day, month) pairs for yearly rules
 
     @property
+    def dated(self) -> bool:
+        return self.every not in UNDATED
+
+    @property
     def rule(self) -> str:
+        if not self.dated:
+            return self.every
         if self.every == "week":
             return f"weekly:{WEEKDAYS[self.weekday]}"
         if self.every == "month":
@@ -35,6 +52,8 @@ class Recurrence:
     @property
     def gap_days(self) -> int:
         """The shortest time between two occurrences: a reminder lead must be shorter."""
+        if not self.dated:
+            return 10_000
         if self.every == "week":
             return 7
         if self.every == "month":
@@ -42,7 +61,10 @@ class Recurrence:
         days = sorted(date(2025, month, min(day, 28)).toordinal() for day, month in self.dates)
         return min([b - a for a, b in itertools.pairwise(days)] + [days[0] + 365 - days[-1]])
 
-    def next_on_or_after(self, start: date) -> date:
+    def next_on_or_after(self, start: date) -> date | None:
+        """The next occurrence from `start` on; None for an undated rule."""
+        if not self.dated:
+            return None
         if self.every == "week":
             return start + timedelta(days=(self.weekday - start.weekday()) % 7)
         if self.every == "month":
@@ -68,7 +90,9 @@ def _year_day(year: int, day: int, month: int) -> date:
 
 
 def parse_recurrence(text: str) -> Recurrence:
-    rule = ALIASES.get(text.strip().lower(), text.strip().lower())
+    rule = ALIASES.get(fold(text), text.strip().lower())
+    if rule in UNDATED:
+        return Recurrence(rule)
     kind, _, arg = rule.partition(":")
     if kind == "weekly" and arg in WEEKDAYS:
         return Recurrence("week", weekday=WEEKDAYS.index(arg))

@@ -202,6 +202,8 @@ def _task_reminders(
     leaders: list[int],
 ) -> list[Due]:
     due = task.deadline or task.occurrence
+    if due is None:  # never due (ongoing, on request): the weekly check-in follows it
+        return []
     policy = rules.policy.merged(task.reminders)
     wanted: list[Due] = []
     gap = parse_recurrence(task.recurrence).gap_days if task.recurrence else 10_000

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, or_, select
 
 from models import Member, ProgressUpdate, Task, TaskStatus
 from services.permissions import Actor
-from services.plan_text import next_due
+from services.plan_text import due_order
 from services.text import code_key, squashed
 
 
@@ -49,7 +49,7 @@ def open_tasks(
         query = query.where(
             or_(col(Task.unit_id).in_(actor.led_units), col(Task.id).in_(actor.assigned))
         )
-    return sorted(session.exec(query).all(), key=lambda task: (next_due(task, today), task.code))
+    return sorted(session.exec(query).all(), key=lambda task: due_order(task, today))
 
 
 def school_codes(session: Session, school_id: int) -> list[str]:

@@ -15,10 +15,13 @@ import pytest
 import yaml
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
+from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from models import Kpi, School, Task, Unit
+from services.plan_schema import KpiIn, PlanFile, TaskIn, UnitIn
+from services.school_settings import ReminderRules
 from tests.conftest import Cli
 from tests.db_state import snapshot
 
@@ -153,7 +156,7 @@ def test_task_without_title_is_refused_naming_the_missing_field(
     text = VALID_PLAN.replace("    title: Họp tổ chuyên môn\n", "")
     output = refuse_text(cli, engine, tmp_path, text, "thieu-ten.yaml")
     line = line_of(text, "- code: T2")
-    assert f"dòng {line} (tasks[1].title): thiếu trường bắt buộc 'title'" in output
+    assert f"dòng {line} (tasks[1].title): thiếu mục bắt buộc 'title'" in output
 
 
 def test_task_with_unknown_unit_is_refused_listing_the_known_units(
@@ -164,7 +167,7 @@ def test_task_with_unknown_unit_is_refused_listing_the_known_units(
     line = line_of(text, "unit: THUVIEN")
     assert f"dòng {line} (tasks[1].unit)" in output
     assert "'THUVIEN'" in output
-    assert "một trong: VP, TCM" in output
+    assert "mã hoặc tên của một trong: VP (Văn phòng), TCM (Tổ chuyên môn)" in output
 
 
 @pytest.mark.parametrize(
@@ -189,7 +192,7 @@ def test_kpi_without_target_is_refused(
     text = VALID_PLAN.replace("    target: 0.5\n", "")
     output = refuse_text(cli, engine, tmp_path, text, "thieu-muc-tieu.yaml")
     line = line_of(text, "- key: dropout")
-    assert f"dòng {line} (kpis[0].target): thiếu trường bắt buộc 'target'" in output
+    assert f"dòng {line} (kpis[0].target): thiếu mục bắt buộc 'target'" in output
 
 
 def test_kpi_with_unknown_direction_is_refused_listing_the_choices(
@@ -305,6 +308,149 @@ def test_the_same_change_without_the_bad_date_is_applied(
     assert task_titles(engine)["T1"] == "Báo cáo tháng (sửa)"
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "written", "similar", "model"),
+    [
+        ("deadline: 31/03/2026", "deadlin: 31/03/2026", "deadlin", "deadline", TaskIn),
+        ("tasks:", "task:", "task", "tasks", PlanFile),
+        ("    name: Văn phòng\n", "    Name: Văn phòng\n", "Name", "name", UnitIn),
+        ("    year: 2026\n  - key: f", "    nam: 2026\n  - key: f", "nam", "year", KpiIn),
+        (
+            "  name: Trường Thử Nghiệm\n",
+            "  name: Trường Thử Nghiệm\n  settings:\n    reminders: {before_day: [3]}\n",
+            "before_day",
+            "before_days",
+            ReminderRules,
+        ),
+    ],
+    ids=["task", "section", "unit", "kpi", "nested-setting"],
+)
+def test_unknown_field_names_the_fields_allowed_there_and_the_closest_one(
+    cli: Cli,
+    engine: Engine,
+    plan_in_db: Path,
+    tmp_path: Path,
+    old: str,
+    new: str,
+    written: str,
+    similar: str,
+    model: type[BaseModel],
+) -> None:
+    text = VALID_PLAN.replace(old, new, 1)
+    output = refuse_text(cli, engine, tmp_path, text, "muc-la.yaml")
+    allowed = ", ".join(model.model_fields)
+    line = line_of(text, f"{written}:")
+    assert f"dòng {line} (" in output
+    assert f": mục lạ '{written}'; có phải '{similar}'? Ở đây chỉ dùng được: {allowed}." in output
+    assert "trường" not in output.replace("Trường Thử Nghiệm", "")
+
+
+def test_unknown_field_unlike_any_allowed_one_asks_to_check_the_spelling(
+    cli: Cli, engine: Engine, plan_in_db: Path, tmp_path: Path
+) -> None:
+    text = VALID_PLAN.replace("    unit: TCM\n", "    unit: TCM\n    ghi_chu: họp ngày 15\n")
+    output = refuse_text(cli, engine, tmp_path, text, "ghi-chu.yaml")
+    line = line_of(text, "ghi_chu:")
+    assert (
+        f"dòng {line} (tasks[1].ghi_chu): mục lạ 'ghi_chu'; kiểm tra chính tả. "
+        f"Ở đây chỉ dùng được: {', '.join(TaskIn.model_fields)}."
+    ) in output
+
+
+@pytest.mark.parametrize(
+    "written", ["Tổ chuyên môn", "tổ  CHUYÊN môn", "to chuyen mon", "tcm"], ids=str
+)
+def test_a_task_unit_may_be_the_units_code_or_name(
+    cli: Cli, engine: Engine, plan_in_db: Path, tmp_path: Path, written: str
+) -> None:
+    text = VALID_PLAN.replace("unit: TCM", f"unit: {written}")
+    before = snapshot(engine)
+    result = cli("plan", "import", write(tmp_path, "ten-to.yaml", text))
+    assert "3 nhiệm vụ: 0 mới, 0 cập nhật, 3 giữ nguyên" in result.output
+    assert snapshot(engine) == before
+    exported = yaml.safe_load(cli("plan", "export").output)
+    assert [task["unit"] for task in exported["tasks"]] == ["VP", "TCM", "VP"]
+
+
+def test_an_unknown_unit_name_is_refused_listing_codes_and_names(
+    cli: Cli, engine: Engine, plan_in_db: Path, tmp_path: Path
+) -> None:
+    text = VALID_PLAN.replace("unit: TCM", "unit: Tổ Văn")
+    output = refuse_text(cli, engine, tmp_path, text, "to-van.yaml")
+    line = line_of(text, "unit: Tổ Văn")
+    assert (
+        f"dòng {line} (tasks[1].unit): không có tổ/bộ phận 'Tổ Văn' trong tệp; hãy ghi mã hoặc "
+        "tên của một trong: VP (Văn phòng), TCM (Tổ chuyên môn)."
+    ) in output
+    assert "khoảng trắng" not in output
+
+
+def test_a_unit_code_with_spaces_is_refused_suggesting_a_code(
+    cli: Cli, engine: Engine, plan_in_db: Path, tmp_path: Path
+) -> None:
+    text = VALID_PLAN.replace(
+        "  - code: TCM\n    name: Tổ chuyên môn\n", "  - code: Tổ Toán\n    name: Tổ Toán\n"
+    ).replace("unit: TCM", "unit: Tổ Toán")
+    output = refuse_text(cli, engine, tmp_path, text, "ma-to.yaml")
+    line = line_of(text, "- code: Tổ Toán")
+    assert output.splitlines()[1:] == [
+        f"  - dòng {line} (units[1].code): mã tổ/bộ phận 'Tổ Toán' có khoảng trắng; hãy ghi mã "
+        "liền, ví dụ TO_TOAN, và ghi tên đầy đủ vào tên tổ/bộ phận (name)."
+    ]  # the task naming that unit is right: with the code fixed, it names the unit by its name
+
+
+def test_a_kpi_year_may_be_the_school_year_that_ends_in_it(
+    cli: Cli, engine: Engine, plan_in_db: Path, tmp_path: Path
+) -> None:
+    text = VALID_PLAN.replace("    year: 2026\n  - key: f", "    year: 2025-2026\n  - key: f")
+    before = snapshot(engine)
+    result = cli("plan", "import", write(tmp_path, "nam-hoc.yaml", text))
+    assert "2 chỉ số: 0 mới, 0 cập nhật, 2 giữ nguyên" in result.output
+    assert snapshot(engine) == before
+    exported = yaml.safe_load(cli("plan", "export").output)
+    assert [kpi["year"] for kpi in exported["kpis"]] == [2026, 2026]
+
+
+@pytest.mark.parametrize("year", ["2026-2028", "năm 2027", "2026,5"])
+def test_a_kpi_year_that_is_not_a_year_says_to_write_the_year_the_target_is_due(
+    cli: Cli, engine: Engine, plan_in_db: Path, tmp_path: Path, year: str
+) -> None:
+    text = VALID_PLAN.replace("    year: 2026\n  - key: f", f'    year: "{year}"\n  - key: f')
+    output = refuse_text(cli, engine, tmp_path, text, "nam-sai.yaml")
+    line = line_of(text, f'year: "{year}"')
+    assert (
+        f"dòng {line} (kpis[0].year): năm '{year}' không hợp lệ; hãy ghi năm phải đạt mục tiêu, "
+        "ví dụ 2027, hoặc năm học như 2026-2027 (tính là 2027, năm kết thúc năm học)."
+    ) in output
+    assert "0,5 hoặc 96" not in output
+
+
+def test_every_problem_is_reported_at_once_in_the_files_order(
+    cli: Cli, engine: Engine, plan_in_db: Path, tmp_path: Path
+) -> None:
+    text = (
+        VALID_PLAN.replace("  - code: TCM\n", "  - code: VP\n")  # a duplicate unit code
+        .replace("target: 0.5", "target: nửa")  # a schema error
+        .replace("unit: TCM", "unit: THUVIEN")  # a unit the file does not have
+        .replace("code: T3", "code: T1")  # a duplicate task code
+        .replace("2026-05-25", "2026-02-30")  # a schema error
+    )
+    output = refuse_text(cli, engine, tmp_path, text, "nhieu-loi.yaml")
+    problems = output.splitlines()[1:]
+    assert [line.split(" (")[0] for line in problems] == [
+        f"  - dòng {lines_with(text, '- code: VP')[1]}",
+        f"  - dòng {line_of(text, 'target: nửa')}",
+        f"  - dòng {line_of(text, 'unit: THUVIEN')}",
+        f"  - dòng {lines_with(text, '- code: T1')[1]}",
+        f"  - dòng {line_of(text, '2026-02-30')}",
+    ]
+    assert "mã 'VP' bị trùng" in problems[0]
+    assert "mục tiêu 'nửa' không hợp lệ" in problems[1]
+    assert "không có tổ/bộ phận 'THUVIEN'" in problems[2]
+    assert "mã 'T1' bị trùng" in problems[3]
+    assert "ngày '2026-02-30' không tồn tại" in problems[4]
+
+
 # --- Excel ------------------------------------------------------------------------------------
 
 
@@ -313,7 +459,7 @@ def test_exported_workbook_imports_back_unchanged(
 ) -> None:
     before = snapshot(engine)
     result = cli("plan", "import", exported_workbook)
-    assert "0 mới, 0 cập nhật" in result.output
+    assert "3 nhiệm vụ: 0 mới, 0 cập nhật, 3 giữ nguyên" in result.output
     assert snapshot(engine) == before
 
 
@@ -344,7 +490,7 @@ def test_workbook_with_unknown_unit_is_refused_at_its_cell(
     row = row_of(openpyxl.load_workbook(path)[TASKS_SHEET], "T3")
     assert f"trang 'Nhiệm vụ', dòng {row}, cột 'Tổ/bộ phận'" in output
     assert "'THUVIEN'" in output
-    assert "một trong: VP, TCM" in output
+    assert "mã hoặc tên của một trong: VP (Văn phòng), TCM (Tổ chuyên môn)" in output
 
 
 def test_workbook_without_school_sheet_is_refused(
@@ -369,6 +515,46 @@ def test_workbook_with_unknown_column_is_refused(
     output = refuse(cli, engine, path)
     assert "trang 'Nhiệm vụ' có cột lạ 'Ghi chú'" in output
     assert "tiêu đề cột của mẫu" in output
+
+
+def test_workbook_with_a_misspelt_column_is_refused_suggesting_the_right_one(
+    cli: Cli, engine: Engine, exported_workbook: Path, tmp_path: Path
+) -> None:
+    headers = [cell.value for cell in openpyxl.load_workbook(exported_workbook)[TASKS_SHEET][1]]
+
+    def misspelt(workbook: Workbook) -> None:
+        sheet = workbook[TASKS_SHEET]
+        sheet.cell(1, column_of(sheet, "Lặp lại"), "Lặp lai")
+
+    output = refuse(cli, engine, edit_workbook(exported_workbook, tmp_path / "cot.xlsx", misspelt))
+    assert (
+        "trang 'Nhiệm vụ' có cột lạ 'Lặp lai'; có phải 'Lặp lại'? "
+        f"Hãy dùng đúng tiêu đề cột của mẫu: {', '.join(headers)}."
+    ) in output
+
+
+def test_workbook_problems_are_reported_at_once_in_row_order(
+    cli: Cli, engine: Engine, exported_workbook: Path, tmp_path: Path
+) -> None:
+    def problems(workbook: Workbook) -> None:
+        sheet = workbook[TASKS_SHEET]
+        sheet.cell(row_of(sheet, "T3"), column_of(sheet, "Hạn"), "31/02/2026")
+        sheet.cell(row_of(sheet, "T1"), column_of(sheet, "Tổ/bộ phận"), "Văn phòng")  # a name
+        sheet.cell(row_of(sheet, "T2"), column_of(sheet, "Tổ/bộ phận"), "Thư viện")
+        sheet.cell(row_of(sheet, "T2"), 1, "T1")
+
+    path = edit_workbook(exported_workbook, tmp_path / "nhieu-loi.xlsx", problems)
+    output = refuse(cli, engine, path)
+    rows = openpyxl.load_workbook(exported_workbook)[TASKS_SHEET]
+    second, third = row_of(rows, "T2"), row_of(rows, "T3")
+    assert output.splitlines()[1:] == [
+        f"  - trang 'Nhiệm vụ', dòng {second}, cột 'Mã': mã 'T1' bị trùng; mỗi mã chỉ được dùng "
+        "một lần.",
+        f"  - trang 'Nhiệm vụ', dòng {second}, cột 'Tổ/bộ phận': không có tổ/bộ phận 'Thư viện' "
+        "trong tệp; hãy ghi mã hoặc tên của một trong: VP (Văn phòng), TCM (Tổ chuyên môn).",
+        f"  - trang 'Nhiệm vụ', dòng {third}, cột 'Hạn': ngày '31/02/2026' không tồn tại; hãy ghi "
+        "một ngày có thật dạng dd/mm/yyyy.",
+    ]
 
 
 def test_workbook_kpi_wording_is_read_and_checked_at_its_cell(
@@ -415,7 +601,11 @@ def test_filled_template_imports(cli: Cli, engine: Engine, tmp_path: Path) -> No
 
     filled = edit_workbook(template, tmp_path / "da-dien.xlsx", fill)
     result = cli("plan", "import", filled)
-    assert "1 tổ/bộ phận, 0 chỉ số, 1 nhiệm vụ" in result.output
+    assert result.output.splitlines()[1:] == [
+        "  - 1 tổ/bộ phận: 1 mới, 0 cập nhật, 0 giữ nguyên",
+        "  - chỉ số: không có",
+        "  - 1 nhiệm vụ: 1 mới, 0 cập nhật, 0 giữ nguyên",
+    ]
     with Session(engine) as session:
         school = session.exec(select(School)).one()
         unit = session.exec(select(Unit)).one()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from alembic.script import ScriptDirectory
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
@@ -17,13 +18,34 @@ from bot.settings import Settings
 from data import DEFAULT_PLAN
 from messages import CATALOG
 from models import School
+from models.db import alembic_config, make_engine, upgrade_schema
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_db_upgrade_creates_the_schema_and_is_repeatable(cli, session: Session) -> None:
-    assert "phiên bản mới nhất" in cli("db", "upgrade").output
+def test_db_upgrade_says_whether_it_created_upgraded_or_had_nothing_to_do(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'moi.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    head = ScriptDirectory.from_config(alembic_config(make_engine(url))).get_current_head()
+    created = cli("db", "upgrade").output
+    assert created == f"Đã tạo các bảng dữ liệu của dondoc trong {url} (phiên bản {head}).\n"
+    again = cli("db", "upgrade").output
+    assert again == f"Cơ sở dữ liệu {url} đã ở phiên bản mới nhất ({head}); không cần làm gì.\n"
+
+    older = f"sqlite:///{tmp_path / 'cu.db'}"
+    monkeypatch.setenv("DATABASE_URL", older)
+    engine = make_engine(older)
+    upgrade_schema(engine, "0005")
+    engine.dispose()
+    upgraded = cli("db", "upgrade").output
+    assert upgraded == f"Đã nâng cấp cơ sở dữ liệu {older} từ phiên bản 0005 lên {head}.\n"
+
+
+def test_db_upgrade_is_repeatable_and_keeps_the_data(cli, session: Session) -> None:
     cli("db", "upgrade")
+    assert "phiên bản mới nhất" in cli("db", "upgrade").output
     assert session.exec(select(School)).all() == []
 
 
@@ -253,7 +275,7 @@ def test_the_digest_command_prints_the_week_and_writes_the_files(cli, tmp_path: 
     output = cli("digest", "--week", "2026-W48", "--out", tmp_path / "out").output
     assert output.startswith("📊 Tuần 23/11–29/11/2026 — Trường THCS Thị Trấn 2\n")
     assert "Từ 00:00 23/11 đến " in output
-    assert "tiến độ chung 0% · xong 0/38 việc" in output
+    assert "tiến độ chung 0% · xong 0/42 việc" in output
     assert (tmp_path / "out" / "bao-cao-tuan-2026-W48.xlsx").is_file()
     assert (tmp_path / "out" / "tien-do-2026-W48.png").is_file()
     assert "Tuần '2026-W99' không có" in cli("digest", "--week", "2026-W99", expect=2).output

@@ -2,6 +2,7 @@
 
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -13,13 +14,14 @@ from services.plan_schema import PlanFile
 from services.plan_text import describe_target
 from services.recurrence import parse_recurrence
 
+SEED = Path(__file__).parent / "data" / "plan-71-seed.txt"  # the school's plan, as text
 PLAN_TEXT_UNITS = {
     "CHIBO": "Chi bộ",
     "BGH": "Ban giám hiệu",
     "TCM": "Tổ chuyên môn",
     "CONGDOAN": "Công đoàn",
     "CHIDOAN": "Chi đoàn",
-    "KHUYENHOC": "Chi hội Khuyến học",
+    "KHUYENHOC": "Khuyến học",  # the plan says "khuyến học", not "Chi hội"
     "VANPHONG": "Văn phòng",
 }
 
@@ -105,10 +107,11 @@ def test_every_kpi_target_reads_as_the_plan_words_it(plan: PlanFile) -> None:
 
 def test_tasks_cover_sections_iii_1_to_iii_5_and_every_unit(plan: PlanFile) -> None:
     assert len(plan.tasks) >= 25
-    assert {task.section for task in plan.tasks} == {"III.1", "III.2", "III.3", "III.4", "III.5"}
+    sections = {"III.1", "III.2", "III.3", "III.4", "III.5", "IV.2"}
+    assert {task.section for task in plan.tasks} == sections
     assert {task.unit for task in plan.tasks} == set(PLAN_TEXT_UNITS)
     for task in plan.tasks:
-        assert re.fullmatch(r"III\.[1-5]\.\d+", task.code)
+        assert re.fullmatch(r"(III\.[1-5]|IV\.2)\.\d+", task.code)
         assert task.code.startswith(task.section + ".")
 
 
@@ -120,12 +123,89 @@ def test_each_task_has_a_deadline_in_2026_or_a_valid_recurrence(plan: PlanFile) 
             assert parse_recurrence(task.recurrence).rule == task.recurrence
 
 
-def test_the_office_reports_to_the_leadership_every_month(plan: PlanFile) -> None:
-    office_monthly = [
-        task for task in plan.tasks if task.unit == "VANPHONG" and task.recurrence == "monthly:25"
+# Sentences of the plan that say how often something is done, and the tasks taken from them.
+HOW_OFTEN = {
+    "kế hoạch công tác hàng năm của đoàn thể, bộ phận, bộ môn mình phụ trách": (
+        "III.1.4", "III.1.5", "III.1.6", "III.1.7", "III.1.14",
+    ),
+    "theo từng giai đoạn phù hợp": ("III.2.8",),
+    "để thường xuyên bổ sung và hoàn thiện cơ sở vật chất": ("III.4.6",),
+    "(CBQL, TTCM) thường xuyên nghiên cứu, học tập": ("IV.2.1", "IV.2.2"),
+    "định kỳ báo cáo đầy đủ đến lãnh đạo nhà trường": ("III.1.11",),
+}  # fmt: skip
+
+
+def seed_sentences() -> list[str]:
+    text = SEED.read_text(encoding="utf-8")
+    return [s.strip() for s in re.split(r"(?<=[.;])\s+|\n+", text) if s.strip()]
+
+
+def test_what_the_plan_says_is_repeated_or_ongoing_is_so_in_the_default_plan(
+    plan: PlanFile,
+) -> None:
+    tasks = {task.code: task for task in plan.tasks}
+    sentences = seed_sentences()
+    for fragment, codes in HOW_OFTEN.items():
+        assert any(fragment in sentence for sentence in sentences), fragment
+        for code in codes:
+            task = tasks[code]
+            assert task.deadline is None, f"{code} is one-off where the plan says: {fragment}"
+            if "thường xuyên" in fragment:
+                assert task.recurrence == "ongoing", code
+            else:
+                assert parse_recurrence(task.recurrence).dated, code
+    # every such sentence of the plan's sections III and IV is accounted for
+    tasks_part = SEED.read_text(encoding="utf-8").split("III. NHIỆM VỤ")[1]
+    said = [
+        sentence
+        for sentence in re.split(r"(?<=[.;])\s+|\n+", tasks_part)
+        if any(word in sentence for word in ("hàng năm", "thường xuyên", "định kỳ"))
+        and "trong giai đoạn mới" not in sentence
     ]
-    assert len(office_monthly) == 1
-    assert "báo cáo" in office_monthly[0].title.lower()
+    assert said and all(any(f in sentence for f in HOW_OFTEN) for sentence in said), said
+
+
+def test_the_plan_gives_no_task_a_date_so_every_date_is_marked_proposed(plan: PlanFile) -> None:
+    text = SEED.read_text(encoding="utf-8")
+    dates = set(re.findall(r"\b\d{1,2}/\d{1,2}/\d{4}\b|ngày \d+ tháng \d+ năm \d{4}", text))
+    # only the dates of the plan itself and of the resolutions it implements
+    assert dates == {
+        "15/9/2025",
+        "22/8/2025",
+        "ngày 22 tháng 8 năm 2025",
+        "ngày 29 tháng 01 năm 2026",
+    }
+    for task in plan.tasks:
+        dated = task.deadline is not None or parse_recurrence(task.recurrence).dated
+        assert (task.deadline_source == "proposed") == dated, task.code
+    assert {task.code for task in plan.tasks if task.recurrence == "ongoing"} == {
+        "III.2.9", "III.4.6", "IV.2.1", "IV.2.2",
+    }  # fmt: skip
+
+
+def test_the_missing_tasks_of_the_plan_are_there(plan: PlanFile) -> None:
+    titles = {task.code: (task.unit, task.title) for task in plan.tasks}
+    assert titles["III.2.9"][1].startswith("Triển khai thực hiện các quy định, các cơ chế")
+    assert titles["III.1.14"][0] == "VANPHONG"  # "Các đoàn thể, tổ chuyên môn, văn phòng …"
+    assert (titles["IV.2.1"][0], titles["IV.2.2"][0]) == ("BGH", "TCM")  # CBQL, TTCM
+
+
+def test_the_holidays_cover_the_plans_whole_year(plan: PlanFile) -> None:
+    days = {day for holiday in plan.holidays for day in holiday.days}
+    for day in (date(2026, 1, 1), date(2026, 2, 17), date(2026, 4, 26), date(2026, 4, 30),
+                date(2026, 5, 1), date(2026, 9, 2)):  # fmt: skip
+        assert day in days, day
+
+
+def test_the_office_reports_to_the_leadership_periodically(plan: PlanFile) -> None:
+    office = [
+        task
+        for task in plan.tasks
+        if task.unit == "VANPHONG" and task.recurrence and "báo cáo" in task.title.lower()
+    ]
+    assert [(t.code, t.recurrence, t.deadline_source) for t in office] == [
+        ("III.1.11", "monthly:25", "proposed")  # the plan says "định kỳ": monthly is a proposal
+    ]
 
 
 def test_texts_are_vietnamese_with_diacritics(plan: PlanFile) -> None:
@@ -139,7 +219,7 @@ def test_the_default_plan_imports_through_the_cli(cli, session: Session) -> None
     school = session.exec(select(School)).one()
     assert school.code == "THCS-TT2"
     assert len(session.exec(select(Unit)).all()) == 7
-    assert len(session.exec(select(Task)).all()) == 38
+    assert len(session.exec(select(Task)).all()) == 42
     dropout = session.exec(select(Kpi).where(Kpi.key == "dropout")).one()
     assert (dropout.direction, dropout.target, dropout.target_year) == (
         Direction.AT_MOST,

@@ -722,7 +722,7 @@ def test_report_command_sends_the_digest_with_the_workbook_and_chart(
     [reply] = outcome.replies  # one message
     assert reply.text.startswith(
         "📊 <b>Tuần 23/11–29/11/2026</b> — Trường THCS Thị Trấn 2\n"
-        "Từ 00:00 23/11 đến 10:00 26/11: tiến độ chung 0% · xong 0/38 việc"
+        "Từ 00:00 23/11 đến 10:00 26/11: tiến độ chung 0% · xong 0/42 việc"
     )
     xlsx, png = last.files
     assert (xlsx.name, png.name) == ("bao-cao-tuan-2026-W48.xlsx", "tien-do-2026-W48.png")

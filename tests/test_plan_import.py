@@ -23,9 +23,20 @@ def test_importing_twice_gives_the_same_row_counts(cli, engine: Engine) -> None:
     counts = row_counts(engine)
     second = cli("plan", "import")
     assert row_counts(engine) == counts
-    assert counts["task"] == 38 and counts["kpi"] == 18 and counts["unit"] == 7
-    assert "64 mới" in first.output  # 1 school + 7 units + 18 KPIs + 38 tasks
-    assert "0 mới, 0 cập nhật, 64 giữ nguyên" in second.output
+    assert counts["task"] == 42 and counts["kpi"] == 18 and counts["unit"] == 7
+    units, kpis, tasks = counts["unit"], counts["kpi"], counts["task"]
+    assert first.output.splitlines() == [
+        "Đã nhập kế hoạch của Trường THCS Thị Trấn 2 (trường mới):",
+        f"  - {units} tổ/bộ phận: {units} mới, 0 cập nhật, 0 giữ nguyên",
+        f"  - {kpis} chỉ số: {kpis} mới, 0 cập nhật, 0 giữ nguyên",
+        f"  - {tasks} nhiệm vụ: {tasks} mới, 0 cập nhật, 0 giữ nguyên",
+    ]
+    assert second.output.splitlines() == [
+        "Đã nhập kế hoạch của Trường THCS Thị Trấn 2 (thông tin trường giữ nguyên):",
+        f"  - {units} tổ/bộ phận: 0 mới, 0 cập nhật, {units} giữ nguyên",
+        f"  - {kpis} chỉ số: 0 mới, 0 cập nhật, {kpis} giữ nguyên",
+        f"  - {tasks} nhiệm vụ: 0 mới, 0 cập nhật, {tasks} giữ nguyên",
+    ]
 
 
 def test_reimport_updates_by_code_and_keeps_progress_history(
@@ -61,7 +72,7 @@ def test_reimport_updates_by_code_and_keeps_progress_history(
     assert (task.progress, task.status) == (60, TaskStatus.IN_PROGRESS)
     history = session.exec(select(ProgressUpdate).where(ProgressUpdate.task_id == task.id)).all()
     assert [update.note for update in history] == ["đã số hoá khối 6"]
-    assert row_counts(engine)["task"] == 38
+    assert row_counts(engine)["task"] == 42
 
 
 def test_yaml_and_json_exports_have_the_import_schema(cli, tmp_path: Path) -> None:
@@ -99,7 +110,8 @@ def test_the_xlsx_export_round_trips(cli, engine: Engine, tmp_path: Path) -> Non
     ]  # fmt: skip
     tasks = workbook["Nhiệm vụ"]
     assert [cell.value for cell in tasks[1]] == [
-        "Mã", "Nhiệm vụ", "Mô tả", "Mục", "Tổ/bộ phận", "Hạn", "Lặp lại", "Người thực hiện"
+        "Mã", "Nhiệm vụ", "Mô tả", "Mục", "Tổ/bộ phận", "Hạn", "Lặp lại", "Nguồn của hạn",
+        "Người thực hiện",
     ]  # fmt: skip
     assert tasks.freeze_panes == "A2"
     kpis = workbook["Chỉ số"]
@@ -110,7 +122,7 @@ def test_the_xlsx_export_round_trips(cli, engine: Engine, tmp_path: Path) -> Non
     assert [row[5] for row in kpis.iter_rows(min_row=2, values_only=True) if row[0] == "pcgd"] == [
         "duy trì mức độ 3", "giữ chuẩn mức độ 3"
     ]  # fmt: skip
-    assert tasks.max_row == 39
+    assert tasks.max_row == 43
     assert read_plan(workbook_path) == read_plan(DEFAULT_PLAN)
 
     counts = row_counts(engine)
@@ -184,7 +196,8 @@ def test_assignees_are_the_people_named_or_phoned_in_the_file(
         tmp_path, {"III.4.2": ["trần thị  MAI", "+84 912 000 010"], "III.3.4": ["Nguyễn Văn Hiếu"]}
     )
     result = cli("plan", "import", path)
-    assert "0 mới, 2 cập nhật, 62 giữ nguyên" in result.output
+    tasks = row_counts(engine)["task"]
+    assert f"{tasks} nhiệm vụ: 0 mới, 2 cập nhật, {tasks - 2} giữ nguyên" in result.output
     assert assigned(engine, "III.4.2") == ["Trần Thị Mai", "Lê Văn Nam"]
     assert assigned(engine, "III.3.4") == ["Nguyễn Văn Hiếu"]
     assert told(engine) == [  # in the file's order
@@ -201,7 +214,8 @@ def test_importing_the_same_assignees_again_changes_nothing_and_tells_nobody_twi
     cli("plan", "import", path)
     before = snapshot(engine)
     result = cli("plan", "import", path)
-    assert "0 mới, 0 cập nhật, 64 giữ nguyên" in result.output
+    tasks = row_counts(engine)["task"]
+    assert f"{tasks} nhiệm vụ: 0 mới, 0 cập nhật, {tasks} giữ nguyên" in result.output
     assert snapshot(engine) == before
     assert len(told(engine)) == 2
 

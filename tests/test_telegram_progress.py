@@ -144,11 +144,12 @@ async def test_viec_lists_the_office_tasks_nearest_deadline_first_with_countdown
     await joined(bot)
     shown = only(await bot.say(MAI, "/viec"))
     assert lines(shown) == [
-        "Việc đang mở (4), hạn gần nhất trước:",
+        "Việc đang mở (5), hạn gần nhất trước:",
         f"1. III.4.2 {DIGITAL_TITLE} — 0% — quá hạn 149 ngày",
         f"2. III.4.4 {title(bot, 'III.4.4')} — 0% — quá hạn 103 ngày",
         f"3. III.1.11 {title(bot, 'III.1.11')} — 0% — còn 29 ngày",
         f"4. III.4.1 {title(bot, 'III.4.1')} — 0% — còn 55 ngày",
+        f"5. III.1.14 {title(bot, 'III.1.14')} — 0% — còn 283 ngày",  # each school year
         "Gõ /viec mã để xem chi tiết và cập nhật.",
     ]
     assert shown["reply_markup"] is None
@@ -164,7 +165,7 @@ async def test_the_list_leaves_out_done_tasks_and_shows_progress(bot: TelegramBo
     await bot.say(MAI, "/xong III.4.4")
     await bot.say(MAI, "/capnhat III.4.2 60")
     shown = lines(only(await bot.say(MAI, "/viec")))
-    assert shown[0] == "Việc đang mở (3), hạn gần nhất trước:"
+    assert shown[0] == "Việc đang mở (4), hạn gần nhất trước:"
     assert shown[1] == f"1. III.4.2 {DIGITAL_TITLE} — 60% — quá hạn 149 ngày"
     assert not any("III.4.4" in line for line in shown)
 
@@ -177,7 +178,7 @@ async def test_viec_with_a_lowercase_code_shows_the_detail_and_four_buttons(
     assert lines(detail) == [
         f"III.4.2 — {DIGITAL_TITLE}",
         "Tổ/bộ phận: Văn phòng",
-        "Hạn: 30/06/2026 (quá hạn 149 ngày)",
+        "Hạn đề xuất: 30/06/2026 (quá hạn 149 ngày)",  # the plan gives no date
         "Tiến độ: 0% — chưa bắt đầu",
         HOW_TO_ANSWER,
     ]
@@ -190,7 +191,7 @@ async def test_a_task_done_late_says_how_late_not_overdue(bot: TelegramBot) -> N
     bot.school.clock.advance(days=3)
     detail = only(await bot.say(MAI, f"/viec {DIGITAL}"))  # done: no buttons
     assert lines(detail)[2:4] == [
-        "Hạn: 30/06/2026 (hoàn thành trễ 149 ngày)",  # done on 26/11, not "quá hạn 152 ngày"
+        "Hạn đề xuất: 30/06/2026 (hoàn thành trễ 149 ngày)",  # not "quá hạn 152 ngày"
         "Tiến độ: 100% — hoàn thành",
     ]
 
@@ -198,7 +199,9 @@ async def test_a_task_done_late_says_how_late_not_overdue(bot: TelegramBot) -> N
 async def test_a_recurring_task_shows_its_next_occurrence(bot: TelegramBot) -> None:
     await joined(bot)
     detail = await bot.open_task(MAI, "III.1.11")
-    assert lines(detail)[2] == "Lặp lại: ngày 25 hằng tháng; lần tới 25/12/2026 (còn 29 ngày)"
+    assert lines(detail)[2] == (
+        "Lặp lại (đề xuất): ngày 25 hằng tháng; lần tới 25/12/2026 (còn 29 ngày)"
+    )
 
 
 async def test_the_detail_shows_the_recent_history_newest_first(bot: TelegramBot) -> None:
@@ -210,7 +213,7 @@ async def test_the_detail_shows_the_recent_history_newest_first(bot: TelegramBot
     assert lines(detail) == [
         f"III.4.2 — {DIGITAL_TITLE}",
         "Tổ/bộ phận: Văn phòng",
-        "Hạn: 30/06/2026 (quá hạn 149 ngày)",
+        "Hạn đề xuất: 30/06/2026 (quá hạn 149 ngày)",
         "Tiến độ: 60% — gặp vướng mắc",
         "Cập nhật gần đây",
         "12:00 26/11/2026 · Trần Thị Mai: gặp vướng mắc — thiếu máy quét",
@@ -227,7 +230,8 @@ async def test_a_code_with_a_trailing_dot_gets_close_codes_as_buttons(bot: Teleg
         "Không có nhiệm vụ mã III.4. Có phải thầy/cô muốn nói một trong các việc dưới đây?"
     )
     close = [label.split(" ·")[0] for label, _ in buttons(shown)]
-    assert close == ["III.4.1", "III.4.2", "III.4.4"]  # the office head's own, among the close
+    # the office head's own, among the close
+    assert close == ["III.4.1", "III.4.2", "III.4.4", "III.1.14"]
     opened = only(await bot.press(MAI, shown, buttons(shown)[1][1]))
     assert lines(opened)[0] == f"III.4.2 — {DIGITAL_TITLE}"
 
@@ -362,7 +366,7 @@ async def test_xong_and_vuong_without_a_code_ask_which_of_her_tasks(
     shown = only(await bot.say(MAI, command))
     assert lines(shown)[0] == question
     assert lines(shown)[1] == f"1. III.4.2 {DIGITAL_TITLE} — 0% — quá hạn 149 ngày"
-    assert len(buttons(shown)) == 4  # her four open tasks
+    assert len(buttons(shown)) == 5  # her five open tasks
     assert updates(bot) == []
 
 

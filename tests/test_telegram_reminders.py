@@ -32,13 +32,14 @@ async def test_a_reminder_carries_the_task_buttons_and_a_reply_to_it_updates_the
     await follow_up(bot).tick()
     reminder, checkin = [m for m in bot.tg.sent[before:] if m["chat_id"] == THU]
     assert reminder["plain_text"].startswith("⏰ Nhắc việc: ")  # several TCM tasks, coalesced
-    assert checkin["plain_text"].startswith("📝 Tuần này Tổ chuyên môn còn 6 việc đang mở chưa có")
+    # its six tasks with dates and IV.2.2, ongoing: followed by the check-in only
+    assert checkin["plain_text"].startswith("📝 Tuần này Tổ chuyên môn còn 7 việc đang mở chưa có")
     sent_buttons = buttons(reminder)
-    assert ("✅ III.1.4", f"d:{bot.school.task('III.1.4').id}") in sent_buttons
+    assert ("✅ III.5.3", f"d:{bot.school.task('III.5.3').id}") in sent_buttons
 
-    pressed = await bot.press(THU, reminder, f"d:{bot.school.task('III.1.4').id}")
-    assert pressed[0]["plain_text"].startswith("Đã ghi cho III.1.4")
-    assert bot.school.task("III.1.4").status == TaskStatus.DONE
+    pressed = await bot.press(THU, reminder, f"d:{bot.school.task('III.5.3').id}")
+    assert pressed[0]["plain_text"].startswith("Đã ghi cho III.5.3")
+    assert bot.school.task("III.5.3").status == TaskStatus.DONE
 
 
 async def test_replying_to_a_single_task_reminder_records_progress(bot: TelegramBot) -> None:
@@ -52,7 +53,7 @@ async def test_replying_to_a_single_task_reminder_records_progress(bot: Telegram
     before = len(bot.tg.sent)
     await follow_up(bot).tick()
     [reminder] = [m for m in bot.tg.sent[before:] if m["chat_id"] == MAI]
-    assert reminder["plain_text"].startswith("⏰ Ngày mai đến hạn\nIII.1.11 — Báo cáo định kỳ")
+    assert reminder["plain_text"].startswith("⏰ Ngày mai đến hạn\nIII.1.11 — Định kỳ báo cáo")
     answer = await bot.reply(MAI, reminder, "đã xong 80% khối 6")
     assert "Tiến độ 80% — đang thực hiện" in answer[0]["plain_text"]
     with bot.school.session() as session:
