@@ -22,7 +22,8 @@ def when_line(ctx: Context, task: Task) -> Html:
     left = countdown(due, ctx.today, ctx.locale, done_on(ctx.session, task, ctx.tz))
     proposed = "_proposed" if task.date_proposed else ""
     if task.deadline is not None:
-        return ctx.text(f"task.deadline{proposed}", deadline=format_date(due), countdown=left)
+        deadline = task.deadline_text or format_date(due)  # "tháng 3/2026" as the plan gives it
+        return ctx.text(f"task.deadline{proposed}", deadline=deadline, countdown=left)
     rule = describe_recurrence(task.recurrence, ctx.locale)
     return ctx.text(f"task.recurring{proposed}", rule=rule, next=format_date(due), countdown=left)
 

@@ -183,6 +183,16 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "'{value}' không phải là ngày; hãy ghi dd/mm/yyyy (ví dụ 31/03/2026) hoặc 2026-03-31.",
         "en": "'{value}' is not a date; write dd/mm/yyyy (e.g. 31/03/2026) or 2026-03-31.",
     },
+    "plan.bad_deadline": {
+        "vi": "hạn '{value}' không hợp lệ; hãy ghi một ngày dd/mm/yyyy (ví dụ 31/03/2026), một "
+        "tháng (tháng 3/2026), một quý (quý II/2026) hoặc một năm (năm 2026).",
+        "en": "deadline '{value}' is not valid; write a date as dd/mm/yyyy (e.g. 31/03/2026), a "
+        "month (tháng 3/2026), a quarter (quý II/2026 or Q2/2026) or a year (năm 2026).",
+    },
+    "plan.bad_period": {
+        "vi": "'{value}' không có thật: tháng từ 1 đến 12, quý từ I đến IV (hoặc 1 đến 4).",
+        "en": "'{value}' does not exist: months go from 1 to 12, quarters from I to IV (or 1 to 4).",
+    },
     "plan.impossible_date": {
         "vi": "ngày '{value}' không tồn tại; hãy ghi một ngày có thật dạng dd/mm/yyyy.",
         "en": "date '{value}' does not exist; write a real date as dd/mm/yyyy.",
@@ -209,11 +219,49 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "deadline source '{value}' is not valid; leave it blank when the plan gives this "
         "date, write proposed when it does not.",
     },
+    "plan.bad_status": {
+        "vi": "trạng thái '{value}' không hợp lệ; ghi một trong: chưa bắt đầu, đang thực hiện, "
+        "gặp vướng mắc, hoàn thành (hoặc todo, in_progress, blocked, done).",
+        "en": "status '{value}' is not valid; write one of: todo, in_progress, blocked, done "
+        "(or chưa bắt đầu, đang thực hiện, gặp vướng mắc, hoàn thành).",
+    },
+    "plan.bad_progress": {
+        "vi": "tiến độ '{value}' không hợp lệ; ghi một số nguyên từ 0 đến 100, ví dụ 60 hoặc 60%.",
+        "en": "progress '{value}' is not valid; write a whole number from 0 to 100, e.g. 60 or "
+        "60%.",
+    },
+    "plan.done_on_not_done": {
+        "vi": "đã ghi ngày hoàn thành nhưng trạng thái là '{status}'; hãy ghi trạng thái hoàn "
+        "thành hoặc xoá ngày hoàn thành.",
+        "en": "a completion date is given but the status is '{status}'; write the status done "
+        "or remove the completion date.",
+    },
+    "plan.done_not_100": {
+        "vi": "nhiệm vụ đã hoàn thành thì tiến độ là 100, không phải {value}; hãy sửa tiến độ "
+        "hoặc trạng thái.",
+        "en": "a done task's progress is 100, not {value}; fix the progress or the status.",
+    },
+    "plan.done_on_future": {
+        "vi": "ngày hoàn thành {value} chưa đến (hôm nay là {today}); hãy ghi ngày đã hoàn thành.",
+        "en": "the completion date {value} has not come yet (today is {today}); write the day "
+        "it was done.",
+    },
+    "plan.done_on_before_report": {
+        "vi": "ngày hoàn thành {value} trước lần báo cáo gần nhất của nhiệm vụ ({last}); hãy ghi "
+        "ngày từ {last} trở đi, hoặc để trống để giữ tiến độ đã báo cáo.",
+        "en": "the completion date {value} is before the task's latest report ({last}); write a "
+        "date from {last} on, or leave it blank to keep the progress reported.",
+    },
     "plan.bad_recurrence": {
         "vi": "lịch lặp '{value}' không hợp lệ; dùng weekly:fri, monthly:25, yearly:05/09, "
-        "semester, school_year, ongoing (thường xuyên) hoặc on_request (khi có yêu cầu).",
+        "every:2w:fri (2 tuần một lần; ngày lần đầu, đúng thứ đó, ghi thêm: "
+        "every:2w:fri:09/01/2026), monthly:last-fri (thứ Sáu cuối cùng hằng tháng; 1st-mon … "
+        "4th-mon: thứ Hai đầu tiên … thứ 4), semester, school_year, ongoing (thường xuyên) hoặc "
+        "on_request (khi có yêu cầu).",
         "en": "recurrence '{value}' is not valid; use weekly:fri, monthly:25, yearly:05/09, "
-        "semester, school_year, ongoing or on_request.",
+        "every:2w:fri (every 2 weeks; add the first date, on that weekday: "
+        "every:2w:fri:09/01/2026), monthly:last-fri (the last Friday of every month; 1st-mon … "
+        "4th-mon), semester, school_year, ongoing or on_request.",
     },
     "plan.deadline_or_recurrence": {
         "vi": "mỗi nhiệm vụ cần đúng một trong hai: deadline (hạn) hoặc recurrence (lặp lại).",
@@ -307,6 +355,9 @@ CATALOG: dict[str, dict[str, str]] = {
     "xlsx.column.tasks.recurrence": {"vi": "Lặp lại", "en": "Recurrence"},
     "xlsx.column.tasks.deadline_source": {"vi": "Nguồn của hạn", "en": "Deadline source"},
     "xlsx.column.tasks.assignees": {"vi": "Người thực hiện", "en": "Assignees"},
+    "xlsx.column.tasks.status": {"vi": "Trạng thái", "en": "Status"},
+    "xlsx.column.tasks.progress": {"vi": "Tiến độ (%)", "en": "Progress (%)"},
+    "xlsx.column.tasks.done_on": {"vi": "Ngày hoàn thành", "en": "Done on"},
     "xlsx.yes": {"vi": "có", "en": "yes"},
     "xlsx.no": {"vi": "không", "en": "no"},
     "xlsx.guide": {
@@ -326,6 +377,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "Người thực hiện: họ tên như trong danh sách cán bộ hoặc số điện thoại, nhiều người cách "
         "nhau bởi ; hoặc xuống dòng; chỉ người của tổ/bộ phận phụ trách hoặc ban giám hiệu. "
         "Để trống: giữ nguyên người đã được giao; ghi dấu - : không giao cho ai.\n"
+        "Trạng thái, Tiến độ (%), Ngày hoàn thành: khi bắt đầu dùng giữa năm học, ghi việc đã "
+        "làm đến đâu — chưa bắt đầu, đang thực hiện, gặp vướng mắc hoặc hoàn thành; tiến độ từ 0 "
+        "đến 100; ngày hoàn thành (dd/mm/yyyy) là ngày việc đã xong. Để trống: giữ nguyên tiến "
+        "độ đã báo cáo.\n"
         "Lặp lại: weekly:fri (hằng tuần, thứ Sáu), monthly:25 (ngày 25 hằng tháng), "
         "yearly:05/09 (hằng năm), semester (cuối mỗi học kỳ), school_year (đầu năm học), "
         "thường xuyên hoặc khi có yêu cầu (không có hạn, không bao giờ quá hạn).\n"
@@ -349,6 +404,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "Assignees: names as in the staff list or phone numbers, separated by ; or new lines; "
         "only people of the task's unit or the leadership. Empty keeps who is assigned; "
         "- unassigns everyone.\n"
+        "Status, Progress (%), Done on: when starting mid-year, how far each task has got — "
+        "todo, in progress, blocked or done; progress from 0 to 100; the day it was done "
+        "(dd/mm/yyyy). Empty keeps the progress reported.\n"
         "Recurrence: weekly:fri, monthly:25, yearly:05/09, semester, school_year, ongoing or "
         "on_request (no deadline, never overdue).\n"
         "Holidays: from, until (empty for one day), name (e.g. Tết); no reminders on holidays.\n"
@@ -699,6 +757,27 @@ CATALOG: dict[str, dict[str, str]] = {
     "recurrence.month": {"vi": "ngày {day} hằng tháng", "en": "every month on day {day}"},
     "recurrence.year": {"vi": "hằng năm vào ngày {dates}", "en": "every year on {dates}"},
     "recurrence.years": {"vi": "hằng năm vào các ngày {dates}", "en": "every year on {dates}"},
+    "recurrence.week_from": {
+        "vi": "hằng tuần vào {weekday}, từ ngày {start}",
+        "en": "every week on {weekday}, from {start}",
+    },
+    "recurrence.weeks": {
+        "vi": "{weeks} tuần một lần vào {weekday}",
+        "en": "every {weeks} weeks on {weekday}",
+    },
+    "recurrence.weeks_from": {
+        "vi": "{weeks} tuần một lần vào {weekday}, từ ngày {start}",
+        "en": "every {weeks} weeks on {weekday}, from {start}",
+    },
+    "recurrence.month_weekday": {
+        "vi": "{weekday} {nth} hằng tháng",
+        "en": "the {nth} {weekday} of every month",
+    },
+    "recurrence.nth.1": {"vi": "đầu tiên", "en": "first"},
+    "recurrence.nth.2": {"vi": "thứ 2", "en": "second"},
+    "recurrence.nth.3": {"vi": "thứ 3", "en": "third"},
+    "recurrence.nth.4": {"vi": "thứ 4", "en": "fourth"},
+    "recurrence.nth.-1": {"vi": "cuối cùng", "en": "last"},
     "weekday.0": {"vi": "thứ Hai", "en": "Monday"},
     "weekday.1": {"vi": "thứ Ba", "en": "Tuesday"},
     "weekday.2": {"vi": "thứ Tư", "en": "Wednesday"},

@@ -27,6 +27,7 @@ class Task(SQLModel, table=True):
     section: str | None = Field(default=None, max_length=20)
     unit_id: int = Field(foreign_key="unit.id", index=True)
     deadline: date | None = None
+    deadline_text: str | None = Field(default=None, max_length=40)  # as given: "quý II/2026"
     recurrence: str | None = Field(default=None, max_length=100)
     occurrence: date | None = None  # a recurring task's current due date
     date_proposed: bool = False  # the deadline or recurrence is not the plan's: a proposal

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
 from models import ProgressUpdate, School, Task, TaskStatus, UpdateSource
+from services.progress import NOT_REPORTS
 from services.recurrence import parse_recurrence
 
 
@@ -24,9 +25,9 @@ class TaskState:
 
 def reported_by(moment: datetime) -> ColumnElement[bool]:
     """An update that counted as a report at `moment`: made by a person (not the bot moving a
-    recurring task on), and not undone before `moment`."""
+    recurring task on, nor a plan file's import), and not undone before `moment`."""
     return and_(
-        ProgressUpdate.source != UpdateSource.SYSTEM,
+        col(ProgressUpdate.source).not_in(NOT_REPORTS),
         or_(col(ProgressUpdate.undone_at).is_(None), col(ProgressUpdate.undone_at) >= moment),
     )
 
@@ -104,7 +105,7 @@ def _apply(state: TaskState, update: ProgressUpdate, at: datetime) -> TaskState:
         occurrence=update.occurrence or state.occurrence,
         done_at=done_at,
         blocked_by=blocked_by,
-        last_report=state.last_report if update.source == UpdateSource.SYSTEM else at,
+        last_report=state.last_report if update.source in NOT_REPORTS else at,
     )
 
 

@@ -64,7 +64,7 @@ def _task_line(task: Task, today: date, locale: str, finished: date | None) -> s
             locale,
             code=task.code,
             title=task.title,
-            deadline=format_date(task.deadline) + proposed,
+            deadline=(task.deadline_text or format_date(task.deadline)) + proposed,
             countdown=countdown(task.deadline, today, locale, finished),
         )
     rule = describe_recurrence(task.recurrence, locale)

@@ -36,10 +36,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "recurrence",
         "deadline_source",
         "assignees",
+        "status",
+        "progress",
+        "done_on",
     ),
     "holidays": ("date", "until", "name"),
 }
-DATE_FIELDS = ("deadline", "date", "until")
+DATE_FIELDS = ("deadline", "date", "until", "done_on")
 COLUMN_WIDTHS = {
     "name": 50,
     "title": 60,
@@ -246,8 +249,8 @@ def _sheet_rows(
 ) -> tuple[list[dict[str, Any]], list[int], dict[str, str], list[str]]:
     by_header = {column_header(section, f).lower(): f for f in COLUMNS[section]}
     by_header.update({f: f for f in COLUMNS[section]})
-    table = sheet.iter_rows(values_only=True)
-    header_row = next(table, ())
+    table = sheet.iter_rows()
+    header_row = [cell.value for cell in next(table, ())]
     fields: list[str | None] = []
     headers: dict[str, str] = {}
     unknown: list[str] = []
@@ -261,7 +264,8 @@ def _sheet_rows(
             unknown.append(label)
     items: list[dict[str, Any]] = []
     numbers: list[int] = []
-    for number, values in enumerate(table, start=2):
+    for number, cells in enumerate(table, start=2):
+        values = [_cell_value(field, cell) for field, cell in zip(fields, cells, strict=False)]
         item = {
             field: value.strip() if isinstance(value, str) else value
             for field, value in zip(fields, values, strict=False)
@@ -271,6 +275,14 @@ def _sheet_rows(
             items.append(item)
             numbers.append(number)
     return items, numbers, headers, unknown
+
+
+def _cell_value(field: str | None, cell: Any) -> Any:
+    """A cell's value; a progress typed "60%" is kept by Excel as 0.6 in a percent format."""
+    value = cell.value
+    if field == "progress" and isinstance(value, int | float) and "%" in (cell.number_format or ""):
+        return round(value * 100, 6)
+    return value
 
 
 def _field_location(error: dict[str, Any]) -> Location:
@@ -392,10 +404,12 @@ def write_workbook(plan: PlanFile | None, path: Path) -> None:
 
 
 def _cell(field: str, value: Any) -> Any:
-    if field in DATE_FIELDS and isinstance(value, str):
-        return date.fromisoformat(value)
+    if field in DATE_FIELDS and isinstance(value, str) and value[:1].isdigit():
+        return date.fromisoformat(value)  # a deadline given as a period stays text: "quý II/2026"
     if field == "target" and isinstance(value, bool):
         return t("xlsx.yes") if value else t("xlsx.no")
+    if field == "status" and value is not None:
+        return t(f"status.{value}")  # as the bot says it: "hoàn thành"
     if isinstance(value, list):  # assignees: one cell; "-" is nobody, an empty cell unsaid
         return "; ".join(value) or "-"
     return value

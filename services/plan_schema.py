@@ -1,5 +1,6 @@
 """The plan file's schema, shared by YAML, JSON and Excel: `school`, `units`, `kpis`, `tasks`."""
 
+import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     PrivateAttr,
     ValidationInfo,
     field_validator,
@@ -20,7 +22,7 @@ from pydantic import (
 )
 
 from messages import t
-from models import Direction
+from models import Direction, TaskStatus
 from services.people import fold_name
 from services.recurrence import RecurrenceError, parse_recurrence
 from services.school_settings import ReminderRules, SchoolSettings
@@ -49,6 +51,50 @@ def parse_plan_date(value: Any) -> date:
         return date(year, month, day)
     except ValueError:
         raise invalid("plan.impossible_date", value=text) from None
+
+
+class PeriodEnd(date):
+    """The last day of a month, quarter or year a deadline is given as; `written` as written."""
+
+    written: str
+
+
+ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+_IN_YEAR = r"\s*(?:/|-|\.|nam)\s*(\d{4})"  # "3/2026", "3 năm 2026", folded
+MONTH = re.compile(r"(?:thang|t)\s*(\d{1,2})" + _IN_YEAR)
+QUARTER = re.compile(r"(?:quy|q)\s*([ivx]+|\d{1,2})" + _IN_YEAR)
+YEAR = re.compile(r"nam\s*(\d{4})")
+
+
+def parse_deadline(value: Any) -> date:
+    """A date (`parse_plan_date`), or a month, quarter or year as plans give them: "tháng
+    3/2026", "quý II/2026" (also "quý 2/2026", "Q2/2026"), "năm 2026"; due on its last day."""
+    if isinstance(value, date):
+        return parse_plan_date(value)
+    written = " ".join(str(value).split())
+    folded = fold(written)
+    month, quarter, year = (pattern.fullmatch(folded) for pattern in (MONTH, QUARTER, YEAR))
+    if month:
+        last_month, last_year = int(month[1]), int(month[2])
+    elif quarter:
+        number = ROMAN.get(quarter[1]) or (int(quarter[1]) if quarter[1].isdigit() else 0)
+        last_month, last_year = 3 * number if 1 <= number <= 4 else 0, int(quarter[2])
+    elif year:
+        last_month, last_year = 12, int(year[1])
+    elif re.search(r"\d[/.-]\d|^\d{4}-", written):
+        return parse_plan_date(value)
+    else:
+        raise invalid("plan.bad_deadline", value=written)
+    try:
+        end = PeriodEnd(last_year, last_month, calendar.monthrange(last_year, last_month)[1])
+    except ValueError:  # calendar.IllegalMonthError is one
+        raise invalid("plan.bad_period", value=written) from None
+    end.written = written
+    return end
+
+
+def _as_written(value: date) -> date | str:
+    return getattr(value, "written", value)
 
 
 def _text(value: Any) -> Any:
@@ -86,6 +132,7 @@ def code_for(name: str) -> str:
 
 
 PlanDate = Annotated[date, BeforeValidator(parse_plan_date)]
+Deadline = Annotated[date, BeforeValidator(parse_deadline), PlainSerializer(_as_written)]
 Text = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
 Code = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=40, pattern=r"^\S+$")]
 Person = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=200)]
@@ -193,11 +240,15 @@ class TaskIn(_Strict):
     description: str | None = None
     section: Annotated[str, Field(max_length=20), BeforeValidator(_text)] | None = None
     unit: Code
-    deadline: PlanDate | None = None
+    deadline: Deadline | None = None  # a `PeriodEnd` when given as a month, quarter or year
     recurrence: str | None = None
     deadline_source: Literal["proposed"] | None = None  # None: the plan's own date
     reminders: ReminderRules | None = None
     assignees: Annotated[list[Person], BeforeValidator(_people)] | None = None  # None: unsaid
+    # the task's state when the school starts mid-year; all None: unsaid, the task keeps its own
+    status: TaskStatus | None = None
+    progress: int | None = None
+    done_on: PlanDate | None = None
 
     @field_validator("unit", mode="before")
     @classmethod
@@ -230,10 +281,53 @@ class TaskIn(_Strict):
             return "proposed"
         raise invalid("plan.bad_deadline_source", value=value)
 
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status(cls, value: Any) -> Any:
+        """todo, in_progress, blocked, done, or the bot's words for them ("hoàn thành"),
+        diacritics optional; blank: unsaid."""
+        text = fold(str(_text(value))) if value is not None else ""
+        if not text:
+            return None
+        for status in TaskStatus:
+            if text in (status.value, fold(t(f"status.{status.value}", "vi"))):
+                return status
+        raise invalid("plan.bad_status", value=value)
+
+    @field_validator("progress", mode="before")
+    @classmethod
+    def _percent(cls, value: Any) -> Any:
+        """A whole number from 0 to 100, "%" allowed; blank: unsaid."""
+        text = str(_text(value)).strip().removesuffix("%").strip() if value is not None else ""
+        if not text:
+            return None
+        if isinstance(value, bool) or not re.fullmatch(r"\d{1,3}", text) or int(text) > 100:
+            raise invalid("plan.bad_progress", value=value)
+        return int(text)
+
     @model_validator(mode="after")
     def _one_schedule(self) -> "TaskIn":
         if (self.deadline is None) == (self.recurrence is None):
             raise invalid("plan.deadline_or_recurrence")
+        return self
+
+    @model_validator(mode="after")
+    def _one_state(self) -> "TaskIn":
+        """A done date means done, done means 100 %; a state given in part is completed the way a
+        report would be (0 % is not started, 100 % done, between them in progress), so a task's
+        state is either unsaid (all None) or whole."""
+        if self.done_on is not None and self.status not in (None, TaskStatus.DONE):
+            raise invalid("plan.done_on_not_done", status=t(f"status.{self.status.value}", "vi"))
+        if self.done_on is not None:
+            self.status = TaskStatus.DONE
+        if self.status == TaskStatus.DONE and self.progress not in (None, 100):
+            raise invalid("plan.done_not_100", value=self.progress)
+        if self.status is None and self.progress is not None:
+            self.status = {0: TaskStatus.TODO, 100: TaskStatus.DONE}.get(
+                self.progress, TaskStatus.IN_PROGRESS
+            )
+        if self.progress is None and self.status in (TaskStatus.TODO, TaskStatus.DONE):
+            self.progress = 0 if self.status == TaskStatus.TODO else 100
         return self
 
 

@@ -3,16 +3,31 @@
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
-from models import Direction, Holiday, Kpi, Member, School, Task, Unit
+from messages import format_date, t
+from models import (
+    Direction,
+    Holiday,
+    Kpi,
+    Member,
+    ProgressUpdate,
+    School,
+    Task,
+    TaskStatus,
+    Unit,
+    UpdateSource,
+)
 from models.base import utcnow
 from services.assignments import NotAssignable, assignees, find_assignee, set_assignees
 from services.people import fold_name
 from services.plan_files import refusal
 from services.plan_schema import HolidayIn, KpiIn, Location, PlanFile, SchoolIn, TaskIn, UnitIn
+from services.progress import done_on, record_progress
+from services.recurrence import parse_recurrence
 
 
 @dataclass
@@ -179,6 +194,7 @@ def _upsert_tasks(
         if task_in.assignees is not None:
             people = _people(session, task, task_in.assignees, ("tasks", index), problems)
             changed = set_assignees(session, task, people, by=None, now=now) or changed
+        changed = _import_state(session, school, task, task_in, now, index, problems) or changed
         if changed:
             task.updated_at = now
         summary.count("tasks", created=created, changed=changed)
@@ -192,12 +208,71 @@ def _task_values(task_in: TaskIn, unit: Unit) -> dict[str, object]:
         "section": task_in.section,
         "unit_id": unit.id,
         "deadline": task_in.deadline,
+        "deadline_text": getattr(task_in.deadline, "written", None),  # "quý II/2026"
         "recurrence": task_in.recurrence,
         "date_proposed": task_in.deadline_source == "proposed",
     }
     if task_in.reminders is not None:
         values["reminders"] = task_in.reminders.model_dump(exclude_none=True)
     return values
+
+
+def _import_state(
+    session: Session,
+    school: School,
+    task: Task,
+    task_in: TaskIn,
+    now: datetime,
+    index: int,
+    problems: list[tuple[Location, str]],
+) -> bool:
+    """Record the state the file gives the task, if it differs from the task's, as an import
+    update: dated the day it was done (00:00 at the school), else now. A recurring task's state
+    is that of its occurrence under way (on the day it was done, else today); a done day before
+    the occurrence the task is at now is history already and changes nothing. True if an update
+    was recorded."""
+    if task_in.status is None:
+        return False
+    tz = ZoneInfo(school.timezone)
+    today = now.astimezone(tz).date()
+    rule = parse_recurrence(task.recurrence) if task.recurrence else None
+    occurrence = rule.next_on_or_after(task_in.done_on or today) if rule else None
+    if task_in.done_on and occurrence and task.occurrence and occurrence < task.occurrence:
+        return False
+    same = task_in.status == task.status and task_in.progress in (None, task.progress)
+    if same and task_in.done_on in (None, done_on(session, task, tz)):
+        return False
+    at = now
+    if task_in.done_on is not None:
+        at = datetime.combine(task_in.done_on, time(), tz)
+        problem = _done_on_problem(session, task, at, today, tz)
+        if problem is not None:
+            problems.append((("tasks", index, "done_on"), problem))
+            return False
+    task.occurrence = task.occurrence or occurrence
+    record_progress(
+        session, task, None, source=UpdateSource.IMPORT, now=at,
+        status=task_in.status, percent=task_in.progress,
+    )  # fmt: skip
+    return True
+
+
+def _done_on_problem(
+    session: Session, task: Task, at: datetime, today: date, tz: ZoneInfo
+) -> str | None:
+    """Why a task cannot be recorded done at `at`: the day is still to come, or a report on the
+    task came later (its history would read out of order)."""
+    day = at.date()
+    if day > today:
+        return t("plan.done_on_future", value=format_date(day), today=format_date(today))
+    last = session.exec(
+        select(func.max(ProgressUpdate.created_at)).where(
+            ProgressUpdate.task_id == task.id, col(ProgressUpdate.undone_at).is_(None)
+        )
+    ).one()
+    if last is not None and at < last:
+        return t("plan.done_on_before_report", value=format_date(day), last=format_date(last, tz))
+    return None
 
 
 def _task_row(
@@ -247,6 +322,7 @@ def export_plan(session: Session, school: School) -> PlanFile:
         select(Holiday).where(Holiday.school_id == school.id).order_by(Holiday.day)
     ).all()
     written = _how_written(session, school)
+    tz = ZoneInfo(school.timezone)
     return PlanFile(
         school=SchoolIn(
             code=school.code,
@@ -276,16 +352,24 @@ def export_plan(session: Session, school: School) -> PlanFile:
                 description=task.description,
                 section=task.section,
                 unit=unit_codes[task.unit_id],
-                deadline=task.deadline,
+                deadline=task.deadline_text or task.deadline,
                 recurrence=task.recurrence,
                 deadline_source="proposed" if task.date_proposed else None,
                 reminders=task.reminders,
                 assignees=[written(m) for m in assignees(session, task)] or None,
+                **_state(session, task, tz),
             )
             for task in tasks
         ],
         holidays=_holiday_ranges(holidays) or None,
     )
+
+
+def _state(session: Session, task: Task, tz: ZoneInfo) -> dict[str, object]:
+    """The task's state as a plan file writes it: nothing for a task not started."""
+    if task.status == TaskStatus.TODO and task.progress == 0:
+        return {}
+    return {"status": task.status, "progress": task.progress, "done_on": done_on(session, task, tz)}
 
 
 def _how_written(session: Session, school: School) -> Callable[[Member], str]:

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from messages import format_quantity, t
+from messages import format_date, format_quantity, t
 from models import Direction, Kpi, Task
 from services.recurrence import parse_recurrence
 
@@ -26,13 +26,21 @@ def describe_recurrence(rule: str, locale: str = "vi") -> str:
     recurrence = parse_recurrence(rule)
     if not recurrence.dated:
         return t(f"recurrence.{recurrence.every}", locale)
-    if recurrence.every == "week":
-        return t("recurrence.week", locale, weekday=t(f"weekday.{recurrence.weekday}", locale))
-    if recurrence.every == "month":
+    if recurrence.every == "year":
+        dates = ", ".join(f"{day:02d}/{month:02d}" for day, month in recurrence.dates)
+        key = "recurrence.years" if len(recurrence.dates) > 1 else "recurrence.year"
+        return t(key, locale, dates=dates)
+    if recurrence.weekday is None:
         return t("recurrence.month", locale, day=recurrence.day)
-    dates = ", ".join(f"{day:02d}/{month:02d}" for day, month in recurrence.dates)
-    key = "recurrence.years" if len(recurrence.dates) > 1 else "recurrence.year"
-    return t(key, locale, dates=dates)
+    weekday = t(f"weekday.{recurrence.weekday}", locale)
+    if recurrence.every == "week":
+        key = "recurrence.week" if recurrence.weeks == 1 else "recurrence.weeks"
+        if recurrence.start is None:
+            return t(key, locale, weekday=weekday, weeks=recurrence.weeks)
+        start = format_date(recurrence.start)
+        return t(f"{key}_from", locale, weekday=weekday, weeks=recurrence.weeks, start=start)
+    nth = t(f"recurrence.nth.{recurrence.nth}", locale)
+    return t("recurrence.month_weekday", locale, weekday=weekday, nth=nth)
 
 
 def next_due(task: Task, today: date) -> date | None:

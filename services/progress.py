@@ -10,12 +10,15 @@ from sqlmodel import Session, col, select
 
 from models import Attachment, Channel, Member, ProgressUpdate, Task, TaskStatus, UpdateSource
 
+# Updates nobody reported: the bot moving a recurring task on to its next occurrence, and the
+# state a plan file gives a task (a school starting mid-year).
+NOT_REPORTS = (UpdateSource.SYSTEM, UpdateSource.IMPORT)
+
 
 def is_report() -> ColumnElement[bool]:
-    """An update that counts as someone reporting: not undone, and not made by the bot itself
-    (a recurring task moving on to its next occurrence)."""
+    """An update that counts as someone reporting: not undone, and not one of `NOT_REPORTS`."""
     return and_(
-        ProgressUpdate.source != UpdateSource.SYSTEM, col(ProgressUpdate.undone_at).is_(None)
+        col(ProgressUpdate.source).not_in(NOT_REPORTS), col(ProgressUpdate.undone_at).is_(None)
     )
 
 

@@ -1,5 +1,9 @@
 """Recurring deadlines, written as short rules: `weekly:fri`, `monthly:25`, `yearly:05/09,15/01`.
 
+Every few weeks on a weekday: `every:2w:fri`, counted from its first occurrence when the rule
+gives one (`every:2w:fri:09/01/2026`), else from the week of `EPOCH`. A weekday of a week of the
+month: `monthly:1st-mon` … `monthly:4th-mon`, `monthly:last-fri`.
+
 `semester` and `school_year` are accepted as shorthands for the Vietnamese school calendar
 (semesters end mid-January and late May; the school year starts on 5 September).
 
@@ -9,12 +13,16 @@ Two rules have no date at all: `ongoing` ("thường xuyên": work that goes on)
 
 import calendar
 import itertools
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from services.text import fold
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+NTH = {"1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "last": -1}  # a weekday's week in its month
+EPOCH = date(2024, 1, 1)  # a Monday: `every:2w:fri` without a first date counts weeks from it
+MAX_WEEKS = 52
 ALIASES = {
     "semester": "yearly:15/01,25/05",
     "school_year": "yearly:05/09",
@@ -34,6 +42,9 @@ class Recurrence:
     weekday: int | None = None
     day: int | None = None
     dates: tuple[tuple[int, int], ...] = ()  # (day, month) pairs for yearly rules
+    weeks: int = 1  # weekly rules: every that many weeks
+    start: date | None = None  # weekly rules: the first occurrence, which sets the weeks
+    nth: int | None = None  # monthly rules on a weekday: its 1st … 4th, or last (-1), of the month
 
     @property
     def dated(self) -> bool:
@@ -43,8 +54,14 @@ class Recurrence:
     def rule(self) -> str:
         if not self.dated:
             return self.every
-        if self.every == "week":
+        if self.every == "week" and (self.weeks, self.start) == (1, None):
             return f"weekly:{WEEKDAYS[self.weekday]}"
+        if self.every == "week":
+            start = f":{self.start:%d/%m/%Y}" if self.start else ""
+            return f"every:{self.weeks}w:{WEEKDAYS[self.weekday]}{start}"
+        if self.every == "month" and self.nth is not None:
+            nth = next(key for key, value in NTH.items() if value == self.nth)
+            return f"monthly:{nth}-{WEEKDAYS[self.weekday]}"
         if self.every == "month":
             return f"monthly:{self.day}"
         return "yearly:" + ",".join(f"{d:02d}/{m:02d}" for d, m in self.dates)
@@ -55,7 +72,7 @@ class Recurrence:
         if not self.dated:
             return 10_000
         if self.every == "week":
-            return 7
+            return 7 * self.weeks
         if self.every == "month":
             return 28
         days = sorted(date(2025, month, min(day, 28)).toordinal() for day, month in self.dates)
@@ -66,12 +83,12 @@ class Recurrence:
         if not self.dated:
             return None
         if self.every == "week":
-            return start + timedelta(days=(self.weekday - start.weekday()) % 7)
+            return self._next_week(start)
         if self.every == "month":
-            candidate = _month_day(start.year, start.month, self.day)
+            candidate = self._in_month(start.year, start.month)
             if candidate < start:
                 year, month = start.year + start.month // 12, start.month % 12 + 1
-                candidate = _month_day(year, month, self.day)
+                candidate = self._in_month(year, month)
             return candidate
         return min(
             _year_day(year, day, month)
@@ -79,6 +96,22 @@ class Recurrence:
             for day, month in self.dates
             if _year_day(year, day, month) >= start
         )
+
+    def _next_week(self, start: date) -> date:
+        """Weeks are counted from the first occurrence; none comes before it."""
+        first = self.start or EPOCH + timedelta(days=self.weekday)
+        period = 7 * self.weeks
+        periods = -(-(start - first).days // period)  # rounded up
+        return first + timedelta(days=period * (max(periods, 0) if self.start else periods))
+
+    def _in_month(self, year: int, month: int) -> date:
+        if self.nth is None:
+            return _month_day(year, month, self.day)
+        if self.nth > 0:
+            first = date(year, month, 1)
+            return first + timedelta(days=(self.weekday - first.weekday()) % 7 + 7 * (self.nth - 1))
+        last = date(year, month, calendar.monthrange(year, month)[1])
+        return last - timedelta(days=(last.weekday() - self.weekday) % 7)
 
 
 def _month_day(year: int, month: int, day: int) -> date:
@@ -98,10 +131,32 @@ def parse_recurrence(text: str) -> Recurrence:
         return Recurrence("week", weekday=WEEKDAYS.index(arg))
     if kind == "monthly" and arg.isdigit() and 1 <= int(arg) <= 31:
         return Recurrence("month", day=int(arg))
+    nth, _, weekday = arg.partition("-")
+    if kind == "monthly" and nth in NTH and weekday in WEEKDAYS:
+        return Recurrence("month", weekday=WEEKDAYS.index(weekday), nth=NTH[nth])
+    if kind == "every":
+        return _every(arg, text)
     if kind == "yearly" and arg:
         dates = tuple(_day_month(part) for part in arg.split(","))
         return Recurrence("year", dates=tuple(sorted(set(dates), key=lambda dm: (dm[1], dm[0]))))
     raise RecurrenceError(text)
+
+
+def _every(arg: str, text: str) -> Recurrence:
+    """`2w:fri`, or `2w:fri:09/01/2026` with the first occurrence, which falls on that weekday."""
+    match = re.fullmatch(r"(\d{1,2})w:([a-z]{3})(?::(\d{1,2})/(\d{1,2})/(\d{4}))?", arg)
+    if match is None or match[2] not in WEEKDAYS or not 1 <= int(match[1]) <= MAX_WEEKS:
+        raise RecurrenceError(text)
+    weekday = WEEKDAYS.index(match[2])
+    start = None
+    if match[3]:
+        try:
+            start = date(int(match[5]), int(match[4]), int(match[3]))
+        except ValueError:
+            raise RecurrenceError(text) from None
+        if start.weekday() != weekday:
+            raise RecurrenceError(text)
+    return Recurrence("week", weekday=weekday, weeks=int(match[1]), start=start)
 
 
 def _day_month(text: str) -> tuple[int, int]:
