@@ -45,8 +45,10 @@ from scheduler.jobs import FollowUp
 from services.joining import link_console
 from services.overview import render_overview
 from services.people import import_people
-from services.plan_files import read_plan
+from services.plan_files import plan_as_data, read_plan
+from services.plan_schema import PlanFile
 from services.plan_store import import_plan
+from services.progress import is_report
 from services.recurrence import WEEKDAYS
 from services.reminders import CalendarDefaults
 from services.schools import resolve_school
@@ -113,7 +115,7 @@ def run_demo(out_dir: Path, write: Callable[[str], None] = print) -> None:
     engine = make_engine(f"sqlite:///{database}")
     try:
         upgrade_schema(engine)
-        plan = read_plan(DEFAULT_PLAN)
+        plan = adopted(read_plan(DEFAULT_PLAN), script.get("adopted", {}))
         start = datetime.combine(monday, time(6), ZoneInfo(plan.school.timezone))
         with session_scope(engine) as session:
             import_plan(session, plan, now=start)
@@ -131,6 +133,15 @@ def run_demo(out_dir: Path, write: Callable[[str], None] = print) -> None:
     write(
         "\n".join(_told_within(week, digest, MAX_STORY_LINES - len(intro) - len(ending)) + ending)
     )
+
+
+def adopted(plan: PlanFile, states: dict[str, dict]) -> PlanFile:
+    """The plan as the demo school adopts it mid-year: the state of the tasks already under way
+    or done (status, progress, done_on), written the way a plan file writes them."""
+    data = plan_as_data(plan)
+    for task in data["tasks"]:
+        task.update(states.get(task["code"], {}))
+    return PlanFile.model_validate(data)
 
 
 def _told_within(week: "Week", digest: list[Sent], room: int) -> list[str]:
@@ -240,7 +251,9 @@ def _ending(
             .join(Reminder, col(Reminder.recipient_id) == col(Member.id))
             .where(Membership.role == Role.PRINCIPAL, Reminder.kind == ReminderKind.DIGEST)
         ).one()
-        updates = session.exec(select(func.count()).select_from(ProgressUpdate)).one()
+        updates = session.exec(
+            select(func.count()).select_from(ProgressUpdate).where(is_report())
+        ).one()  # what people reported, not the state the school adopted with
     digest = week.digest(principal, sent_at)
     moment = sent_at.astimezone(week.clock.now.tzinfo)
     lines = ["", t("demo.digest", name=principal, time=_time(moment), date=format_date(moment))]

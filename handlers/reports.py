@@ -156,6 +156,17 @@ def _decisions(ctx: Context, digest: Digest) -> Html:
         else:
             lines.append(ctx.text("digest.decide.blocker_no_note", **common))
     for item in digest.kpis_at_risk:
+        if item.direction == Direction.YES_NO:  # nothing to project: not achieved yet
+            lines.append(
+                ctx.text(
+                    "digest.decide.kpi_yes_no",
+                    name=one_line(item.name, MAX_NAME_CHARS),
+                    date=_day(item.recorded_at, ctx, today),
+                    target_date=format_date(item.target_date),
+                    target=describe_target(kpi_model(item), ctx.locale),
+                )
+            )
+            continue
         lines.append(
             ctx.text(
                 "digest.decide.kpi",

@@ -202,8 +202,31 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "time zone '{value}' is not valid; e.g. Asia/Ho_Chi_Minh.",
     },
     "plan.bad_target": {
-        "vi": "mục tiêu '{value}' không hợp lệ; ghi một số (ví dụ 0,5) hoặc có/không.",
-        "en": "target '{value}' is not valid; write a number (e.g. 0.5) or yes/no.",
+        "vi": "mục tiêu '{value}' không hợp lệ; ghi một số (ví dụ 0,5), một khoảng (ví dụ 95-98) "
+        "hoặc có/không; mục tiêu ghi bằng lời thì bỏ direction hoặc ghi direction: yes_no.",
+        "en": "target '{value}' is not valid; write a number (e.g. 0.5), a range (e.g. 95-98) "
+        "or yes/no; for a target in words, leave out direction or write direction: yes_no.",
+    },
+    "plan.range_reversed": {
+        "vi": "khoảng mục tiêu '{value}' có số đầu lớn hơn số sau; ghi số nhỏ trước, ví dụ 95-98.",
+        "en": "target range '{value}' starts above its end; write the smaller number first, "
+        "e.g. 95-98.",
+    },
+    "plan.range_needs_between": {
+        "vi": "mục tiêu {value} là một khoảng: ghi direction: between hoặc bỏ direction.",
+        "en": "target {value} is a range: write direction: between or leave direction out.",
+    },
+    "plan.target_needs_range": {
+        "vi": "direction: between cần mục tiêu là một khoảng, ví dụ 95-98, không phải {value}.",
+        "en": "direction: between needs a target range, e.g. 95-98, not {value}.",
+    },
+    "plan.direction_needed": {
+        "vi": "mục tiêu {value} là một số: cần ghi direction (<=, >=, <, >, =).",
+        "en": "target {value} is a number: write its direction (<=, >=, <, >, =).",
+    },
+    "plan.target_worded_twice": {
+        "vi": "mục tiêu '{value}' đã ghi bằng lời; bỏ target_text hoặc ghi target: có.",
+        "en": "target '{value}' is already in words; leave out target_text or write target: yes.",
     },
     "plan.target_needs_yes_no": {
         "vi": "chỉ số dạng có/không cần mục tiêu là có (true) hoặc không (false), không phải {value}.",
@@ -273,6 +296,26 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "'{value}' is not valid; e.g. quiet_hours: 21:00-06:30, working_days: mon-sat, "
         "digest: fri 16:30, checkin: thu 09:00, at: 07:30.",
     },
+    "plan.unknown_setting": {
+        "vi": "không rõ là cài đặt nào; hãy giữ cột 'Mã' như mẫu, một trong: {allowed}.",
+        "en": "which setting is this? keep the template's 'Key' column, one of: {allowed}.",
+    },
+    "plan.duplicate_setting": {
+        "vi": "cài đặt '{setting}' đã ghi ở một dòng trên; mỗi cài đặt chỉ ghi một lần.",
+        "en": "setting '{setting}' is already given on a row above; give each setting once.",
+    },
+    "plan.need_yes_no": {
+        "vi": "'{value}' không hợp lệ; hãy ghi có hoặc không.",
+        "en": "'{value}' is not valid; write yes or no.",
+    },
+    "plan.below_min": {
+        "vi": "giá trị {value} quá nhỏ; nhỏ nhất là {limit}.",
+        "en": "{value} is too small; the least is {limit}.",
+    },
+    "plan.above_max": {
+        "vi": "giá trị {value} quá lớn; lớn nhất là {limit}.",
+        "en": "{value} is too large; the most is {limit}.",
+    },
     "plan.holiday_order": {
         "vi": "ngày kết thúc (until) phải sau ngày bắt đầu (date).",
         "en": "the end date (until) must come after the start date (date).",
@@ -328,6 +371,77 @@ CATALOG: dict[str, dict[str, str]] = {
     "xlsx.sheet.tasks": {"vi": "Nhiệm vụ", "en": "Tasks"},
     "xlsx.sheet.holidays": {"vi": "Ngày nghỉ", "en": "Holidays"},
     "xlsx.sheet.guide": {"vi": "Hướng dẫn", "en": "Guide"},
+    "xlsx.sheet.settings": {"vi": "Cài đặt", "en": "Settings"},
+    "xlsx.column.settings.label": {"vi": "Cài đặt", "en": "Setting"},
+    "xlsx.column.settings.setting": {"vi": "Mã", "en": "Key"},
+    "xlsx.column.settings.value": {"vi": "Giá trị", "en": "Value"},
+    "xlsx.column.settings.help": {"vi": "Giải thích", "en": "Explanation"},
+    "xlsx.setting.quiet_hours": {"vi": "Giờ không nhắn tin", "en": "Quiet hours"},
+    "xlsx.setting.working_days": {"vi": "Ngày làm việc", "en": "Working days"},
+    "xlsx.setting.digest": {"vi": "Giờ gửi báo cáo tuần", "en": "Weekly digest time"},
+    "xlsx.setting.checkin": {"vi": "Giờ hỏi thăm tổ trưởng", "en": "Weekly check-in time"},
+    "xlsx.setting.group_reminders": {"vi": "Nhắc cả trong nhóm của tổ", "en": "Group reminders"},
+    "xlsx.setting.reminders.before_days": {
+        "vi": "Nhắc trước hạn (ngày)",
+        "en": "Remind before the deadline (days)",
+    },
+    "xlsx.setting.reminders.at": {"vi": "Giờ nhắc", "en": "Reminder time"},
+    "xlsx.setting.reminders.overdue_every_days": {
+        "vi": "Nhắc lại khi quá hạn (mỗi … ngày)",
+        "en": "Remind again when overdue (every … days)",
+    },
+    "xlsx.setting.reminders.escalate_after_days": {
+        "vi": "Báo Ban giám hiệu khi quá hạn (ngày)",
+        "en": "Escalate when overdue (days)",
+    },
+    "xlsx.help.quiet_hours": {
+        "vi": "Khoảng giờ bot không nhắn tin, ví dụ 21:30-06:00; ghi 'không' để bot nhắn cả "
+        "ngày. Để trống: mặc định của hệ thống (thường là 21:00-06:30).",
+        "en": "When the bot sends nothing, e.g. 21:30-06:00; 'no' for no quiet hours. "
+        "Empty: the system's default (usually 21:00-06:30).",
+    },
+    "xlsx.help.working_days": {
+        "vi": "Ngày bot nhắn tin, ví dụ thứ 2-thứ 6 (hoặc mon-fri), hay từng ngày cách nhau bởi "
+        "dấu phẩy: thứ 2, thứ 4, thứ 6. Để trống: mặc định của hệ thống (thường là thứ 2-thứ 7).",
+        "en": "The days the bot writes, e.g. mon-fri, or single days separated by commas: "
+        "mon, wed, fri. Empty: the system's default (usually mon-sat).",
+    },
+    "xlsx.help.digest": {
+        "vi": "Thứ và giờ gửi báo cáo tuần cho Ban giám hiệu, ví dụ thứ 6 15:00 (hoặc fri 15:00). "
+        "Để trống: thứ 6 16:30.",
+        "en": "Day and time of the leadership's weekly digest, e.g. fri 15:00. Empty: fri 16:30.",
+    },
+    "xlsx.help.checkin": {
+        "vi": "Thứ và giờ bot hỏi thăm các tổ trưởng hằng tuần, ví dụ thứ 5 09:00. "
+        "Để trống: thứ 5 09:00.",
+        "en": "Day and time of the unit heads' weekly check-in, e.g. thu 09:00. Empty: thu 09:00.",
+    },
+    "xlsx.help.group_reminders": {
+        "vi": "có: lời nhắc cũng được gửi vào nhóm chat của tổ/bộ phận đã liên kết với bot; "
+        "không: chỉ nhắn riêng. Để trống: không.",
+        "en": "yes: reminders also go to the unit's linked group chat; no: only in private. "
+        "Empty: no.",
+    },
+    "xlsx.help.reminders.before_days": {
+        "vi": "Số ngày trước hạn thì nhắc, cách nhau bởi dấu phẩy; 0 là đúng ngày hạn; ghi - "
+        "để không nhắc trước. Để trống: 7, 1, 0.",
+        "en": "Days before the deadline to remind, separated by commas; 0 is the day itself; "
+        "- for none. Empty: 7, 1, 0.",
+    },
+    "xlsx.help.reminders.at": {
+        "vi": "Giờ gửi lời nhắc trong ngày, ví dụ 07:30 hoặc 7h30. Để trống: 07:30.",
+        "en": "The time of day reminders go out, e.g. 07:30. Empty: 07:30.",
+    },
+    "xlsx.help.reminders.overdue_every_days": {
+        "vi": "Việc quá hạn được nhắc lại sau mỗi chừng ấy ngày (từ 1 đến 30). Để trống: 2.",
+        "en": "An overdue task is reminded again every so many days (1 to 30). Empty: 2.",
+    },
+    "xlsx.help.reminders.escalate_after_days": {
+        "vi": 'Việc quá hạn lâu hơn số ngày này được đưa lên mục "Cần thầy/cô quyết" của báo '
+        "cáo tuần (từ 1 đến 90). Để trống: 5.",
+        "en": 'A task overdue longer than this is listed under "Needs your decision" in the '
+        "digest (1 to 90). Empty: 5.",
+    },
     "xlsx.column.holidays.date": {"vi": "Từ ngày", "en": "From"},
     "xlsx.column.holidays.until": {"vi": "Đến ngày", "en": "Until"},
     "xlsx.column.holidays.name": {"vi": "Tên ngày nghỉ", "en": "Holiday"},
@@ -358,6 +472,19 @@ CATALOG: dict[str, dict[str, str]] = {
     "xlsx.column.tasks.status": {"vi": "Trạng thái", "en": "Status"},
     "xlsx.column.tasks.progress": {"vi": "Tiến độ (%)", "en": "Progress (%)"},
     "xlsx.column.tasks.done_on": {"vi": "Ngày hoàn thành", "en": "Done on"},
+    "xlsx.column.tasks.reminders.before_days": {
+        "vi": "Nhắc trước (ngày)",
+        "en": "Remind before (days)",
+    },
+    "xlsx.column.tasks.reminders.at": {"vi": "Giờ nhắc", "en": "Reminder time"},
+    "xlsx.column.tasks.reminders.overdue_every_days": {
+        "vi": "Nhắc lại khi quá hạn (ngày)",
+        "en": "Remind again when overdue (days)",
+    },
+    "xlsx.column.tasks.reminders.escalate_after_days": {
+        "vi": "Báo BGH khi quá hạn (ngày)",
+        "en": "Escalate when overdue (days)",
+    },
     "xlsx.yes": {"vi": "có", "en": "yes"},
     "xlsx.no": {"vi": "không", "en": "no"},
     "xlsx.guide": {
@@ -367,7 +494,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "múi giờ (Asia/Ho_Chi_Minh), tên kế hoạch.\n"
         "Tổ - bộ phận: mã (ví dụ VANPHONG), tên, nhiệm vụ chung.\n"
         "Chỉ số: mã chỉ số (chữ thường không dấu, ví dụ dropout), tên, đơn vị tính (%, lớp…), "
-        "chiều (<=, >=, <, >, =, yes_no), mục tiêu (số, hoặc có/không với yes_no), mục tiêu "
+        "chiều (<=, >=, <, >, =, yes_no, between), mục tiêu (số; có/không với yes_no; một "
+        "khoảng như 95-98 với between; hoặc mục tiêu bằng lời như 1 giải Nhì cấp tỉnh, để trống "
+        "chiều: chỉ số đạt/chưa đạt), mục tiêu "
         "theo lời kế hoạch (không bắt buộc, ví dụ: duy trì mức độ 3), năm phải đạt (ghi năm học "
         "2026-2027 cũng được, tính là 2027), mục.\n"
         "Nhiệm vụ: mã (ví dụ III.4.2), tên nhiệm vụ, mô tả, mục, mã hoặc tên tổ/bộ phận phụ "
@@ -386,8 +515,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "thường xuyên hoặc khi có yêu cầu (không có hạn, không bao giờ quá hạn).\n"
         "Ngày nghỉ: từ ngày, đến ngày (để trống nếu nghỉ một ngày), tên (ví dụ Tết Nguyên đán); "
         "ngày nghỉ không gửi nhắc việc.\n"
-        "Cài đặt nhắc việc (giờ yên lặng, ngày làm việc, giờ gửi báo cáo tuần) ghi trong tệp YAML; "
-        "nhập tệp Excel không làm thay đổi các cài đặt đó.\n"
+        "Nhắc trước (ngày), Giờ nhắc, Nhắc lại khi quá hạn (ngày), Báo BGH khi quá hạn (ngày): "
+        "cách nhắc riêng của nhiệm vụ, ghi như trang Cài đặt (ví dụ 3, 0 và 07:30). Để trống: "
+        "theo cài đặt chung của trường (việc đã có cách nhắc riêng thì giữ nguyên).\n"
+        "Cài đặt: mỗi dòng một cài đặt chung của trường (giờ không nhắn tin, ngày làm việc, giờ "
+        "gửi báo cáo tuần, giờ hỏi thăm tổ trưởng, nhắc trong nhóm, nhắc trước hạn, giờ nhắc…); "
+        "chỉ ghi cột Giá trị, cột Giải thích nói cách ghi. Ô để trống là mặc định; để trống cả "
+        "trang (hoặc tệp không có trang này) thì giữ nguyên cài đặt đang dùng.\n"
         "Nhập: dondoc plan import tệp.xlsx — nhập lại nhiều lần không tạo trùng, "
         "không xoá lịch sử tiến độ.",
         "en": "dondoc plan template: fill in the School, Units, KPIs and Tasks sheets; "
@@ -395,7 +529,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "School: one row — code (no spaces, e.g. THCS-TT2), name, time zone, plan title.\n"
         "Units: code (e.g. VANPHONG), name, role.\n"
         "KPIs: key (lowercase, e.g. dropout), name, measure (%, classes…), direction "
-        "(<=, >=, <, >, =, yes_no), target (a number, or yes/no for yes_no), the target as "
+        "(<=, >=, <, >, =, yes_no, between), target (a number; yes/no for yes_no; a range such "
+        "as 95-98 for between; or a target in words such as 1 giải Nhì cấp tỉnh, direction left "
+        "blank: a met/not met KPI), the target as "
         "the plan words it (optional, e.g. duy trì mức độ 3), year due (a school year such as "
         "2026-2027 counts as 2027), section.\n"
         "Tasks: code (e.g. III.4.2), title, description, section, unit code or name, and exactly one "
@@ -410,8 +546,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "Recurrence: weekly:fri, monthly:25, yearly:05/09, semester, school_year, ongoing or "
         "on_request (no deadline, never overdue).\n"
         "Holidays: from, until (empty for one day), name (e.g. Tết); no reminders on holidays.\n"
-        "Reminder settings (quiet hours, working days, digest time) live in the YAML file; "
-        "importing Excel leaves them as they are.\n"
+        "Remind before (days), Reminder time, Remind again when overdue (days), Escalate when "
+        "overdue (days): the task's own reminder rule, written as on the Settings sheet (e.g. "
+        "3, 0 and 07:30). Empty: the school's rule (a task's own rule already set stays).\n"
+        "Settings: one row per school setting (quiet hours, working days, digest and check-in "
+        "times, group reminders, reminder lead days and time…); fill in the Value column only, "
+        "the Explanation column says how. An empty cell is the default; an empty sheet (or a "
+        "file without it) keeps the settings in use.\n"
         "Import: dondoc plan import file.xlsx — importing again never duplicates rows "
         "nor deletes progress history.",
     },
@@ -654,6 +795,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "  • {code} {title}\n      hạn {deadline} ({countdown})",
         "en": "  • {code} {title}\n      due {deadline} ({countdown})",
     },
+    "overview.task_deadline_proposed": {
+        "vi": "  • {code} {title}\n      hạn đề xuất {deadline} ({countdown})",
+        "en": "  • {code} {title}\n      proposed deadline {deadline} ({countdown})",
+    },
     "overview.task_recurring": {
         "vi": "  • {code} {title}\n      {rule}; lần tới {next}",
         "en": "  • {code} {title}\n      {rule}; next {next}",
@@ -719,9 +864,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "══ THE WEEKLY DIGEST sent to the principal, {name}, at {time} {date} (in full) ══",
     },
     "demo.summary": {
-        "vi": "Cả tuần: dondoc gửi {messages} tin nhắn, ghi nhận {updates} cập nhật tiến độ.",
-        "en": "The whole week: dondoc sent {messages} messages and recorded {updates} progress "
-        "updates.",
+        "vi": "Cả tuần: dondoc gửi {messages} tin nhắn, thầy cô báo cáo {updates} lần.",
+        "en": "The whole week: dondoc sent {messages} messages; staff reported {updates} times.",
     },
     "demo.workbook": {"vi": "Bảng tính Excel: {path}", "en": "Excel workbook: {path}"},
     "demo.chart": {"vi": "Biểu đồ tiến độ: {path}", "en": "Progress chart: {path}"},
@@ -751,6 +895,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "direction.<": {"vi": "dưới {value}", "en": "below {value}"},
     "direction.>": {"vi": "trên {value}", "en": "above {value}"},
     "direction.=": {"vi": "{value}", "en": "{value}"},
+    "direction.between": {"vi": "từ {low} đến {high}", "en": "from {low} to {high}"},
     "recurrence.ongoing": {"vi": "thường xuyên", "en": "ongoing"},
     "recurrence.on_request": {"vi": "khi có yêu cầu", "en": "on request"},
     "recurrence.week": {"vi": "hằng tuần vào {weekday}", "en": "every week on {weekday}"},
@@ -1577,6 +1722,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "có nguy cơ không đạt mục tiêu {target}",
         "en": "• 📉 {name}: {value} ({date}), projected {projected} by {target_date} — "
         "at risk of missing the target of {target}",
+    },
+    "digest.decide.kpi_yes_no": {
+        "vi": "• 📉 {name}: chưa đạt ({date}), hạn {target_date} — có nguy cơ không đạt mục "
+        "tiêu {target}",
+        "en": "• 📉 {name}: not achieved ({date}), due {target_date} — at risk of missing the "
+        "target of {target}",
     },
     "digest.decide.silent": {
         "vi": "• 🔕 {unit} ({heads}) chưa báo cáo từ {since}",

@@ -42,6 +42,7 @@ class Direction(StrEnum):
     ABOVE = ">"
     EQUAL = "="
     YES_NO = "yes_no"
+    BETWEEN = "between"  # from target to target_max, both included
 
 
 class ReminderKind(StrEnum):

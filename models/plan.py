@@ -104,7 +104,8 @@ class Kpi(SQLModel, table=True):
     name: str = Field(max_length=300)
     measure: str | None = Field(default=None, max_length=40)
     direction: Direction = Field(sa_type=enum_type(Direction))
-    target: float
+    target: float  # a range's lower bound
+    target_max: float | None = None  # a range's upper bound (direction between), else NULL
     target_year: int
     target_text: str | None = Field(default=None, max_length=100)  # as the plan words it
     section: str | None = Field(default=None, max_length=20)

@@ -123,6 +123,7 @@ class KpiItem:
     measure: str | None
     direction: Direction
     target: float
+    target_max: float | None  # a range's upper bound
     target_year: int
     target_text: str | None
     value: float | None  # the latest value recorded before the period's end
@@ -411,6 +412,7 @@ def _kpis(session: Session, school: School, end: datetime, today: date) -> tuple
                 measure=kpi.measure,
                 direction=Direction(kpi.direction),
                 target=kpi.target,
+                target_max=kpi.target_max,
                 target_year=kpi.target_year,
                 target_text=kpi.target_text,
                 value=latest.value if latest else None,

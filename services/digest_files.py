@@ -153,6 +153,7 @@ def kpi_model(item: KpiItem) -> Kpi:
         measure=item.measure,
         direction=item.direction,
         target=item.target,
+        target_max=item.target_max,
         target_year=item.target_year,
         target_text=item.target_text,
     )

@@ -15,7 +15,8 @@ The projection rule, simple enough to check by hand:
 The outlook: no value → `NO_DATA`; target date passed → `MET` or `NOT_MET` as the latest value
 meets the target or not; target date ahead (or today) → `AT_RISK` (có nguy cơ không đạt) when the
 projection misses the target, even if the latest value meets it today, else `MET`. "Meets" is
-`services.kpis.meets_target`, the test behind `status_of` (<=, >=, <, >, =, yes/no).
+`services.kpis.meets_target`, the test behind `status_of` (<=, >=, <, >, =, yes/no, a range with
+both bounds included: a projection above the range is as much at risk as one below it).
 
 The warning: when a value recorded by chat turns a KPI's outlook to `AT_RISK` (it was not with
 the values before it), each active principal (none: each vice principal) gets one outbox row of

@@ -105,6 +105,9 @@ def values_of(session: Session, kpi: Kpi) -> list[KpiValue]:
 
 
 def meets_target(kpi: Kpi, number: float) -> bool:
+    """Whether `number` meets the target; a range (between) includes both bounds."""
+    if kpi.direction == Direction.BETWEEN:
+        return kpi.target <= number <= kpi.target_max
     return {
         Direction.AT_MOST: number <= kpi.target,
         Direction.AT_LEAST: number >= kpi.target,

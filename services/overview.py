@@ -56,15 +56,15 @@ def render_overview(session: Session, school: School, today: date, locale: str =
 
 
 def _task_line(task: Task, today: date, locale: str, finished: date | None) -> str:
-    """A task and its date: "(đề xuất)" after a date the plan does not give."""
+    """A task and its date, saying so when the date is a proposal the plan does not give."""
     proposed = t("overview.proposed", locale) if task.date_proposed else ""
     if task.deadline is not None:
         return t(
-            "overview.task_deadline",
+            "overview.task_deadline_proposed" if task.date_proposed else "overview.task_deadline",
             locale,
             code=task.code,
             title=task.title,
-            deadline=(task.deadline_text or format_date(task.deadline)) + proposed,
+            deadline=task.deadline_text or format_date(task.deadline),
             countdown=countdown(task.deadline, today, locale, finished),
         )
     rule = describe_recurrence(task.recurrence, locale)

@@ -2,9 +2,10 @@
 
 import difflib
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -16,7 +17,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel, ValidationError
 
 from messages import t
-from services.plan_schema import Location, Origin, PlanFile, reference_problems
+from services.plan_schema import NO, YES, Location, Origin, PlanFile, reference_problems
+from services.school_calendar import (
+    CalendarError,
+    parse_quiet_hours,
+    parse_weekly,
+    parse_working_days,
+)
 from services.text import fold
 from services.validation import RefusedFile
 from services.workbooks import UnreadableWorkbook, open_workbook
@@ -39,10 +46,28 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "status",
         "progress",
         "done_on",
+        "reminders.before_days",
+        "reminders.at",
+        "reminders.overdue_every_days",
+        "reminders.escalate_after_days",
     ),
     "holidays": ("date", "until", "name"),
+    "settings": ("label", "setting", "value", "help"),  # one row per setting, not a section
 }
+# the school's settings, one row each on the settings sheet; "reminders.at" is settings.reminders.at
+SETTINGS = (
+    "quiet_hours",
+    "working_days",
+    "digest",
+    "checkin",
+    "group_reminders",
+    "reminders.before_days",
+    "reminders.at",
+    "reminders.overdue_every_days",
+    "reminders.escalate_after_days",
+)
 DATE_FIELDS = ("deadline", "date", "until", "done_on")
+TEXT_FIELDS = ("value", "reminders.before_days", "reminders.at")  # "07:30" stays text in Excel
 COLUMN_WIDTHS = {
     "name": 50,
     "title": 60,
@@ -50,6 +75,10 @@ COLUMN_WIDTHS = {
     "plan": 70,
     "assignees": 40,
     "target_text": 30,
+    "label": 40,
+    "setting": 30,
+    "value": 20,
+    "help": 100,
 }
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 TEXT_SUFFIXES = (".yaml", ".yml", ".json")
@@ -189,16 +218,45 @@ def _read_workbook(path: Path) -> _Source:
         order[section] = workbook.worksheets.index(sheet)
         items, rows[section], headers[section], unknown = _sheet_rows(sheet, section)
         problems += [_unknown_column(sheet.title, section, column) for column in unknown]
+        items = [_nested(item) for item in items]
         data[section] = (items[0] if items else {}) if section == "school" else items
+    settings: dict[str, Any] = {}  # "reminders.at": as written, in the order of its rows
+    sheet = sheets.get(sheet_title("settings").lower()) or sheets.get("settings")
+    if sheet is not None:
+        order["settings"] = workbook.worksheets.index(sheet)
+        items, numbers, headers["settings"], unknown = _sheet_rows(sheet, "settings")
+        problems += [_unknown_column(sheet.title, "settings", column) for column in unknown]
+        rows["settings"] = []
+        for item, number in zip(items, numbers, strict=True):
+            if "value" not in item:
+                continue  # a setting left blank, or a note
+            key, where = _setting_of(item), _where(sheet.title, number)
+            if key is None:
+                allowed = ", ".join(SETTINGS)
+                problems.append(f"{where}: {t('plan.unknown_setting', allowed=allowed)}")
+            elif key in settings:
+                problems.append(f"{where}: {t('plan.duplicate_setting', setting=key)}")
+            else:
+                settings[key] = item["value"]
+                rows["settings"].append(number)
+        if settings:  # a sheet left blank keeps the school's settings, as no sheet does
+            data.setdefault("school", {})["settings"] = _nested(settings)
     workbook.close()
     if problems:
         raise PlanFileError(path, problems)
 
     def spot(loc: Location) -> tuple[str, int | None, str | None]:
-        """The sheet, the item (when its row is known) and the field `loc` points at."""
+        """The sheet, the item (when its row is known) and the field `loc` points at: a task's
+        reminder override in its own column, a school's setting on the settings sheet."""
         section = str(loc[0]) if loc else ""
-        parts = (*loc, None, None)
+        if loc[:2] == ("school", "settings") and "settings" in rows:
+            setting = ".".join(part for part in loc[2:4] if isinstance(part, str))
+            index = list(settings).index(setting) if setting in settings else None
+            return "settings", index, "value"
+        parts = (*loc, None, None, None)
         index, field = (0, parts[1]) if section == "school" else (parts[1], parts[2])
+        if field == "reminders" and isinstance(parts[3], str):
+            field = f"reminders.{parts[3]}"
         known = isinstance(index, int) and index < len(rows.get(section, []))
         return section, index if known else None, field if isinstance(field, str) else None
 
@@ -285,13 +343,88 @@ def _cell_value(field: str | None, cell: Any) -> Any:
     return value
 
 
+def _where(sheet: str, row: int) -> str:
+    return f"{t('plan.at_sheet', sheet=sheet)}, {t('plan.at_row', row=row)}"
+
+
+def _setting_of(item: dict[str, Any]) -> str | None:
+    """The setting a row of the settings sheet gives: by its key, else by its label."""
+    ways = {key: key for key in SETTINGS} | {
+        t(f"xlsx.setting.{key}", locale): key for key in SETTINGS for locale in ("vi", "en")
+    }
+    meant = {fold(way): key for way, key in ways.items()}
+    written = (fold(str(item[field])) for field in ("setting", "label") if field in item)
+    return next((meant[text] for text in written if text in meant), None)
+
+
+def _nested(item: dict[str, Any]) -> dict[str, Any]:
+    """A row's "reminders.at" columns as the schema's `reminders: {at: …}`; settings and reminder
+    rules read the way people write them."""
+    nested: dict[str, Any] = {}
+    for field, value in item.items():
+        group, _, name = field.rpartition(".")
+        written = _as_written(name, value) if field in SETTINGS else value
+        (nested.setdefault(group, {}) if group else nested)[name] = written
+    return nested
+
+
+_OFF = {"-", "khong", "tat", "off", "no", "none"}
+_VI_DAYS = {"2": "mon", "3": "tue", "4": "wed", "5": "thu", "6": "fri", "7": "sat"}
+_VI_DAYS |= {"hai": "mon", "ba": "tue", "tu": "wed", "nam": "thu", "sau": "fri", "bay": "sat"}
+_VI_DAY = re.compile(r"\b(?:thu|t)\s*(2|3|4|5|6|7|hai|ba|tu|nam|sau|bay)\b(?!\s*[:h]\d)")
+_SUNDAY = re.compile(r"\b(?:chu nhat|cn)\b")
+_HOUR = re.compile(r"\b(\d{1,2})\s*(?:h|gio)\s*(\d{2})?\b")
+_CHECKS: dict[str, Callable[[str], object]] = {
+    "quiet_hours": parse_quiet_hours,
+    "working_days": parse_working_days,
+    "digest": parse_weekly,
+    "checkin": parse_weekly,
+    "at": lambda text: parse_weekly(f"mon {text}"),
+}
+
+
+def _as_written(name: str, value: Any) -> Any:
+    """A setting or a task's reminder override as people write it in a cell ("thứ 2-thứ 6",
+    "thứ 6 15h", "7, 1, 0", "có", a time Excel made of "07:30") in the form the schema reads;
+    what cannot be read stays as written, for the schema to refuse with the text written."""
+    if isinstance(value, datetime | time):
+        return value.strftime("%H:%M")
+    if name == "before_days" and isinstance(value, int | float) and not isinstance(value, bool):
+        return [int(value) if float(value).is_integer() else value]
+    if name == "before_days" and isinstance(value, str):
+        parts = [] if fold(value) in _OFF else re.split(r"[,;\s]+", value.strip())
+        return [int(part) if part.isdigit() else part for part in parts if part]
+    if name in ("overdue_every_days", "escalate_after_days") and isinstance(value, str):
+        days = re.fullmatch(r"(\d+)\s*(?:ngay)?", fold(value))
+        return int(days[1]) if days else value
+    if name == "group_reminders" and isinstance(value, str):
+        return True if fold(value) in YES else False if fold(value) in NO else value
+    if name not in _CHECKS or not isinstance(value, str):
+        return value
+    text = fold(value)
+    if name == "quiet_hours" and text in _OFF:
+        return ""
+    text = _SUNDAY.sub("sun", _VI_DAY.sub(lambda day: _VI_DAYS[day[1]], text))
+    text = _HOUR.sub(lambda hour: f"{int(hour[1]):02d}:{hour[2] or '00'}", text)
+    text = re.sub(r"\s*([-,])\s*", r"\1", text.replace(" luc ", " "))
+    try:
+        _CHECKS[name](text)
+    except CalendarError:
+        return value
+    return text
+
+
 def _field_location(error: dict[str, Any]) -> Location:
-    """Drop pydantic's union-member and validator tags after the field name; an unknown field's
-    path has none, and may be deeper (school.settings.reminders)."""
+    """Drop pydantic's union-member and validator tags after the field name, keeping the setting
+    or reminder rule a field (settings, reminders) holds; an unknown field's path has none, and
+    may be deeper (school.settings.reminders)."""
     loc = tuple(error["loc"])
     if error["type"] == "extra_forbidden":
         return loc
-    return loc[: 2 if loc[:1] == ("school",) else 3]
+    depth = 2 if loc[:1] == ("school",) else 3
+    while depth < len(loc) and loc[depth - 1] in ("settings", "reminders"):
+        depth += 1
+    return loc[:depth]
 
 
 def _unknown_field(loc: Location) -> str:
@@ -343,7 +476,12 @@ def _describe(error: dict[str, Any]) -> str:
         "enum": ("plan.bad_choice", {"value": value, "choices": choices}),
         "greater_than_equal": ("plan.out_of_range", {"value": value}),
         "less_than_equal": ("plan.out_of_range", {"value": value}),
+        "bool_parsing": ("plan.need_yes_no", {"value": value}),
     }
+    if kind == "greater_than_equal" and field != "year":
+        return t("plan.below_min", value=value, limit=ctx.get("ge"))
+    if kind == "less_than_equal" and field != "year":
+        return t("plan.above_max", value=value, limit=ctx.get("le"))
     if kind == "plan":
         return error["msg"]
     if kind in simple:
@@ -379,28 +517,48 @@ def write_workbook(plan: PlanFile | None, path: Path) -> None:
     workbook.remove(workbook.active)
     data = plan_as_data(plan) if plan else {}
     for section in SECTIONS:
-        sheet = workbook.create_sheet(sheet_title(section))
-        fields = COLUMNS[section]
-        sheet.append([column_header(section, f) for f in fields])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
         items = [data.get(section, {})] if section == "school" else data.get(section, [])
-        for item in items:
-            if item:
-                sheet.append([_cell(field, item.get(field)) for field in fields])
-        for index, field in enumerate(fields, start=1):
-            letter = get_column_letter(index)
-            sheet.column_dimensions[letter].width = COLUMN_WIDTHS.get(field, 16)
-            if field in DATE_FIELDS:
-                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                    cell.number_format = "DD/MM/YYYY"
-        sheet.freeze_panes = "A2"
+        rows = [[_cell(field, _at(item, field)) for field in COLUMNS[section]] for item in items]
+        _write_sheet(workbook, section, [row for row in rows if any(v is not None for v in row)])
+    settings = data.get("school", {}).get("settings", {})
+    _write_sheet(
+        workbook,
+        "settings",
+        [
+            [t(f"xlsx.setting.{key}"), key, _cell(key, _at(settings, key)), t(f"xlsx.help.{key}")]
+            for key in SETTINGS
+        ],
+    )
     guide = workbook.create_sheet(t("xlsx.sheet.guide"))
     for line in t("xlsx.guide").splitlines():
         guide.append([line])
     guide.column_dimensions["A"].width = 110
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
+
+
+def _write_sheet(workbook: openpyxl.Workbook, section: str, rows: list[list[Any]]) -> None:
+    sheet = workbook.create_sheet(sheet_title(section))
+    fields = COLUMNS[section]
+    sheet.append([column_header(section, f) for f in fields])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    for index, field in enumerate(fields, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = COLUMN_WIDTHS.get(field, 16)
+        if field in DATE_FIELDS or field in TEXT_FIELDS:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "DD/MM/YYYY" if field in DATE_FIELDS else "@"
+    sheet.freeze_panes = "A2"
+
+
+def _at(item: dict[str, Any], field: str) -> Any:
+    """The value of `field` in an item, "reminders.at" in its `reminders`."""
+    group, _, name = field.rpartition(".")
+    holder = item.get(group) if group else item
+    return holder.get(name) if isinstance(holder, dict) else None
 
 
 def _cell(field: str, value: Any) -> Any:
@@ -410,6 +568,10 @@ def _cell(field: str, value: Any) -> Any:
         return t("xlsx.yes") if value else t("xlsx.no")
     if field == "status" and value is not None:
         return t(f"status.{value}")  # as the bot says it: "hoàn thành"
+    if isinstance(value, bool) or (field == "quiet_hours" and value == ""):
+        return t("xlsx.yes") if value else t("xlsx.no")  # group reminders; no quiet hours
+    if field == "reminders.before_days" and value is not None:
+        return ", ".join(str(days) for days in value) or "-"  # "-": no reminder before the day
     if isinstance(value, list):  # assignees: one cell; "-" is nobody, an empty cell unsaid
         return "; ".join(value) or "-"
     return value

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -179,36 +179,103 @@ class UnitIn(_Strict):
         return value
 
 
+class TargetRange(NamedTuple):
+    """A target given as a range, "95–98%": met from `low` to `high`, both included."""
+
+    low: float
+    high: float
+
+    def __str__(self) -> str:
+        return f"{_plain(self.low)}-{_plain(self.high)}"
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+_NUMBER = r"(\d+(?:[.,]\d+)?)"
+RANGE = re.compile(rf"(?:tu\s*)?{_NUMBER}\s*%?\s*(?:-|–|—|den)\s*{_NUMBER}\s*%?")  # folded
+DIRECTION_ALIASES = {
+    "≤": "<=",
+    "≥": ">=",
+    "yes/no": "yes_no",
+    "có/không": "yes_no",
+    "range": "between",
+    "khoảng": "between",
+}
+
+
+def _direction_of(value: Any) -> Any:
+    text = str(value).strip().lower() if value is not None else value
+    return DIRECTION_ALIASES.get(text, text)
+
+
+def parse_target(text: str) -> float | bool | TargetRange | None:
+    """A target written as text: yes/no, a number ("0,5", "96%"), a range ("95-98", "95–98%",
+    "từ 95 đến 98", its bounds as written even when reversed); None for anything else, such as
+    a target in words."""
+    folded = fold(text)
+    words = {folded, text.strip().lower()}
+    if words & (YES | NO):
+        return bool(words & YES)
+    bounds = RANGE.fullmatch(folded)
+    if bounds:
+        low, high = (float(bound.replace(",", ".")) for bound in bounds.groups())
+        return TargetRange(low, high)
+    try:
+        return float(folded.removesuffix("%").strip().replace(",", "."))
+    except ValueError:
+        return None
+
+
 class KpiIn(_Strict):
     key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
     name: Annotated[Text, Field(max_length=300)]
     measure: Annotated[str, Field(max_length=40)] | None = None
-    direction: Direction
-    target: float | bool
+    direction: Direction | None = None  # left out: said by the target (a range, yes/no, words)
+    target: float | bool | Annotated[TargetRange, PlainSerializer(str)]
     target_text: Annotated[str, Field(max_length=100), BeforeValidator(_text)] | None = None
     year: Annotated[int, Field(ge=2000, le=2100)]
     section: Annotated[str, Field(max_length=20), BeforeValidator(_text)] | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _worded_target(cls, data: Any) -> Any:
+        """A target in words ("1 giải Nhì cấp tỉnh") is a yes/no KPI the plan words so."""
+        if not isinstance(data, dict) or not isinstance(data.get("target"), str):
+            return data
+        written = " ".join(data["target"].split())
+        if not written or parse_target(written) is not None:
+            return data
+        if _direction_of(data.get("direction")) not in (None, "", Direction.YES_NO.value):
+            return data  # refused as a bad target of its direction
+        if data.get("target_text") not in (None, "", written):
+            raise invalid("plan.target_worded_twice", value=written)
+        return {**data, "direction": Direction.YES_NO.value, "target": True, "target_text": written}
+
     @field_validator("direction", mode="before")
     @classmethod
     def _direction(cls, value: Any) -> Any:
-        aliases = {"≤": "<=", "≥": ">=", "yes/no": "yes_no", "có/không": "yes_no"}
-        text = str(value).strip().lower() if value is not None else value
-        return aliases.get(text, text)
+        return _direction_of(value) or None
 
     @field_validator("target", mode="before")
     @classmethod
     def _target(cls, value: Any) -> Any:
         if isinstance(value, str):
-            text = value.strip().lower()
-            if text in YES or text in NO:
-                return text in YES
-            text = text.removesuffix("%").strip().replace(",", ".")
-            try:
-                return float(text)
-            except ValueError:
-                raise invalid("plan.bad_target", value=value) from None
+            target = parse_target(value)
+            if target is None:
+                raise invalid("plan.bad_target", value=value)
+            if isinstance(target, TargetRange) and target.low > target.high:
+                raise invalid("plan.range_reversed", value=value.strip())
+            return target
         return value
+
+    @property
+    def bounds(self) -> tuple[float, float | None]:
+        """The target as stored: a range's bounds, else the target and None."""
+        if isinstance(self.target, TargetRange):
+            return self.target.low, self.target.high
+        return float(self.target), None
 
     @field_validator("target_text")
     @classmethod
@@ -227,6 +294,14 @@ class KpiIn(_Strict):
 
     @model_validator(mode="after")
     def _target_fits_direction(self) -> "KpiIn":
+        is_range = isinstance(self.target, TargetRange)
+        if self.direction is None:
+            if not is_range and not isinstance(self.target, bool):
+                raise invalid("plan.direction_needed", value=_plain(self.target))
+            self.direction = Direction.BETWEEN if is_range else Direction.YES_NO
+        if is_range != (self.direction == Direction.BETWEEN):
+            key = "plan.range_needs_between" if is_range else "plan.target_needs_range"
+            raise invalid(key, value=self.target if is_range else _plain(self.target))
         is_yes_no = self.direction == Direction.YES_NO
         if is_yes_no != isinstance(self.target, bool):
             key = "plan.target_needs_yes_no" if is_yes_no else "plan.target_needs_number"

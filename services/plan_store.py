@@ -25,7 +25,16 @@ from models.base import utcnow
 from services.assignments import NotAssignable, assignees, find_assignee, set_assignees
 from services.people import fold_name
 from services.plan_files import refusal
-from services.plan_schema import HolidayIn, KpiIn, Location, PlanFile, SchoolIn, TaskIn, UnitIn
+from services.plan_schema import (
+    HolidayIn,
+    KpiIn,
+    Location,
+    PlanFile,
+    SchoolIn,
+    TargetRange,
+    TaskIn,
+    UnitIn,
+)
 from services.progress import done_on, record_progress
 from services.recurrence import parse_recurrence
 
@@ -157,11 +166,13 @@ def _upsert_kpi(
     kpi_in: KpiIn,
     summary: ImportSummary,
 ) -> None:
+    target, target_max = kpi_in.bounds
     values = {
         "name": kpi_in.name,
         "measure": kpi_in.measure,
         "direction": kpi_in.direction,
-        "target": float(kpi_in.target),
+        "target": target,
+        "target_max": target_max,
         "target_text": kpi_in.target_text,
         "section": kpi_in.section,
     }
@@ -311,6 +322,15 @@ def _people(
     return people
 
 
+def _target(kpi: Kpi) -> float | bool | TargetRange:
+    """The KPI's target as the plan file writes it: yes/no, a number or a range."""
+    if kpi.direction == Direction.YES_NO:
+        return bool(kpi.target)
+    if kpi.direction == Direction.BETWEEN:
+        return TargetRange(kpi.target, kpi.target_max)
+    return kpi.target
+
+
 def export_plan(session: Session, school: School) -> PlanFile:
     units = session.exec(select(Unit).where(Unit.school_id == school.id).order_by(Unit.id)).all()
     unit_codes = {unit.id: unit.code for unit in units}
@@ -338,7 +358,7 @@ def export_plan(session: Session, school: School) -> PlanFile:
                 name=k.name,
                 measure=k.measure,
                 direction=k.direction,
-                target=bool(k.target) if k.direction == Direction.YES_NO else k.target,
+                target=_target(k),
                 target_text=k.target_text,
                 year=k.target_year,
                 section=k.section,

@@ -70,11 +70,17 @@ def due_text(task: Task, today: date, locale: str = "vi", done_on: date | None =
 
 def describe_target(kpi: Kpi, locale: str = "vi") -> str:
     """The target as the plan words it: its `target_text` when the plan file gives one, else
-    "38 lớp", "không quá 0,5%", "ít nhất 99%", "100%" (at least all is all), "trên 96%"."""
+    "38 lớp", "không quá 0,5%", "ít nhất 99%", "100%" (at least all is all), "trên 96%",
+    "từ 95% đến 98%", "từ 3 đến 5 giáo viên"."""
     if kpi.target_text:
         return kpi.target_text
     if kpi.direction == Direction.YES_NO:
         return t("target.yes" if kpi.target else "target.no", locale)
+    if kpi.direction == Direction.BETWEEN:
+        percent = kpi.measure == "%"
+        low = format_quantity(kpi.target, kpi.measure if percent else None, locale)
+        high = format_quantity(kpi.target_max, kpi.measure, locale)
+        return t("direction.between", locale, low=low, high=high)
     value = format_quantity(kpi.target, kpi.measure, locale)
     everything = kpi.direction == Direction.AT_LEAST and kpi.measure == "%" and kpi.target >= 100
     direction = Direction.EQUAL if everything else kpi.direction

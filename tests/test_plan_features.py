@@ -167,4 +167,6 @@ def test_every_example_of_the_plan_format_guide_imports(tmp_path: Path) -> None:
     read = read_plan(plan)
     codes = {task.code for task in read.tasks}
     assert {"III.4.6", "VP.3", "III.1.1", "III.4.2", "III.1.12"} <= codes
-    assert {kpi.key for kpi in read.kpis} == {"dropout", "pcgd", "facilities", "further_study"}
+    assert {kpi.key for kpi in read.kpis} == {
+        "dropout", "pcgd", "facilities", "further_study", "len_lop", "gvdg", "giai_nhi"
+    }  # fmt: skip

@@ -106,12 +106,13 @@ def test_the_xlsx_export_round_trips(cli, engine: Engine, tmp_path: Path) -> Non
 
     workbook = openpyxl.load_workbook(workbook_path)
     assert workbook.sheetnames == [
-        "Trường", "Tổ - bộ phận", "Chỉ số", "Nhiệm vụ", "Ngày nghỉ", "Hướng dẫn"
+        "Trường", "Tổ - bộ phận", "Chỉ số", "Nhiệm vụ", "Ngày nghỉ", "Cài đặt", "Hướng dẫn"
     ]  # fmt: skip
     tasks = workbook["Nhiệm vụ"]
     assert [cell.value for cell in tasks[1]] == [
         "Mã", "Nhiệm vụ", "Mô tả", "Mục", "Tổ/bộ phận", "Hạn", "Lặp lại", "Nguồn của hạn",
-        "Người thực hiện", "Trạng thái", "Tiến độ (%)", "Ngày hoàn thành",
+        "Người thực hiện", "Trạng thái", "Tiến độ (%)", "Ngày hoàn thành", "Nhắc trước (ngày)",
+        "Giờ nhắc", "Nhắc lại khi quá hạn (ngày)", "Báo BGH khi quá hạn (ngày)",
     ]  # fmt: skip
     assert tasks.freeze_panes == "A2"
     kpis = workbook["Chỉ số"]

@@ -2,7 +2,7 @@
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-12-04
+Create Date: 2026-11-27
 
 A deadline the plan gives as a month, a quarter or a year ("tháng 3/2026", "quý II/2026",
 "năm 2026") is due on the period's last day (task.deadline) and shown as written
