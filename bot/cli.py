@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy.engine import Engine
@@ -34,7 +35,7 @@ from services.people import PeopleFileError, import_people
 from services.plan_files import PlanFileError, dump_text, read_plan, write_workbook
 from services.plan_store import ImportSummary, export_plan, import_plan
 from services.schools import SchoolNotFound, resolve_school
-from services.tasks import find_task, similar_codes
+from services.tasks import archived_task, find_task, similar_codes
 from services.weeks import parse_week
 
 app = typer.Typer(help=t("cli.help"), no_args_is_help=True, add_completion=False)
@@ -129,13 +130,14 @@ def db_upgrade() -> None:
 def plan_import(
     file: Annotated[Path | None, typer.Argument(show_default=False)] = None,
     school: SchoolOption = None,
+    prune: Annotated[bool, typer.Option("--prune", help=t("cli.plan.prune"))] = False,
 ) -> None:
     settings = load_settings()
     plan = read_plan(file or DEFAULT_PLAN)
     if school is not None and school.lower() != plan.school.code.lower():
         fail(t("school.mismatch", file_code=plan.school.code, code=school))
     with database(settings) as engine, session_scope(engine) as session:
-        summary = import_plan(session, plan, now=utcnow())
+        summary = import_plan(session, plan, now=utcnow(), prune=prune)
     typer.echo(_imported(summary))
 
 
@@ -154,7 +156,23 @@ def _imported(summary: ImportSummary) -> str:
             continue
         counts = {"created": tally.created, "updated": tally.updated, "unchanged": tally.unchanged}
         lines.append(t("plan.imported.kind", count=tally.total, kind=label, **counts))
-    return "\n".join(lines)
+    return "\n".join(lines + _archive_lines(summary))
+
+
+def _archive_lines(summary: ImportSummary) -> list[str]:
+    """Units and tasks brought back from the archive, archived, or left out of the file but kept;
+    for those, how to archive them."""
+    lines = []
+    for change in ("restored", "archived", "absent"):
+        for kind in ("units", "tasks"):
+            codes = getattr(summary.kinds[kind], change)
+            if codes:
+                label = t(f"plan.kind.{kind}", count=len(codes))
+                key = "plan.kept" if change == "absent" and summary.pruned else f"plan.{change}"
+                lines.append(t(key, count=len(codes), kind=label, codes=", ".join(codes)))
+    if not summary.pruned and any(summary.kinds[kind].absent for kind in ("units", "tasks")):
+        lines.append(t("plan.prune_hint"))
+    return lines
 
 
 @plan_app.command("export", help=t("cli.plan.export"))
@@ -226,6 +244,10 @@ def assign_task(
 
 def _task(session: Session, school: School, code: str) -> Task:
     task = find_task(session, school.id, code)
+    archived = archived_task(session, school.id, code) if task is None else None
+    if archived is not None:
+        day = format_date(archived.archived_at, ZoneInfo(school.timezone))
+        fail(t("cli.assign.archived_task", code=archived.code, date=day))
     if task is None:
         similar = similar_codes(session, school.id, code)
         if similar:

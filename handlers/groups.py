@@ -1,6 +1,6 @@
 """/lienket (/link): a unit head links a group chat to their unit."""
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.context import Context
 from models import Unit
@@ -16,7 +16,9 @@ def link_command(ctx: Context, args: str) -> None:
         ctx.say("group.other_school")
         return
     units = ctx.session.exec(
-        select(Unit).where(Unit.school_id == ctx.school.id).order_by(Unit.id)
+        select(Unit)
+        .where(Unit.school_id == ctx.school.id, col(Unit.archived_at).is_(None))
+        .order_by(Unit.id)
     ).all()
     allowed = [unit for unit in units if ctx.actor.heads(unit.id)]
     if not allowed:

@@ -4,11 +4,18 @@ from handlers.chat import Reply
 from handlers.context import Context
 from handlers.progress_text import Reading, read_progress
 from handlers.render import numbered_lines, task_choices, task_message, update_line
-from messages import join_html
+from messages import format_date, join_html
 from models import Task
 from services.groups import linked_unit
 from services.permissions import can_update, can_view
-from services.tasks import find_tasks, open_tasks, recent_updates, school_codes, similar_codes
+from services.tasks import (
+    archived_task,
+    find_tasks,
+    open_tasks,
+    recent_updates,
+    school_codes,
+    similar_codes,
+)
 
 LIST_LIMIT = 30
 SUGGESTIONS = 5  # close codes offered for one that matches no task
@@ -32,13 +39,20 @@ def lookup(ctx: Context, text: str) -> Task | None:
 def suggest_for(
     ctx: Context, reading: Reading, prefix: str, otherwise: list[str] | None = None
 ) -> None:
-    """The codes written that match no task (or, with none, `otherwise`): the candidates of an
-    ambiguous one and the close ones the person may update, as buttons (payload `prefix` + task
-    id); with none, say there is no such task."""
+    """The codes written that match no task (or, with none, `otherwise`): an archived task's is
+    said to be archived; for the others, the candidates of an ambiguous one and the close ones
+    the person may update, as buttons (payload `prefix` + task id); with none, say there is no
+    such task."""
     ambiguous = [item.written for item in reading.ambiguous]
     unknown = list(reading.unknown_codes)
     if not unknown and not ambiguous:
         unknown = otherwise or []
+    archived = {code: archived_task(ctx.session, ctx.school.id, code) for code in unknown}
+    for task in filter(None, archived.values()):
+        _say_archived(ctx, task)
+    unknown = [code for code in unknown if archived[code] is None]
+    if not unknown and not ambiguous:
+        return
     close = [code for item in reading.ambiguous for code in item.codes]
     for code in unknown:
         close += similar_codes(ctx.session, ctx.school.id, code, limit=20)
@@ -54,6 +68,18 @@ def suggest_for(
     body = ctx.text("task.did_you_mean", code=", ".join(written))
     buttons = task_choices(ctx, tasks, prefix)
     ctx.send(Reply(body, buttons=buttons, tasks=tuple(task.id for task in tasks)))
+
+
+def _say_archived(ctx: Context, task: Task) -> None:
+    if not can_view(ctx.actor, task):
+        ctx.say("deny.not_your_unit_view", code=task.code)
+        return
+    ctx.say(
+        "task.archived",
+        code=task.code,
+        title=task.title,
+        date=format_date(task.archived_at, ctx.tz),
+    )
 
 
 def show_tasks(ctx: Context, args: str) -> None:

@@ -280,11 +280,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "every:2w:fri (2 tuần một lần; ngày lần đầu, đúng thứ đó, ghi thêm: "
         "every:2w:fri:09/01/2026), monthly:last-fri (thứ Sáu cuối cùng hằng tháng; 1st-mon … "
         "4th-mon: thứ Hai đầu tiên … thứ 4), semester, school_year, ongoing (thường xuyên) hoặc "
-        "on_request (khi có yêu cầu).",
+        'on_request (khi có yêu cầu); hoặc ghi bằng lời như "thứ Sáu hằng tuần", "ngày 25 '
+        'hằng tháng", "định kỳ 2 tuần/lần vào thứ Sáu".',
         "en": "recurrence '{value}' is not valid; use weekly:fri, monthly:25, yearly:05/09, "
         "every:2w:fri (every 2 weeks; add the first date, on that weekday: "
         "every:2w:fri:09/01/2026), monthly:last-fri (the last Friday of every month; 1st-mon … "
-        "4th-mon), semester, school_year, ongoing or on_request.",
+        "4th-mon), semester, school_year, ongoing or on_request; or the plan's Vietnamese "
+        'words, such as "thứ Sáu hằng tuần".',
     },
     "plan.deadline_or_recurrence": {
         "vi": "mỗi nhiệm vụ cần đúng một trong hai: deadline (hạn) hoặc recurrence (lặp lại).",
@@ -348,6 +350,27 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "  - {count} {kind}: {created} new, {updated} updated, {unchanged} unchanged",
     },
     "plan.imported.none": {"vi": "  - {kind}: không có", "en": "  - {kind}: none"},
+    "plan.restored": {
+        "vi": "Khôi phục {count} {kind} đã lưu trữ (có lại trong tệp): {codes}",
+        "en": "Restored {count} archived {kind} (in the file again): {codes}",
+    },
+    "plan.archived": {
+        "vi": "Đã lưu trữ {count} {kind} không có trong tệp (lịch sử vẫn được giữ): {codes}",
+        "en": "Archived {count} {kind} not in the file (their history is kept): {codes}",
+    },
+    "plan.absent": {
+        "vi": "{count} {kind} không có trong tệp, vẫn được theo dõi: {codes}",
+        "en": "{count} {kind} not in the file, still followed up: {codes}",
+    },
+    "plan.kept": {
+        "vi": "{count} {kind} không có trong tệp nhưng còn nhiệm vụ đang theo dõi, nên được giữ: "
+        "{codes}",
+        "en": "{count} {kind} not in the file but with tasks still followed up, so kept: {codes}",
+    },
+    "plan.prune_hint": {
+        "vi": "Thêm --prune để lưu trữ các mục này (lịch sử vẫn được giữ).",
+        "en": "Add --prune to archive them (their history is kept).",
+    },
     "plan.kind.units": {"vi": "tổ/bộ phận", "en": "units", "en_one": "unit"},
     "plan.kind.kpis": {"vi": "chỉ số", "en": "KPIs", "en_one": "KPI"},
     "plan.kind.tasks": {"vi": "nhiệm vụ", "en": "tasks", "en_one": "task"},
@@ -699,6 +722,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "Không có nhiệm vụ mã '{code}'; xem các mã: dondoc plan export.",
         "en": "There is no task '{code}'; list the codes with: dondoc plan export.",
     },
+    "cli.assign.archived_task": {
+        "vi": "Nhiệm vụ '{code}' đã được lưu trữ ngày {date}; nhập lại tệp kế hoạch có nhiệm vụ "
+        "này để khôi phục.",
+        "en": "Task '{code}' was archived on {date}; import a plan file with it to restore it.",
+    },
     "cli.assign.unknown_task_similar": {
         "vi": "Không có nhiệm vụ mã '{code}'; có phải: {similar}?",
         "en": "There is no task '{code}'; did you mean: {similar}?",
@@ -949,6 +977,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "Nhập kế hoạch từ tệp YAML/JSON/Excel; không có TỆP thì nhập kế hoạch mặc định.",
         "en": "Import a plan from YAML/JSON/Excel; without FILE, the default plan.",
     },
+    "cli.plan.prune": {
+        "vi": "Lưu trữ các nhiệm vụ, tổ/bộ phận không có trong tệp (lịch sử vẫn được giữ).",
+        "en": "Archive the tasks and units the file leaves out (their history is kept).",
+    },
     "cli.plan.export": {
         "vi": "Xuất kế hoạch (yaml, json ra màn hình; xlsx cần --out).",
         "en": "Export the plan (yaml, json to stdout; xlsx needs --out).",
@@ -1156,6 +1188,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "Không có nhiệm vụ mã <b>{code}</b>. Xin {you} gõ /viec để xem mã các việc.",
         "en": "There is no task <b>{code}</b>. Type /tasks to see your task codes.",
     },
+    "task.archived": {
+        "vi": "Nhiệm vụ <b>{code}</b> {title} đã được lưu trữ ngày {date} (không còn trong kế "
+        "hoạch); không cần báo cáo thêm.",
+        "en": "Task <b>{code}</b> {title} was archived on {date} (no longer in the plan); no "
+        "more reports are needed.",
+    },
     "task.did_you_mean": {
         "vi": "Không có nhiệm vụ mã <b>{code}</b>. Có phải {you} muốn nói một trong các việc dưới đây?",
         "en": "There is no task <b>{code}</b>. Did you mean one of the tasks below?",
@@ -1184,6 +1222,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "deny.not_your_unit_view": {
         "vi": "Nhiệm vụ {code} không thuộc tổ/bộ phận của {you}.",
         "en": "Task {code} does not belong to your unit.",
+    },
+    "deny.archived": {
+        "vi": "Nhiệm vụ {code} đã được lưu trữ (không còn trong kế hoạch); không cần báo cáo thêm.",
+        "en": "Task {code} was archived (it is no longer in the plan); no more reports are needed.",
     },
     "deny.not_assigned": {
         "vi": "Nhiệm vụ {code} chưa được giao cho {you}; chỉ người được giao, tổ trưởng hoặc Ban "

@@ -36,6 +36,7 @@ class Task(SQLModel, table=True):
     progress: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    archived_at: datetime | None = None  # left out of a re-imported plan (--prune); kept as history
 
 
 class TaskAssignee(SQLModel, table=True):

@@ -39,6 +39,7 @@ class Unit(SQLModel, table=True):
     code: str = Field(max_length=40)
     name: str = Field(max_length=200)
     description: str | None = Field(default=None, sa_type=sa.Text)
+    archived_at: datetime | None = None  # left out of a re-imported plan (--prune); kept as history
 
 
 class Member(SQLModel, table=True):

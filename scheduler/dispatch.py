@@ -142,6 +142,10 @@ class Dispatcher:
                 outbox.cancel(session, [row.id], "task done")
                 result.cancelled += 1
                 continue
+            if task is not None and task.archived_at is not None:
+                outbox.cancel(session, [row.id], "task archived")
+                result.cancelled += 1
+                continue
             snooze = (
                 session.exec(
                     select(Snooze).where(

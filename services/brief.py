@@ -52,6 +52,7 @@ from services.plan_text import next_due
 from services.progress import is_report
 from services.recurrence import parse_recurrence
 from services.school_settings import follow_up
+from services.tasks import current
 
 SILENT_DAYS = 14  # a unit with open tasks and no report for this long is silent
 PERIOD = {BriefFrequency.DAILY: timedelta(days=1), BriefFrequency.WEEKLY: timedelta(days=7)}
@@ -140,7 +141,9 @@ def compile_brief(
         unit.id: unit
         for unit in session.exec(select(Unit).where(Unit.school_id == school.id).order_by(Unit.id))
     }
-    tasks = session.exec(select(Task).where(Task.school_id == school.id).order_by(Task.id)).all()
+    tasks = session.exec(
+        select(Task).where(Task.school_id == school.id, current()).order_by(Task.id)
+    ).all()
     open_tasks = [task for task in tasks if task.status != TaskStatus.DONE]
     own = _own_tasks(session, open_tasks, member.id, scopes)
     in_scope = [t for t in open_tasks if scope is None or t.unit_id in scope or t.id in own]

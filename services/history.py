@@ -33,10 +33,17 @@ def reported_by(moment: datetime) -> ColumnElement[bool]:
 
 
 def states_at(session: Session, school: School, moment: datetime) -> dict[int, TaskState]:
-    """Task id -> its state at `moment`, for the school's tasks that existed by then."""
+    """Task id -> its state at `moment`, for the school's tasks that existed by then and were
+    not archived yet."""
     school_id = school.id
     tasks = session.exec(
-        select(Task).where(Task.school_id == school_id, Task.created_at <= moment).order_by(Task.id)
+        select(Task)
+        .where(
+            Task.school_id == school_id,
+            Task.created_at <= moment,
+            or_(col(Task.archived_at).is_(None), col(Task.archived_at) >= moment),
+        )
+        .order_by(Task.id)
     ).all()
     updates = session.exec(
         select(ProgressUpdate)

@@ -131,7 +131,11 @@ def import_people(session: Session, school: School, path: Path) -> PeopleSummary
         raise PeopleFileError(path, [t("people.unknown_format")])
     if not path.is_file():
         raise PeopleFileError(path, [t("file.not_found", path=path)])
-    units = session.exec(select(Unit).where(Unit.school_id == school.id)).all()
+    units = session.exec(
+        select(Unit)
+        .where(Unit.school_id == school.id, col(Unit.archived_at).is_(None))
+        .order_by(Unit.id)
+    ).all()  # not units taken out of the plan
     unit_by_key = {fold_name(u.code): u for u in units} | {fold_name(u.name): u for u in units}
     known_units = ", ".join(u.code for u in units)
 

@@ -51,9 +51,12 @@ def can_view(actor: Actor, task: Task) -> bool:
 
 
 def update_refusal(actor: Actor, task: Task) -> str | None:
-    """None when `actor` may update `task`, else the catalogue key of the reason."""
+    """None when `actor` may update `task`, else the catalogue key of the reason. A task taken
+    out of the plan (archived) is updated by nobody: its history stays as it was."""
     if not can_view(actor, task):
         return "deny.not_your_unit"
+    if task.archived_at is not None:
+        return "deny.archived"
     if actor.heads(task.unit_id) or task.id in actor.assigned:
         return None
     return "deny.not_assigned"

@@ -41,11 +41,16 @@ from services.recurrence import parse_recurrence
 
 @dataclass
 class Tally:
-    """How many rows of one kind an import created, updated and left as they were."""
+    """How many rows of one kind an import created, updated and left as they were; for units and
+    tasks, the codes of those it brought back from the archive, those it archived and the current
+    ones the file leaves out but that stay (no `--prune`, or a unit with tasks still current)."""
 
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    restored: list[str] = field(default_factory=list)
+    archived: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -55,6 +60,7 @@ class Tally:
 @dataclass
 class ImportSummary:
     school: str
+    pruned: bool = False  # rows the file leaves out were to be archived
     kinds: dict[str, Tally] = field(
         default_factory=lambda: {kind: Tally() for kind in ("school", "units", "kpis", "tasks")}
     )
@@ -77,15 +83,20 @@ def _apply(row: object, values: dict[str, object]) -> bool:
     return bool(changed)
 
 
-def import_plan(session: Session, plan: PlanFile, *, now: datetime | None = None) -> ImportSummary:
+def import_plan(
+    session: Session, plan: PlanFile, *, now: datetime | None = None, prune: bool = False
+) -> ImportSummary:
     """Create or update the school's rows from `plan`; never deletes rows or progress history.
     A task's listed assignees become exactly its assignees; unlisted, they stay as they are.
+    Current tasks and units the file leaves out are listed in the summary; with `prune` they are
+    archived (a unit only once none of its tasks is current). An archived row the file lists is
+    current again.
 
     The caller owns the transaction: on any error nothing of the import is kept. People the
     school does not know, or who may not carry out their task, refuse the plan (`PlanFileError`).
     """
     now = now or utcnow()
-    summary = ImportSummary(school=plan.school.name)
+    summary = ImportSummary(school=plan.school.name, pruned=prune)
     school = _upsert_school(session, plan.school, summary)
     units = {
         unit.code.upper(): unit
@@ -106,7 +117,57 @@ def import_plan(session: Session, plan: PlanFile, *, now: datetime | None = None
     if plan.holidays is not None:
         _sync_holidays(session, school, plan.holidays)
     session.flush()
+    _left_out(session, school, plan, now, summary)
+    session.flush()
     return summary
+
+
+def _left_out(
+    session: Session, school: School, plan: PlanFile, now: datetime, summary: ImportSummary
+) -> None:
+    """The current tasks, then units, that the file does not list: archived when pruning (a unit
+    only when none of its tasks is current any more), else only listed in the summary."""
+    listed = {task.code.upper() for task in plan.tasks}
+    tasks = session.exec(
+        select(Task)
+        .where(Task.school_id == school.id, col(Task.archived_at).is_(None))
+        .order_by(Task.id)
+    ).all()
+    for task in tasks:
+        if task.code.upper() not in listed:
+            _leave_out(task, now, summary.pruned, summary.kinds["tasks"])
+    session.flush()
+    listed = {unit.code.upper() for unit in plan.units}
+    busy = set(
+        session.exec(
+            select(Task.unit_id).where(Task.school_id == school.id, col(Task.archived_at).is_(None))
+        ).all()
+    )
+    units = session.exec(
+        select(Unit)
+        .where(Unit.school_id == school.id, col(Unit.archived_at).is_(None))
+        .order_by(Unit.id)
+    ).all()
+    for unit in units:
+        if unit.code.upper() not in listed:
+            _leave_out(unit, now, summary.pruned and unit.id not in busy, summary.kinds["units"])
+
+
+def _leave_out(row: Task | Unit, now: datetime, archive: bool, tally: Tally) -> None:
+    if archive:
+        row.archived_at = now
+        tally.archived.append(row.code)
+    else:
+        tally.absent.append(row.code)
+
+
+def _restore(row: Task | Unit, tally: Tally) -> bool:
+    """An archived row the file lists again is current again; True if it was archived."""
+    if row.archived_at is None:
+        return False
+    row.archived_at = None
+    tally.restored.append(row.code)
+    return True
 
 
 def _sync_holidays(session: Session, school: School, holidays: list[HolidayIn]) -> None:
@@ -155,7 +216,8 @@ def _upsert_unit(
         session.add(unit)
         summary.count("units", created=True)
     else:
-        summary.count("units", changed=_apply(unit, values))
+        restored = _restore(unit, summary.kinds["units"])
+        summary.count("units", changed=_apply(unit, values) or restored)
     return unit
 
 
@@ -201,7 +263,8 @@ def _upsert_tasks(
     for index, task_in in enumerate(tasks_in):
         values = _task_values(task_in, units[task_in.unit.upper()])
         task, created = _task_row(session, school, tasks, task_in.code, values, now)
-        changed = _apply(task, values)
+        changed = _restore(task, summary.kinds["tasks"])
+        changed = _apply(task, values) or changed
         if task_in.assignees is not None:
             people = _people(session, task, task_in.assignees, ("tasks", index), problems)
             changed = set_assignees(session, task, people, by=None, now=now) or changed
@@ -332,12 +395,20 @@ def _target(kpi: Kpi) -> float | bool | TargetRange:
 
 
 def export_plan(session: Session, school: School) -> PlanFile:
-    units = session.exec(select(Unit).where(Unit.school_id == school.id).order_by(Unit.id)).all()
+    units = session.exec(
+        select(Unit)
+        .where(Unit.school_id == school.id, col(Unit.archived_at).is_(None))
+        .order_by(Unit.id)
+    ).all()
     unit_codes = {unit.id: unit.code for unit in units}
     kpis = session.exec(
         select(Kpi).where(Kpi.school_id == school.id).order_by(Kpi.target_year, Kpi.id)
     ).all()
-    tasks = session.exec(select(Task).where(Task.school_id == school.id).order_by(Task.id)).all()
+    tasks = session.exec(
+        select(Task)
+        .where(Task.school_id == school.id, col(Task.archived_at).is_(None))
+        .order_by(Task.id)
+    ).all()
     holidays = session.exec(
         select(Holiday).where(Holiday.school_id == school.id).order_by(Holiday.day)
     ).all()

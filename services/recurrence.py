@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from services.recurrence_words import rule_from_words
 from services.text import fold
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -123,7 +124,10 @@ def _year_day(year: int, day: int, month: int) -> date:
 
 
 def parse_recurrence(text: str) -> Recurrence:
-    rule = ALIASES.get(fold(text), text.strip().lower())
+    """A rule (`weekly:fri` …), a shorthand (`semester`), or the way a plan says it in
+    Vietnamese ("thứ Sáu hằng tuần", see services/recurrence_words.py)."""
+    written = rule_from_words(text) or text
+    rule = ALIASES.get(fold(written), written.strip().lower())
     if rule in UNDATED:
         return Recurrence(rule)
     kind, _, arg = rule.partition(":")

@@ -43,6 +43,7 @@ from services.progress import is_report, record_progress
 from services.recurrence import parse_recurrence
 from services.school_calendar import SchoolCalendar
 from services.school_settings import FollowUp, ReminderPolicy, follow_up
+from services.tasks import current
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,11 @@ def _leaders(session: Session, school: School) -> list[int]:
 
 
 def _tasks_to_follow(session: Session, school: School, today: date, now: datetime) -> list[Task]:
-    """Open tasks, after moving recurring tasks that are done and past to their next occurrence."""
-    tasks = session.exec(select(Task).where(Task.school_id == school.id).order_by(Task.id)).all()
+    """Open tasks, after moving recurring tasks that are done and past to their next occurrence;
+    archived tasks are not followed up."""
+    tasks = session.exec(
+        select(Task).where(Task.school_id == school.id, current()).order_by(Task.id)
+    ).all()
     for task in tasks:
         if task.recurrence is None:
             continue
@@ -246,7 +250,9 @@ def _checkins(
     since = datetime.combine(week, time(0), calendar.tz)
     open_units = set(
         session.exec(
-            select(Task.unit_id).where(Task.school_id == school.id, Task.status != TaskStatus.DONE)
+            select(Task.unit_id).where(
+                Task.school_id == school.id, Task.status != TaskStatus.DONE, current()
+            )
         ).all()
     )
     staff = (
@@ -297,6 +303,7 @@ def week_reports(
         .join(Member, col(Member.id) == col(ProgressUpdate.member_id))
         .where(
             Task.unit_id == unit_id,
+            current(),
             ProgressUpdate.created_at >= since,
             is_report(),
             col(ProgressUpdate.member_id).not_in(heads),

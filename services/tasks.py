@@ -1,8 +1,11 @@
-"""Finding tasks: by code (forgiving), the open tasks of a member, a task's recent history."""
+"""Finding tasks: by code (forgiving), the open tasks of a member, a task's recent history.
+Only current tasks: an archived one (left out of a re-imported plan) is found by `archived_task`
+alone."""
 
 import difflib
 from datetime import date
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from models import Member, ProgressUpdate, Task, TaskStatus
@@ -11,21 +14,32 @@ from services.plan_text import due_order
 from services.text import code_key, squashed
 
 
+def current() -> ColumnElement[bool]:
+    """A task of the plan as it is now: not archived."""
+    return col(Task.archived_at).is_(None)
+
+
 def find_task(session: Session, school_id: int, code: str) -> Task | None:
     """The task with that code in any case, spaces or hyphens standing for dots ("iii 1.4")."""
-    codes = session.exec(
-        select(Task.code).where(Task.school_id == school_id).order_by(Task.id)
-    ).all()
-    same = [c for c in codes if code_key(c) == code_key(code)]
+    same = [c for c in school_codes(session, school_id) if code_key(c) == code_key(code)]
     return find_tasks(session, school_id, same)[same[0]] if len(same) == 1 else None
+
+
+def archived_task(session: Session, school_id: int, code: str) -> Task | None:
+    """The archived task with that code, written the forgiving way, if only one has it."""
+    rows = session.exec(
+        select(Task)
+        .where(Task.school_id == school_id, col(Task.archived_at).is_not(None))
+        .order_by(Task.id)
+    ).all()
+    same = [task for task in rows if code_key(task.code) == code_key(code)]
+    return same[0] if len(same) == 1 else None
 
 
 def similar_codes(session: Session, school_id: int, code: str, limit: int = 3) -> list[str]:
     """Codes that start as written ("III.4." → III.4.1, III.4.2 …) or differ only in dots or
     spaces first, then the closest spellings."""
-    codes = session.exec(
-        select(Task.code).where(Task.school_id == school_id).order_by(Task.id)
-    ).all()
+    codes = school_codes(session, school_id)
     key = code_key(code)
     starting = [c for c in codes if key and code_key(c).startswith(key + ".")]
     same_letters = [c for c in codes if squashed(c) == squashed(code)]
@@ -41,7 +55,7 @@ def open_tasks(
     """Not-done tasks that are the member's to follow, most urgent first: the tasks of the units
     they head (or lead) and those given to them; or all of one unit's."""
     query = select(Task).where(
-        Task.school_id == actor.member.school_id, Task.status != TaskStatus.DONE
+        Task.school_id == actor.member.school_id, Task.status != TaskStatus.DONE, current()
     )
     if unit_id is not None:
         query = query.where(Task.unit_id == unit_id)
@@ -54,7 +68,9 @@ def open_tasks(
 
 def school_codes(session: Session, school_id: int) -> list[str]:
     return list(
-        session.exec(select(Task.code).where(Task.school_id == school_id).order_by(Task.id)).all()
+        session.exec(
+            select(Task.code).where(Task.school_id == school_id, current()).order_by(Task.id)
+        ).all()
     )
 
 
@@ -63,7 +79,7 @@ def find_tasks(session: Session, school_id: int, codes: list[str]) -> dict[str, 
     if not codes:
         return {}
     rows = session.exec(
-        select(Task).where(Task.school_id == school_id, col(Task.code).in_(codes))
+        select(Task).where(Task.school_id == school_id, col(Task.code).in_(codes), current())
     ).all()
     return {task.code: task for task in rows}
 

@@ -23,6 +23,7 @@ from services.plan_files import PlanFileError, dump_text, read_plan
 from services.plan_files import write_workbook as write_plan_workbook
 from services.plan_store import export_plan, import_plan
 from tests.chat_school import ChatSchool, Clock
+from tests.plan_school import plan_file
 
 PLAN = """\
 school: {code: THU, name: Trường Thử}
@@ -52,9 +53,7 @@ def plain(html: str) -> str:
 
 @pytest.fixture
 def plan_path(tmp_path: Path) -> Path:
-    path = tmp_path / "ke-hoach.yaml"
-    path.write_text(PLAN, encoding="utf-8")
-    return path
+    return plan_file(tmp_path, PLAN)
 
 
 @pytest.fixture

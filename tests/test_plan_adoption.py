@@ -17,13 +17,13 @@ from models import Member, ProgressUpdate, School, Task, TaskStatus, UpdateSourc
 from models.db import session_scope
 from services.digest import compile_digest
 from services.digest_files import write_workbook
-from services.people import import_people
 from services.permissions import load_actor
-from services.plan_files import PlanFileError, dump_text, read_plan
+from services.plan_files import PlanFileError, read_plan
 from services.plan_files import write_workbook as write_plan_workbook
 from services.plan_store import export_plan, import_plan
 from services.progress import done_on, record_progress
 from services.reminders import CalendarDefaults, plan_all
+from tests.plan_school import exported_again, import_school, plan_file
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 # Kế hoạch từ tháng 3/2026; trường bắt đầu dùng bot ngày 10/12/2026 (thứ Năm).
@@ -52,19 +52,12 @@ ADOPTED = datetime(2026, 12, 10, 9, tzinfo=HCM)
 
 @pytest.fixture
 def plan_path(tmp_path: Path) -> Path:
-    path = tmp_path / "ke-hoach.yaml"
-    path.write_text(PLAN, encoding="utf-8")
-    return path
+    return plan_file(tmp_path, PLAN)
 
 
 @pytest.fixture
-def school(engine: Engine, plan_path: Path, tmp_path: Path) -> Engine:
-    people = tmp_path / "can-bo.csv"
-    people.write_text(PEOPLE, encoding="utf-8")
-    with session_scope(engine) as session:
-        import_plan(session, read_plan(plan_path), now=ADOPTED)
-        import_people(session, session.exec(select(School)).one(), people)
-    return engine
+def school(engine: Engine, plan_path: Path) -> Engine:
+    return import_school(engine, plan_path, PEOPLE, now=ADOPTED)
 
 
 def tasks(session: Session) -> dict[str, Task]:
@@ -213,13 +206,7 @@ def test_a_changed_state_records_one_import_update(school: Engine, plan_path: Pa
 def test_export_writes_the_state_and_imports_back_unchanged(
     school: Engine, plan_path: Path, tmp_path: Path, fmt: str
 ) -> None:
-    with Session(school) as session:
-        exported = export_plan(session, session.exec(select(School)).one())
-    path = tmp_path / f"again.{fmt}"
-    if fmt == "xlsx":
-        write_plan_workbook(exported, path)
-    else:
-        path.write_text(dump_text(exported, fmt), encoding="utf-8")
+    path = exported_again(school, tmp_path, fmt)
     again = read_plan(path)
     assert again.tasks == read_plan(plan_path).tasks
     b3 = next(task for task in again.tasks if task.code == "B.3")

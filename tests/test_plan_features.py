@@ -16,11 +16,10 @@ from models import Member, Reminder, ReminderKind, School, Task
 from models.db import session_scope
 from services.digest import compile_digest
 from services.digest_files import write_workbook
-from services.people import import_people
-from services.plan_files import dump_text, read_plan
-from services.plan_files import write_workbook as write_plan_workbook
-from services.plan_store import export_plan, import_plan
+from services.plan_files import read_plan
+from services.plan_store import import_plan
 from services.reminders import CalendarDefaults, plan_all
+from tests.plan_school import exported_again, import_school, plan_file
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 # "Chủ động cân đối nguồn để thường xuyên bổ sung và hoàn thiện cơ sở vật chất" (an ongoing
@@ -53,19 +52,12 @@ def local(day: int, month: int, year: int = 2026, hour: int = 0) -> datetime:
 
 @pytest.fixture
 def plan_path(tmp_path: Path) -> Path:
-    path = tmp_path / "ke-hoach.yaml"
-    path.write_text(PLAN, encoding="utf-8")
-    return path
+    return plan_file(tmp_path, PLAN)
 
 
 @pytest.fixture
-def school(engine: Engine, plan_path: Path, tmp_path: Path) -> Engine:
-    people = tmp_path / "can-bo.csv"
-    people.write_text(PEOPLE, encoding="utf-8")
-    with session_scope(engine) as session:
-        import_plan(session, read_plan(plan_path), now=local(1, 12))
-        import_people(session, session.exec(select(School)).one(), people)
-    return engine
+def school(engine: Engine, plan_path: Path) -> Engine:
+    return import_school(engine, plan_path, PEOPLE, now=local(1, 12))
 
 
 def test_undated_and_proposed_are_read_the_way_the_plan_writes_them(plan_path: Path) -> None:
@@ -85,13 +77,7 @@ def test_undated_and_proposed_are_read_the_way_the_plan_writes_them(plan_path: P
 def test_they_survive_export_and_import_unchanged(
     school: Engine, plan_path: Path, tmp_path: Path, fmt: str
 ) -> None:
-    with Session(school) as session:
-        exported = export_plan(session, session.exec(select(School)).one())
-    path = tmp_path / f"again.{fmt}"
-    if fmt == "xlsx":
-        write_plan_workbook(exported, path)
-    else:
-        path.write_text(dump_text(exported, fmt), encoding="utf-8")
+    path = exported_again(school, tmp_path, fmt)
     assert read_plan(path).tasks == read_plan(plan_path).tasks
 
 

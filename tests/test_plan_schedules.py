@@ -17,15 +17,14 @@ from handlers.render import when_line
 from models import ReminderKind, School, Task, TaskStatus, UpdateSource
 from models.db import session_scope
 from services.overview import render_overview
-from services.people import import_people
-from services.plan_files import PlanFileError, dump_text, plan_as_data, read_plan
-from services.plan_files import write_workbook as write_plan_workbook
+from services.plan_files import PlanFileError, plan_as_data, read_plan
 from services.plan_schema import parse_deadline
-from services.plan_store import export_plan, import_plan
+from services.plan_store import import_plan
 from services.plan_text import describe_recurrence
 from services.progress import record_progress
 from services.recurrence import RecurrenceError, parse_recurrence
 from services.reminders import CalendarDefaults, plan_all
+from tests.plan_school import exported_again, import_school, plan_file
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 PLAN = """
@@ -61,20 +60,13 @@ def local(day: int, month: int, year: int = 2026, hour: int = 0) -> datetime:
 
 @pytest.fixture
 def plan_path(tmp_path: Path) -> Path:
-    path = tmp_path / "ke-hoach.yaml"
-    path.write_text(PLAN, encoding="utf-8")
-    return path
+    return plan_file(tmp_path, PLAN)
 
 
 @pytest.fixture
-def school(engine: Engine, plan_path: Path, tmp_path: Path) -> Engine:
+def school(engine: Engine, plan_path: Path) -> Engine:
     """The plan imported on Monday 12/01/2026."""
-    people = tmp_path / "can-bo.csv"
-    people.write_text(PEOPLE, encoding="utf-8")
-    with session_scope(engine) as session:
-        import_plan(session, read_plan(plan_path), now=local(12, 1))
-        import_people(session, session.exec(select(School)).one(), people)
-    return engine
+    return import_school(engine, plan_path, PEOPLE, now=local(12, 1))
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -301,13 +293,8 @@ def test_a_new_occurrence_follows_the_rule(school: Engine, tmp_path: Path) -> No
 def test_they_survive_export_and_import_unchanged(
     school: Engine, plan_path: Path, tmp_path: Path, fmt: str
 ) -> None:
-    with Session(school) as session:
-        exported = export_plan(session, session.exec(select(School)).one())
-    path = tmp_path / f"again.{fmt}"
-    if fmt == "xlsx":
-        write_plan_workbook(exported, path)
-    else:
-        path.write_text(dump_text(exported, fmt), encoding="utf-8")
+    path = exported_again(school, tmp_path, fmt)
+    if fmt != "xlsx":
         assert "quý II/2026" in path.read_text(encoding="utf-8")
     again = plan_as_data(read_plan(path))["tasks"]
     first = plan_as_data(read_plan(plan_path))["tasks"]

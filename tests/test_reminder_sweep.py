@@ -243,6 +243,16 @@ async def test_reminders_of_tasks_done_meanwhile_are_not_sent(rig: Rig) -> None:
     assert rig.sender.to("Tổ Trưởng") == []
 
 
+async def test_reminders_of_tasks_archived_meanwhile_are_not_sent(rig: Rig) -> None:
+    await asyncio.to_thread(rig.follow_up.plan)
+    with session_scope(rig.engine) as session:
+        task = session.exec(select(Task).where(Task.code == "T.TCM")).one()
+        task.archived_at = task.created_at  # taken out of the plan by an import with --prune
+    result = await rig.follow_up.dispatcher.sweep()
+    assert result.cancelled == 1
+    assert rig.sender.to("Tổ Trưởng") == []
+
+
 async def test_a_snooze_pressed_after_planning_postpones_the_reminder(rig: Rig) -> None:
     await asyncio.to_thread(rig.follow_up.plan)
     until = MONDAY + timedelta(hours=3)

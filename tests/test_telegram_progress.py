@@ -1055,3 +1055,19 @@ async def test_a_long_note_of_special_characters_arrives_whole(bot: TelegramBot)
     [update] = updates(bot)
     assert update.note == note
     assert buttons(sent[-1]) == undo_button(update)
+
+
+async def test_an_archived_task_takes_no_more_reports_from_old_messages(bot: TelegramBot) -> None:
+    """A task the school took out of its plan (plan import --prune) keeps its history; a reply
+    or a button under an older message about it changes nothing and says why."""
+    await joined(bot)
+    card = await bot.open_task(MAI, DIGITAL)
+    with bot.school.session() as session:
+        archived = session.exec(select(Task).where(Task.code == DIGITAL)).one()
+        archived.archived_at = bot.school.clock.now
+        session.add(archived)
+        session.commit()
+    refusal = "Nhiệm vụ III.4.2 đã được lưu trữ (không còn trong kế hoạch); không cần báo cáo thêm."
+    assert texts(await bot.reply(MAI, card, "xong")) == refusal
+    await bot.press(MAI, card, f"b:{task(bot, DIGITAL).id}")
+    assert task(bot, DIGITAL).status == TaskStatus.TODO and updates(bot) == []
