@@ -1,5 +1,7 @@
 """/chiso (/kpi): KPIs against target; /chiso KEY VALUE records a value (0,4 · 96% · 3/620)."""
 
+from typing import Protocol
+
 from sqlmodel import select
 
 from handlers.context import Context
@@ -59,7 +61,15 @@ def number_text(ctx: Context, kpi: Kpi, number: float) -> str:
     return format_quantity(number, kpi.measure, ctx.locale)
 
 
-def value_text(ctx: Context, kpi: Kpi, value: KpiValue) -> str:
+class Measured(Protocol):
+    """A recorded value: a KpiValue, or the digest's KpiItem that carries one."""
+
+    value: float
+    numerator: int | None
+    denominator: int | None
+
+
+def value_text(ctx: Context, kpi: Kpi, value: Measured) -> str:
     text = number_text(ctx, kpi, value.value)
     if value.numerator is not None:
         text += f" ({value.numerator}/{value.denominator})"

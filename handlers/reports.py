@@ -8,13 +8,13 @@ from pathlib import Path
 
 from handlers.chat import Reply
 from handlers.context import Context
-from messages import Html, format_date, format_percent, format_quantity, t
+from handlers.kpis import number_text, value_text
+from messages import Html, format_date, format_percent, t
 from messages import join_html as join
 from models import Direction
 from services.digest import (
     DUE_SOON_DAYS,
     Digest,
-    KpiItem,
     UnitRow,
     compile_digest,
     digest_period,
@@ -167,15 +167,16 @@ def _decisions(ctx: Context, digest: Digest) -> Html:
                 )
             )
             continue
+        kpi = kpi_model(item)
         lines.append(
             ctx.text(
                 "digest.decide.kpi",
                 name=one_line(item.name, MAX_NAME_CHARS),
-                value=kpi_value_text(ctx, item),
+                value=value_text(ctx, kpi, item),
                 date=_day(item.recorded_at, ctx, today),
-                projected=_quantity(ctx, item, item.projected),
+                projected=number_text(ctx, kpi, item.projected),
                 target_date=format_date(item.target_date),
-                target=describe_target(kpi_model(item), ctx.locale),
+                target=describe_target(kpi, ctx.locale),
             )
         )
     for silent in digest.silent_units:
@@ -247,19 +248,6 @@ def _urgent(ctx: Context, digest: Digest) -> Html:
             for item in mine
         ]
     return join(lines)
-
-
-def _quantity(ctx: Context, item: KpiItem, value: float | None) -> str:
-    if item.direction == Direction.YES_NO:
-        return t("kpi.yes" if value else "kpi.no", ctx.locale)
-    return format_quantity(value, item.measure, ctx.locale)
-
-
-def kpi_value_text(ctx: Context, item: KpiItem) -> str:
-    text = _quantity(ctx, item, item.value)
-    if item.numerator is not None and item.direction != Direction.YES_NO:
-        text += f" ({item.numerator}/{item.denominator})"
-    return text
 
 
 def _kpis(ctx: Context, digest: Digest) -> Html:
