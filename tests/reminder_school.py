@@ -6,13 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 
-from models import School
-from models.db import session_scope
-from services.people import import_people
-from services.plan_files import read_plan
-from services.plan_store import import_plan
+from tests.plan_school import import_school, plan_file
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 PLAN = """
@@ -53,11 +48,5 @@ def reminder_school(engine: Engine, tmp_path: Path) -> Engine:
 
 
 def make_school(engine: Engine, tmp_path: Path, settings: str) -> Engine:
-    plan = tmp_path / "plan.yaml"
-    plan.write_text(PLAN.format(settings=settings), encoding="utf-8")
-    people = tmp_path / "people.csv"
-    people.write_text(PEOPLE, encoding="utf-8")
-    with session_scope(engine) as session:
-        import_plan(session, read_plan(plan), now=local(30, 0, month=11))
-        import_people(session, session.exec(select(School)).one(), people)
-    return engine
+    plan = plan_file(tmp_path, PLAN.format(settings=settings), "plan.yaml")
+    return import_school(engine, plan, PEOPLE, now=local(30, 0, month=11))

@@ -41,6 +41,7 @@ from services.plan_store import import_plan
 from services.reminders import CalendarDefaults, plan_all
 from tests.chat_school import NOW, PRINCIPAL, TCM_HEAD, Clock
 from tests.fake_telegram import SentMessage
+from tests.plan_school import import_school, plan_file
 from tests.reminder_school import HCM, local
 from tests.telegram_harness import TelegramBot, buttons
 from tests.test_telegram_reminders import follow_up
@@ -120,12 +121,9 @@ class Week:
 
 @pytest.fixture
 def week(engine: Engine, tmp_path: Path) -> Week:
-    plan, people = tmp_path / "plan.yaml", tmp_path / "people.csv"
-    plan.write_text(PLAN, encoding="utf-8")
-    people.write_text(PEOPLE, encoding="utf-8")
+    plan = plan_file(tmp_path, PLAN, "plan.yaml")
+    import_school(engine, plan, PEOPLE, now=local(20, 10, month=11))
     with session_scope(engine) as session:
-        import_plan(session, read_plan(plan), now=local(20, 10, month=11))
-        import_people(session, session.exec(select(School)).one(), people)
         for name, chat in CHATS.items():
             member = session.exec(select(Member).where(Member.name == name)).one()
             session.add(ChatIdentity(member_id=member.id, channel=Channel.TELEGRAM,
