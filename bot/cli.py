@@ -24,17 +24,18 @@ from data import DEFAULT_PLAN
 from handlers.context import Context
 from handlers.reports import digest_replies, report_folder
 from messages import format_date, format_datetime, t
-from models import Member, School, Task
+from models import School, Task
 from models.base import utcnow
 from models.db import Migration, make_engine, session_scope, upgrade_schema
 from scheduler.preview import preview
-from services.assignments import NotAssignable, assign, find_assignee
+from services.assignments import assign, place_assignees
 from services.digest import compile_digest, digest_period, week_period
 from services.invitations import issue_invitations
 from services.people import PeopleFileError, import_people
 from services.plan_files import PlanFileError, dump_text, read_plan, write_workbook
 from services.plan_store import ImportSummary, export_plan, import_plan
 from services.schools import SchoolNotFound, resolve_school
+from services.task_shares import shares_of
 from services.tasks import archived_task, find_task, similar_codes
 from services.weeks import parse_week
 
@@ -234,11 +235,19 @@ def assign_task(
     settings = load_settings()
     with database(settings) as engine, session_scope(engine) as session:
         task = _task(session, resolve_school(session, school), code)
-        found = [_assignee(session, task, text) for text in people]
-        members = list({member.id: member for member in found}.values())
-        added = {member.id for member in assign(session, task, members, by=None, now=utcnow())}
-        names = [member.name for member in members if member.id in added]
-        already = [member.name for member in members if member.id not in added]
+        shares = shares_of(session, task)  # a task given to several units: a row per unit
+        placed = place_assignees(session, shares, people)
+        if placed.refused:
+            fail(t("cli.assign.refused", code=task.code, problem=placed.refused[0][1].text()))
+        now = utcnow()
+        named = {m.id: m for share in shares for m in placed.given[share.id]}
+        added = {
+            member.id
+            for share in shares
+            for member in assign(session, share, placed.given[share.id], by=None, now=now)
+        }
+        names = [member.name for member in named.values() if member.id in added]
+        already = [member.name for member in named.values() if member.id not in added]
     typer.echo(_assigned(task.code, names, already))
 
 
@@ -254,13 +263,6 @@ def _task(session: Session, school: School, code: str) -> Task:
             fail(t("cli.assign.unknown_task_similar", code=code, similar=", ".join(similar)))
         fail(t("cli.assign.unknown_task", code=code))
     return task
-
-
-def _assignee(session: Session, task: Task, text: str) -> Member:
-    try:
-        return find_assignee(session, task, text)
-    except NotAssignable as refused:
-        fail(t("cli.assign.refused", code=task.code, problem=refused.text()))
 
 
 def _assigned(code: str, names: list[str], already: list[str]) -> str:

@@ -5,7 +5,7 @@ blocked, `u:U` undo update U, `v:T` show task T, `g:T:M` assign task T to member
 
 from datetime import datetime, time, timedelta
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from handlers import evidence
 from handlers.assign import on_assign_button
@@ -38,6 +38,18 @@ KEPT_FOR = timedelta(days=7)  # kept words can be applied by a tap this long
 def _row_id(text: str) -> int | None:
     """A database id from a button payload; anything else (or out of range) is no id."""
     return int(text) if text.isdigit() and int(text) < 2**31 else None
+
+
+def task_in(session: Session, payload: str) -> int | None:
+    """The task a button is about, if any: it decides the school the press acts in."""
+    action, *fields = payload.split(":")
+    ids = [_row_id(field) for field in fields]
+    if action in (*TASK_ACTIONS, "g") and ids:
+        return ids[0]
+    if action == "a" and len(ids) >= 2:
+        return ids[1]
+    update = session.get(ProgressUpdate, ids[0]) if action == "u" and ids and ids[0] else None
+    return update.task_id if update is not None else None
 
 
 def on_button(ctx: Context, payload: str) -> None:

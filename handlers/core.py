@@ -19,15 +19,16 @@ from handlers import (
     kpis,
     progress,
     reports,
+    schools,
     tasks,
 )
 from handlers.chat import Incoming, Outcome, Reply
 from handlers.context import ChatConfig, Context
 from messages import h
-from models import BotMessage, Channel, ChatIdentity, Member, School
+from models import BotMessage, Channel, ChatIdentity
 from models.base import utcnow
 from models.db import session_scope
-from services.permissions import load_actor
+from services import accounts
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ COMMANDS: list[tuple[str, str, Handler, str]] = [
     ("baocao", "report", reports.report_command, "menu.report"),
     ("tomtat", "brief", brief.brief_command, "tomtat.menu"),
     ("lienket", "link", groups.link_command, "menu.link"),
+    ("truong", "school", schools.school_command, "truong.menu"),
     ("ngonngu", "language", joining.set_language, "menu.language"),
     ("huongdan", "help", joining.show_help, "menu.help"),
 ]
@@ -106,20 +108,14 @@ class ChatCore:
             return Outcome([Reply(h("error.internal"))], notice=str(h("error.internal")))
 
     def _context(self, session: Session, incoming: Incoming) -> Context:
+        """Who writes, and in which of their schools: see `schools.acting`."""
         ctx = Context(session=session, incoming=incoming, now=self.clock(), config=self.config)
-        ctx.identity = session.exec(
-            select(ChatIdentity).where(
-                ChatIdentity.channel == incoming.channel,
-                ChatIdentity.external_user_id == incoming.user_id,
-            )
-        ).first()
-        member = session.get(Member, ctx.identity.member_id) if ctx.identity else None
-        if member is not None and member.active:
-            ctx.member = member
-            ctx.actor = load_actor(session, member)
-            ctx.school = session.get(School, member.school_id)
-            if not incoming.is_group and ctx.identity.unreachable_at is not None:
-                ctx.identity.unreachable_at = None  # they wrote to us: reachable again
+        account = accounts.links(session, incoming.channel, incoming.user_id)
+        if account:
+            schools.act_as(ctx, schools.acting(session, incoming, account, ctx.now))
+            if not incoming.is_group:
+                for link in account:
+                    link.identity.unreachable_at = None  # they wrote to us: reachable again
         return ctx
 
     def remember(self, channel: Channel, chat_id: str, message_id: str, reply: Reply) -> None:

@@ -5,8 +5,10 @@ import re
 
 from handlers.context import Context
 from messages import join_html
+from models import Member
+from services.accounts import links
 from services.invitations import CODE_LENGTH, normalize_code
-from services.joining import JoinResult, redeem
+from services.joining import JoinResult, owns_code, redeem
 from services.permissions import load_actor
 
 LANGUAGES = {"vi": "vi", "tiếng việt": "vi", "tieng viet": "vi", "en": "en", "english": "en"}
@@ -32,7 +34,10 @@ def stranger(ctx: Context, command: str | None, args: str) -> None:
     ctx.say("join.stranger")
 
 
-def join(ctx: Context, code: str) -> None:
+def join(ctx: Context, code: str, *, in_passing: bool = False) -> None:
+    """Redeem a code. `in_passing`: a linked person's message that merely looks like a code;
+    unless it is a real one, they are told they need none (it still counts as an attempt, so
+    codes cannot be guessed that way)."""
     incoming = ctx.incoming
     outcome = redeem(
         ctx.session,
@@ -44,10 +49,9 @@ def join(ctx: Context, code: str) -> None:
         now=ctx.now,
     )
     if outcome.result == JoinResult.JOINED:
-        ctx.member = outcome.member
-        ctx.actor = load_actor(ctx.session, outcome.member)
-        ctx.say("join.welcome", name=outcome.member.name)
-        show_help(ctx, "")
+        welcome(ctx, outcome.member)
+    elif in_passing and outcome.result in (JoinResult.UNKNOWN, JoinResult.THROTTLED):
+        ctx.say("join.already", name=ctx.member.name)
     elif outcome.result == JoinResult.THROTTLED:
         minutes = max(1, math.ceil(outcome.retry_after.total_seconds() / 60))
         ctx.say("join.throttled", minutes=minutes)
@@ -55,10 +59,32 @@ def join(ctx: Context, code: str) -> None:
         ctx.say(f"join.{outcome.result.value}")
 
 
-def start(ctx: Context, args: str) -> None:
-    """/start from someone already linked: a greeting, or a note that the code is not needed."""
-    if args.strip():
+def welcome(ctx: Context, member: Member) -> None:
+    """The welcome, then help; joining a further school says how many and how to switch."""
+    account = links(ctx.session, ctx.incoming.channel, ctx.incoming.user_id)
+    joined = next(link for link in account if link.member.id == member.id)
+    ctx.identity, ctx.member, ctx.school = joined.identity, member, joined.school
+    ctx.actor = load_actor(ctx.session, member)
+    ctx.say("join.welcome", name=member.name)
+    if len(account) > 1:
+        ctx.say("join.another_school", count=len(account), school=joined.school.name)
+    show_help(ctx, "")
+
+
+def code_again(ctx: Context, code: str, *, in_passing: bool = False) -> None:
+    """A code from someone already linked: their own needs no more use; another school's
+    invitation links them there too (through the same checks and limits as anyone's)."""
+    account = links(ctx.session, ctx.incoming.channel, ctx.incoming.user_id)
+    if owns_code(ctx.session, code, [link.member.id for link in account]):
         ctx.say("join.already", name=ctx.member.name)
+    else:
+        join(ctx, code, in_passing=in_passing)
+
+
+def start(ctx: Context, args: str) -> None:
+    """/start from someone already linked: a greeting, or a code of theirs or another school's."""
+    if args.strip():
+        code_again(ctx, args.strip())
         return
     ctx.say("join.hello", name=ctx.member.name)
     show_help(ctx, "")
@@ -66,12 +92,15 @@ def start(ctx: Context, args: str) -> None:
 
 def show_help(ctx: Context, args: str) -> None:
     """What everyone can do, then what their role adds: leaders (reports, KPIs, assigning any
-    task, groups) or unit heads (assigning their unit's tasks, groups); nothing they cannot use."""
+    task, groups) or unit heads (assigning their unit's tasks, groups); nothing they cannot use;
+    and, for a person in several schools, how to switch between them."""
     parts = [ctx.text("help.common")]
     if ctx.actor is not None and ctx.actor.is_leader:
         parts.append(ctx.text("help.leader"))
     elif ctx.actor is not None and ctx.actor.headed_units:
         parts.append(ctx.text("help.head"))
+    if len(links(ctx.session, ctx.incoming.channel, ctx.incoming.user_id)) > 1:
+        parts.append(ctx.text("help.schools"))
     ctx.say_html(join_html(parts, "\n\n"))
 
 
@@ -88,6 +117,6 @@ def set_language(ctx: Context, args: str) -> None:
 def hint(ctx: Context) -> None:
     """Plain text in a private chat that answers nothing: say what the bot understands."""
     if looks_like_code(ctx.incoming.text):
-        ctx.say("join.already", name=ctx.member.name)
+        code_again(ctx, ctx.incoming.text.strip(), in_passing=True)
         return
     ctx.say("hint.text")

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from handlers.chat import Button, Reply
 from handlers.context import Context
 from handlers.progress_text import Meaning, Part, Reading, read_progress
-from handlers.render import numbered_lines, status_label, task_choices
+from handlers.render import numbered_lines, shown_title, status_label, task_choices
 from handlers.resolve import Resolution, Thread, resolve, thread
 from handlers.tasks import suggest_for
 from messages import Html, join_html
-from models import PendingReport, ProgressUpdate, Task, TaskStatus, UpdateSource
+from models import PendingReport, ProgressUpdate, Task, TaskStatus, Unit, UpdateSource
 from services.permissions import update_refusal
 from services.progress import record_progress
 from services.tasks import school_codes
@@ -38,10 +38,11 @@ def allowed(ctx: Context, task: Task) -> bool:
     refusal = update_refusal(ctx.actor, task)
     if refusal is None:
         return True
+    unit = ctx.session.get(Unit, task.unit_id).name
     if ctx.incoming.button and ctx.incoming.is_group:
-        ctx.outcome.notice = ctx.text(refusal, code=task.code)
+        ctx.outcome.notice = ctx.text(refusal, code=task.code, unit=unit)
     else:
-        ctx.say(refusal, code=task.code)
+        ctx.say(refusal, code=task.code, unit=unit)
     return False
 
 
@@ -200,7 +201,7 @@ def confirm(ctx: Context, recorded: list[tuple[Task, ProgressUpdate]]) -> None:
 
 def confirm_one(ctx: Context, task: Task, update: ProgressUpdate, what: Html) -> None:
     """The confirmation of one update: the task, what was recorded, the note, an undo button."""
-    lines = [ctx.text("update.recorded", code=task.code, title=task.title), what]
+    lines = [ctx.text("update.recorded", code=task.code, title=shown_title(ctx, task)), what]
     if update.note:
         lines.append(ctx.text("update.note_recorded", note=update.note))
     undo = ((ctx.button("button.undo", f"u:{update.id}"),),)

@@ -10,6 +10,7 @@ from services.assignments import assignees
 from services.permissions import can_update
 from services.plan_text import countdown, describe_recurrence, due_text, next_due
 from services.progress import done_on
+from services.task_shares import Whole, shares_of, support_units
 
 CHOICES = 10  # task buttons under a question; the numbered lines name them all
 
@@ -40,20 +41,54 @@ def task_buttons(ctx: Context, task: Task) -> tuple[tuple[Button, ...], ...]:
 
 
 def task_card(ctx: Context, task: Task) -> Html:
-    unit = ctx.session.get(Unit, task.unit_id)
-    people = assignees(ctx.session, task)
-    lines = [
-        ctx.text("task.title", code=task.code, title=task.title),
-        ctx.text("task.unit", unit=unit.name)
-        + (
-            ctx.text("task.assignee", name=", ".join(p.name for p in people))
-            if people
-            else Html("")
-        ),
-        when_line(ctx, task),
-        ctx.text("task.progress", progress=task.progress, status=status_label(ctx, task.status)),
-    ]
+    """The task: its unit (or each of its units, with their own progress), who helps, when it
+    is due, how far it has got."""
+    shares = shares_of(ctx.session, task)
+    helpers = support_units(ctx.session, task)
+    people = [p.name for share in shares for p in assignees(ctx.session, share)]
+    lines = [ctx.text("task.title", code=task.code, title=task.title)]
+    if len(shares) == 1:
+        unit = ctx.session.get(Unit, task.unit_id)
+        lines.append(ctx.text("task.lead_unit" if helpers else "task.unit", unit=unit.name))
+    if helpers:
+        lines.append(ctx.text("task.support", units=", ".join(unit.name for unit in helpers)))
+    if people:
+        lines[-1] += ctx.text("task.assignee", name=", ".join(dict.fromkeys(people)))
+    lines.append(when_line(ctx, _last_to_finish(ctx, shares)))
+    if len(shares) == 1:
+        status = status_label(ctx, task.status)
+        lines.append(ctx.text("task.progress", progress=task.progress, status=status))
+        return join_html(lines)
+    whole = Whole(tuple(shares))
+    lines.append(ctx.text("task.shares", count=len(shares), done=whole.done))
+    for share in shares:
+        unit = ctx.session.get(Unit, share.unit_id)
+        lines.append(ctx.text("task.share_line", unit=unit.name, state=_state(ctx, share)))
     return join_html(lines)
+
+
+def _last_to_finish(ctx: Context, shares: list[Task]) -> Task:
+    """The part that says when the whole task is done: one still open, else the last done."""
+    still = [share for share in shares if share.status != TaskStatus.DONE]
+    if still:
+        return still[0]
+    return max(shares, key=lambda share: done_on(ctx.session, share, ctx.tz) or ctx.today)
+
+
+def _state(ctx: Context, task: Task) -> Html:
+    """ "hoàn thành", "chưa bắt đầu", or "40% — đang thực hiện"."""
+    status = status_label(ctx, task.status)
+    if task.status in (TaskStatus.DONE, TaskStatus.TODO) and task.progress in (0, 100):
+        return status
+    return ctx.text("update.percent", percent=task.progress, status=status)
+
+
+def shown_title(ctx: Context, task: Task) -> str:
+    """The task's title, with its unit for one unit's part of a task given to several."""
+    if len(shares_of(ctx.session, task)) == 1:
+        return task.title
+    unit = ctx.session.get(Unit, task.unit_id)
+    return str(ctx.text("task.share_title", title=task.title, unit=unit.name))
 
 
 def task_message(
@@ -74,7 +109,7 @@ def task_choices(ctx: Context, tasks: list[Task], prefix: str) -> tuple[tuple[Bu
     """One button per task (the first CHOICES), labelled with its code and the start of its
     title; the payload is `prefix` followed by the task id."""
     return tuple(
-        (Button(f"{task.code} · {_short(task.title)}", f"{prefix}{task.id}"),)
+        (Button(f"{task.code} · {_short(shown_title(ctx, task))}", f"{prefix}{task.id}"),)
         for task in tasks[:CHOICES]
     )
 
@@ -93,7 +128,7 @@ def task_line(ctx: Context, task: Task, today: date, number: int | None = None) 
         "task.line" if number is None else "task.line_numbered",
         number=number,
         code=task.code,
-        title=task.title,
+        title=shown_title(ctx, task),
         progress=task.progress,
         countdown=due_text(task, today, ctx.locale, done_on(ctx.session, task, ctx.tz)),
     )

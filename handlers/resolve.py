@@ -12,7 +12,8 @@ from sqlmodel import col, select
 from handlers.context import Context
 from handlers.progress_text import Part, Reading
 from models import BotMessage, Task, TaskStatus
-from services.tasks import find_tasks, open_tasks
+from services.permissions import can_update
+from services.tasks import find_shares, find_tasks, open_tasks
 
 CURRENT_FOR = timedelta(hours=4)
 
@@ -79,9 +80,11 @@ def _message(ctx: Context, message_id: str) -> Thread | None:
 def resolve(ctx: Context, reading: Reading, replied: Thread | None) -> Resolution:
     """Place each statement on its task: by code, by line number, by the message answered, or
     on the person's only open task; the rest stays unplaced, with the tasks to offer."""
-    named = find_tasks(
-        ctx.session, ctx.school.id, [code for part in reading.parts for code in part.codes]
-    )
+    codes = [code for part in reading.parts for code in part.codes]
+    named = find_tasks(ctx.session, ctx.school.id, codes, ctx.actor)
+    shared = _which_unit(ctx, codes)
+    if shared:
+        return Resolution([], list(reading.parts), shared)
     placed: list[tuple[Task, Part]] = []
     unplaced: list[Part] = []
     for part in reading.parts:
@@ -104,3 +107,13 @@ def resolve(ctx: Context, reading: Reading, replied: Thread | None) -> Resolutio
     if len(mine) == 1 and not ctx.incoming.is_group:
         return Resolution([(mine[0], part) for part in unplaced], [], [])
     return Resolution([], unplaced, mine)
+
+
+def _which_unit(ctx: Context, codes: list[str]) -> list[Task]:
+    """The units' rows of a task given to several, when the person may update more than one of
+    them (a leader): the one meant is asked."""
+    for rows in find_shares(ctx.session, ctx.school.id, codes).values():
+        mine = [task for task in rows if can_update(ctx.actor, task)]
+        if len(mine) > 1:
+            return mine
+    return []

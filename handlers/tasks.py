@@ -29,7 +29,7 @@ def lookup(ctx: Context, text: str) -> Task | None:
     if not named:
         suggest_for(ctx, reading, "v:", otherwise=text.split()[:1])
         return None
-    task = find_tasks(ctx.session, ctx.school.id, named[:1])[named[0]]
+    task = find_tasks(ctx.session, ctx.school.id, named[:1], ctx.actor)[named[0]]
     if not can_view(ctx.actor, task):
         ctx.say("deny.not_your_unit_view", code=task.code)
         return None
@@ -58,7 +58,7 @@ def suggest_for(
         close += similar_codes(ctx.session, ctx.school.id, code, limit=20)
     written = unknown + ambiguous
     unique = list(dict.fromkeys(close))
-    found = find_tasks(ctx.session, ctx.school.id, unique)
+    found = find_tasks(ctx.session, ctx.school.id, unique, ctx.actor)
     tasks = [found[c] for c in unique if c in found and can_update(ctx.actor, found[c])]
     tasks = tasks[:SUGGESTIONS]
     if not tasks:

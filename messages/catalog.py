@@ -322,6 +322,28 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "ngày kết thúc (until) phải sau ngày bắt đầu (date).",
         "en": "the end date (until) must come after the start date (date).",
     },
+    "plan.school_year_order.semester1_end": {
+        "vi": "ngày kết thúc học kỳ I (semester1_end: {later}) phải sau ngày bắt đầu năm học "
+        "(start: {earlier}); hãy ghi ba ngày của năm học theo thứ tự, ví dụ start: 05/09/2026, "
+        "semester1_end: 10/01/2027, end: 31/05/2027.",
+        "en": "the first semester's end (semester1_end: {later}) must come after the school "
+        "year's start (start: {earlier}); write the three days in order, e.g. start: "
+        "05/09/2026, semester1_end: 10/01/2027, end: 31/05/2027.",
+    },
+    "plan.school_year_order.end": {
+        "vi": "ngày kết thúc năm học (end: {later}) phải sau ngày kết thúc học kỳ I "
+        "(semester1_end: {earlier}); hãy ghi ba ngày của năm học theo thứ tự, ví dụ start: "
+        "05/09/2026, semester1_end: 10/01/2027, end: 31/05/2027.",
+        "en": "the school year's end (end: {later}) must come after the first semester's end "
+        "(semester1_end: {earlier}); write the three days in order, e.g. start: 05/09/2026, "
+        "semester1_end: 10/01/2027, end: 31/05/2027.",
+    },
+    "plan.school_year_too_long": {
+        "vi": "năm học từ {start} đến {end} dài hơn một năm; hãy ghi ngày kết thúc năm học (end) "
+        "trong vòng một năm sau ngày bắt đầu (start), ví dụ start: 05/09/2026, end: 31/05/2027.",
+        "en": "a school year from {start} to {end} is longer than a year; write an end within a "
+        "year of the start, e.g. start: 05/09/2026, end: 31/05/2027.",
+    },
     "plan.duplicate": {
         "vi": "mã '{value}' bị trùng; mỗi mã chỉ được dùng một lần.",
         "en": "code '{value}' is duplicated; each code may appear once.",
@@ -331,6 +353,21 @@ CATALOG: dict[str, dict[str, str]] = {
         "{known}.",
         "en": "there is no unit '{value}' in the file; write the code or the name of one of: "
         "{known}.",
+    },
+    "plan.unit_or_units": {
+        "vi": "ghi đơn vị được giao: 'unit' (một đơn vị) hoặc 'units' (nhiều đơn vị, mỗi đơn vị "
+        "báo cáo riêng phần việc được giao), không ghi cả hai.",
+        "en": "write who the task is given to: 'unit' (one unit) or 'units' (several, each "
+        "reporting its own part), not both.",
+    },
+    "plan.unit_twice": {
+        "vi": "đơn vị '{value}' được ghi hai lần trong danh sách đơn vị của nhiệm vụ.",
+        "en": "unit '{value}' is listed twice among the task's units.",
+    },
+    "plan.support_is_owner": {
+        "vi": "đơn vị '{value}' vừa được giao (unit) vừa phối hợp (support); chỉ ghi ở một chỗ.",
+        "en": "unit '{value}' is both given the task (unit) and coordinating (support); write "
+        "it in one place only.",
     },
     "plan.imported": {
         "vi": "Đã nhập kế hoạch của {school} ({school_change}):",
@@ -417,6 +454,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "Báo Ban giám hiệu khi quá hạn (ngày)",
         "en": "Escalate when overdue (days)",
     },
+    "xlsx.setting.school_year.start": {"vi": "Ngày bắt đầu năm học", "en": "School year start"},
+    "xlsx.setting.school_year.semester1_end": {
+        "vi": "Ngày kết thúc học kỳ I",
+        "en": "End of the first semester",
+    },
+    "xlsx.setting.school_year.end": {"vi": "Ngày kết thúc năm học", "en": "School year end"},
     "xlsx.help.quiet_hours": {
         "vi": "Khoảng giờ bot không nhắn tin, ví dụ 21:30-06:00; ghi 'không' để bot nhắn cả "
         "ngày. Để trống: mặc định của hệ thống (thường là 21:00-06:30).",
@@ -465,6 +508,24 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": 'A task overdue longer than this is listed under "Needs your decision" in the '
         "digest (1 to 90). Empty: 5.",
     },
+    "xlsx.help.school_year.start": {
+        "vi": "Ngày khai giảng, ví dụ 05/09/2026; việc lặp lại school_year (đầu năm học) đến hạn "
+        "vào ngày này. Ghi cả ba ngày của năm học, hoặc để trống cả ba: đầu năm học là 05/09.",
+        "en": "The first day of the school year, e.g. 05/09/2026; school_year tasks are due on "
+        "it. Fill in all three school-year days, or none: the year then starts on 05/09.",
+    },
+    "xlsx.help.school_year.semester1_end": {
+        "vi": "Ngày kết thúc học kỳ I, ví dụ 10/01/2027; việc lặp lại semester (cuối mỗi học kỳ) "
+        "đến hạn vào ngày này và ngày kết thúc năm học. Để trống cả ba: 15/01 và 25/05.",
+        "en": "The end of the first semester, e.g. 10/01/2027; semester tasks are due on it and "
+        "on the school year's end. All three empty: 15/01 and 25/05.",
+    },
+    "xlsx.help.school_year.end": {
+        "vi": "Ngày kết thúc năm học (cuối học kỳ II), ví dụ 31/05/2027; sau ngày kết thúc học "
+        "kỳ I, trong vòng một năm từ ngày bắt đầu.",
+        "en": "The end of the school year (of the second semester), e.g. 31/05/2027; after the "
+        "first semester's end, within a year of the start.",
+    },
     "xlsx.column.holidays.date": {"vi": "Từ ngày", "en": "From"},
     "xlsx.column.holidays.until": {"vi": "Đến ngày", "en": "Until"},
     "xlsx.column.holidays.name": {"vi": "Tên ngày nghỉ", "en": "Holiday"},
@@ -488,6 +549,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "xlsx.column.tasks.description": {"vi": "Mô tả", "en": "Description"},
     "xlsx.column.tasks.section": {"vi": "Mục", "en": "Section"},
     "xlsx.column.tasks.unit": {"vi": "Tổ/bộ phận", "en": "Unit"},
+    "xlsx.column.tasks.support": {"vi": "Phối hợp", "en": "Coordinating units"},
     "xlsx.column.tasks.deadline": {"vi": "Hạn", "en": "Deadline"},
     "xlsx.column.tasks.recurrence": {"vi": "Lặp lại", "en": "Recurrence"},
     "xlsx.column.tasks.deadline_source": {"vi": "Nguồn của hạn", "en": "Deadline source"},
@@ -526,6 +588,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "trách, "
         "và đúng một trong hai cột: Hạn (dd/mm/yyyy) hoặc Lặp lại; Nguồn của hạn: để trống "
         'nếu kế hoạch ghi ngày này, ghi "đề xuất" nếu kế hoạch không ghi.\n'
+        "Giao cho nhiều tổ/bộ phận (ví dụ các tổ chuyên môn, mỗi tổ báo cáo riêng phần việc của tổ, "
+        "nhiệm vụ xong khi tất cả xong): mỗi tổ một dòng cùng mã, hoặc ghi các mã cách nhau bởi ; "
+        "trong ô Tổ/bộ phận. Phối hợp: các tổ/bộ phận phối hợp với đơn vị chủ trì (cách nhau "
+        "bởi ;); họ xem được nhiệm vụ, đơn vị chủ trì báo cáo tiến độ.\n"
         "Người thực hiện: họ tên như trong danh sách cán bộ hoặc số điện thoại, nhiều người cách "
         "nhau bởi ; hoặc xuống dòng; chỉ người của tổ/bộ phận phụ trách hoặc ban giám hiệu. "
         "Để trống: giữ nguyên người đã được giao; ghi dấu - : không giao cho ai.\n"
@@ -542,8 +608,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "cách nhắc riêng của nhiệm vụ, ghi như trang Cài đặt (ví dụ 3, 0 và 07:30). Để trống: "
         "theo cài đặt chung của trường (việc đã có cách nhắc riêng thì giữ nguyên).\n"
         "Cài đặt: mỗi dòng một cài đặt chung của trường (giờ không nhắn tin, ngày làm việc, giờ "
-        "gửi báo cáo tuần, giờ hỏi thăm tổ trưởng, nhắc trong nhóm, nhắc trước hạn, giờ nhắc…); "
-        "chỉ ghi cột Giá trị, cột Giải thích nói cách ghi. Ô để trống là mặc định; để trống cả "
+        "gửi báo cáo tuần, giờ hỏi thăm tổ trưởng, nhắc trong nhóm, nhắc trước hạn, giờ nhắc, "
+        "các ngày của năm học…); chỉ ghi cột Giá trị, cột Giải thích nói cách ghi. Ngày bắt "
+        "đầu năm học, ngày kết thúc học kỳ I và ngày kết thúc năm học (dd/mm/yyyy) là hạn của "
+        "các việc lặp lại school_year và semester. Ô để trống là mặc định; để trống cả "
         "trang (hoặc tệp không có trang này) thì giữ nguyên cài đặt đang dùng.\n"
         "Nhập: dondoc plan import tệp.xlsx — nhập lại nhiều lần không tạo trùng, "
         "không xoá lịch sử tiến độ.",
@@ -560,6 +628,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "Tasks: code (e.g. III.4.2), title, description, section, unit code or name, and exactly one "
         "of Deadline (dd/mm/yyyy) or Recurrence; Deadline source: blank when the plan gives "
         'this date, "proposed" when it does not.\n'
+        "A task given to several units (each subject group reporting its own part, the task "
+        "done when all are): one row per unit under one code, or the codes separated by ; in "
+        "the Unit cell. Coordinating units: units supporting the lead unit (separated by ;); "
+        "they see the task, the lead unit reports its progress.\n"
         "Assignees: names as in the staff list or phone numbers, separated by ; or new lines; "
         "only people of the task's unit or the leadership. Empty keeps who is assigned; "
         "- unassigns everyone.\n"
@@ -573,8 +645,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "overdue (days): the task's own reminder rule, written as on the Settings sheet (e.g. "
         "3, 0 and 07:30). Empty: the school's rule (a task's own rule already set stays).\n"
         "Settings: one row per school setting (quiet hours, working days, digest and check-in "
-        "times, group reminders, reminder lead days and time…); fill in the Value column only, "
-        "the Explanation column says how. An empty cell is the default; an empty sheet (or a "
+        "times, group reminders, reminder lead days and time, the school year's days…); fill "
+        "in the Value column only, the Explanation column says how. The school year's start, "
+        "first semester's end and end (dd/mm/yyyy) are when school_year and semester tasks are "
+        "due. An empty cell is the default; an empty sheet (or a "
         "file without it) keeps the settings in use.\n"
         "Import: dondoc plan import file.xlsx — importing again never duplicates rows "
         "nor deletes progress history.",
@@ -926,6 +1000,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "direction.between": {"vi": "từ {low} đến {high}", "en": "from {low} to {high}"},
     "recurrence.ongoing": {"vi": "thường xuyên", "en": "ongoing"},
     "recurrence.on_request": {"vi": "khi có yêu cầu", "en": "on request"},
+    "recurrence.semester": {"vi": "cuối mỗi học kỳ", "en": "at the end of each semester"},
+    "recurrence.school_year": {"vi": "đầu năm học", "en": "at the start of the school year"},
     "recurrence.week": {"vi": "hằng tuần vào {weekday}", "en": "every week on {weekday}"},
     "recurrence.month": {"vi": "ngày {day} hằng tháng", "en": "every month on day {day}"},
     "recurrence.year": {"vi": "hằng năm vào ngày {dates}", "en": "every year on {dates}"},
@@ -1073,6 +1149,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "Mã mời đã bị nhập sai nhiều lần. {You} vui lòng thử lại sau {minutes} phút.",
         "en": "Too many wrong codes. Try again in {minutes} minutes.",
     },
+    "join.another_school": {
+        "vi": "{You} hiện theo dõi {count} trường; các lệnh như /viec đang áp dụng cho "
+        "<b>{school}</b>. Gõ /truong để xem các trường và chuyển trường; tin nhắn trả lời một "
+        "nhắc việc luôn được ghi cho trường của việc đó.",
+        "en": "You now follow {count} schools; commands such as /tasks apply to <b>{school}</b>. "
+        "Type /school to see your schools and switch; a reply to a reminder always counts for "
+        "that task's school.",
+    },
     "help.common": {
         "vi": "<b>Cách dùng</b>\n"
         "/viec — các việc {you} phụ trách, hạn gần nhất trước; /viec <i>mã</i> — chi tiết\n"
@@ -1117,6 +1201,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "/assign <i>code</i> [person] — assign any task to someone\n"
         "/link — (in a group) link the group to a unit",
     },
+    "help.schools": {
+        "vi": "<b>Làm việc ở nhiều trường</b>\n"
+        "/truong — các trường của {you}; /truong <i>số</i> hoặc /truong <i>tên trường</i> — "
+        "chuyển trường",
+        "en": "<b>Working in several schools</b>\n"
+        "/school — your schools; /school <i>number</i> or /school <i>name</i> — switch",
+    },
     "hint.text": {
         "vi": "Hệ thống chưa hiểu tin nhắn này. {You} gõ /viec để xem việc, hoặc trả lời (reply) tin "
         "nhắn về một nhiệm vụ để cập nhật; gõ /huongdan để xem hướng dẫn.",
@@ -1149,9 +1240,53 @@ CATALOG: dict[str, dict[str, str]] = {
     "menu.assign": {"vi": "Giao việc cho thành viên", "en": "Assign a task"},
     "menu.language": {"vi": "Ngôn ngữ: vi hoặc en", "en": "Language: vi or en"},
     "menu.help": {"vi": "Hướng dẫn", "en": "Help"},
+    "truong.menu": {"vi": "Trường đang làm việc", "en": "Your schools, switch"},
+    "truong.one": {
+        "vi": "{You} thuộc một trường: <b>{school}</b>. Lệnh /truong dùng để chuyển trường khi "
+        "{you} làm việc ở nhiều trường.",
+        "en": "You belong to one school: <b>{school}</b>. /school switches between schools for "
+        "people working in several.",
+    },
+    "truong.list": {
+        "vi": "{You} đang theo dõi {count} trường:",
+        "en": "You follow {count} schools:",
+    },
+    "truong.line": {"vi": "{number}. {school}", "en": "{number}. {school}"},
+    "truong.line_current": {
+        "vi": "{number}. <b>{school}</b> — đang làm việc",
+        "en": "{number}. <b>{school}</b> — current",
+    },
+    "truong.how": {
+        "vi": "Để chuyển trường, {you} gõ /truong <i>số</i> hoặc một phần tên trường, ví dụ: "
+        "/truong 2.",
+        "en": "To switch, type /school <i>number</i> or part of the school's name, e.g. /school 2.",
+    },
+    "truong.unknown": {
+        "vi": "Không có trường nào của {you} khớp với “{choice}”.",
+        "en": "None of your schools matches “{choice}”.",
+    },
+    "truong.ambiguous": {
+        "vi": "Có nhiều trường khớp với “{choice}”; xin {you} gõ số thứ tự.",
+        "en": "Several of your schools match “{choice}”; type its number.",
+    },
+    "truong.switched": {
+        "vi": "Đã chuyển sang <b>{school}</b>. Từ nay các lệnh như /viec, /capnhat áp dụng cho "
+        "trường này; tin nhắn trả lời một nhắc việc vẫn được ghi cho trường của việc đó.",
+        "en": "Switched to <b>{school}</b>. Commands such as /tasks and /update now apply to this "
+        "school; a reply to a reminder still counts for that task's school.",
+    },
     # --- chat: tasks -------------------------------------------------------------------------
     "task.title": {"vi": "<b>{code}</b> — {title}", "en": "<b>{code}</b> — {title}"},
     "task.unit": {"vi": "Tổ/bộ phận: {unit}", "en": "Unit: {unit}"},
+    "task.lead_unit": {"vi": "Chủ trì: {unit}", "en": "Lead unit: {unit}"},
+    "task.support": {"vi": "Phối hợp: {units}", "en": "Coordinating: {units}"},
+    "task.shares": {
+        "vi": "Giao cho {count} đơn vị, mỗi đơn vị báo cáo riêng phần việc — {done}/{count} đơn vị "
+        "hoàn thành:",
+        "en": "Given to {count} units, each reporting its own part — {done}/{count} units done:",
+    },
+    "task.share_line": {"vi": "• {unit}: {state}", "en": "• {unit}: {state}"},
+    "task.share_title": {"vi": "{title} ({unit})", "en": "{title} ({unit})"},
     "task.assignee": {"vi": " · Phụ trách: {name}", "en": " · Assignee: {name}"},
     "task.deadline": {"vi": "Hạn: {deadline} ({countdown})", "en": "Due: {deadline} ({countdown})"},
     "task.deadline_proposed": {
@@ -1226,6 +1361,12 @@ CATALOG: dict[str, dict[str, str]] = {
     "deny.archived": {
         "vi": "Nhiệm vụ {code} đã được lưu trữ (không còn trong kế hoạch); không cần báo cáo thêm.",
         "en": "Task {code} was archived (it is no longer in the plan); no more reports are needed.",
+    },
+    "deny.supporting": {
+        "vi": "Nhiệm vụ {code} do {unit} chủ trì và báo cáo tiến độ; tổ/bộ phận của {you} phối "
+        "hợp nên xem được nhưng không cập nhật được. Xin {you} trao đổi với {unit}.",
+        "en": "Task {code} is led by {unit}, which reports its progress; your unit coordinates, "
+        "so you can see it but not update it. Please talk to {unit}.",
     },
     "deny.not_assigned": {
         "vi": "Nhiệm vụ {code} chưa được giao cho {you}; chỉ người được giao, tổ trưởng hoặc Ban "

@@ -12,7 +12,7 @@ from models.enums import (
     UpdateSource,
 )
 from models.outbox import BotAccount, DigestLog, Reminder, Snooze
-from models.plan import Attachment, Kpi, KpiValue, ProgressUpdate, Task, TaskAssignee
+from models.plan import Attachment, Kpi, KpiValue, ProgressUpdate, Task, TaskAssignee, TaskSupport
 from models.school import (
     ChatIdentity,
     Holiday,
@@ -54,6 +54,7 @@ __all__ = [
     "Task",
     "TaskAssignee",
     "TaskStatus",
+    "TaskSupport",
     "Unit",
     "UnitChat",
     "UpdateSource",

@@ -11,7 +11,7 @@ from models.enums import Channel, Direction, TaskStatus, UpdateSource, enum_type
 
 class Task(SQLModel, table=True):
     __table_args__ = (
-        sa.UniqueConstraint("school_id", "code"),
+        sa.UniqueConstraint("school_id", "code", "unit_id"),  # a shared task: one row per unit
         sa.CheckConstraint("progress BETWEEN 0 AND 100", name="task_progress_range"),
         sa.CheckConstraint(
             "deadline IS NOT NULL OR recurrence IS NOT NULL", name="task_deadline_or_recurrence"
@@ -50,6 +50,15 @@ class TaskAssignee(SQLModel, table=True):
     )
     assigned_at: datetime = Field(default_factory=utcnow)
     assigned_by_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
+
+
+class TaskSupport(SQLModel, table=True):
+    """A unit that coordinates on a task (phối hợp) led by the task's own unit (chủ trì)."""
+
+    __tablename__ = "task_support"
+
+    task_id: int = Field(foreign_key="task.id", ondelete="CASCADE", primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", ondelete="CASCADE", primary_key=True, index=True)
 
 
 class ProgressUpdate(SQLModel, table=True):

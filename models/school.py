@@ -74,7 +74,11 @@ class Oversight(SQLModel, table=True):
 
 
 class ChatIdentity(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("channel", "external_user_id"),)
+    """A chat account linked to a member. One account may be linked to one member per school
+    (the same person working in several schools); `selected_at` says which school it acts in:
+    the latest chosen (by joining or /truong), else the latest linked."""
+
+    __table_args__ = (sa.UniqueConstraint("channel", "external_user_id", "member_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="member.id", ondelete="CASCADE", index=True)
@@ -83,6 +87,7 @@ class ChatIdentity(SQLModel, table=True):
     chat_id: str = Field(max_length=64)
     username: str | None = Field(default=None, max_length=64)
     linked_at: datetime = Field(default_factory=utcnow)
+    selected_at: datetime | None = None
     unreachable_at: datetime | None = None
 
 

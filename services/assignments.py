@@ -1,5 +1,6 @@
 """Who carries out a task: its assignees, who may be one, and telling each new one once."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
@@ -129,6 +130,32 @@ def find_assignee(session: Session, task: Task, text: str) -> Member:
             "person.not_candidate", name=member.name, unit=unit.name, code=task.code
         )
     return member
+
+
+@dataclass
+class Placed:
+    """The people named for a task given to one unit or several, by the row (unit) each may
+    carry it out in; and, by their place in the list, those who may in none."""
+
+    given: dict[int, list[Member]]
+    refused: list[tuple[int, NotAssignable]]
+
+
+def place_assignees(session: Session, shares: list[Task], written: list[str]) -> Placed:
+    """Each person `written` names goes to the first of the task's units they may carry it out
+    in (see `find_assignee`)."""
+    placed = Placed({task.id: [] for task in shares}, [])
+    for index, text in enumerate(written):
+        refusals = []
+        for task in shares:
+            try:
+                placed.given[task.id].append(find_assignee(session, task, text))
+                break
+            except NotAssignable as refused:
+                refusals.append(refused)
+        else:
+            placed.refused.append((index, refusals[0]))
+    return placed
 
 
 def _nobody(session: Session, school_id: int, text: str) -> NotAssignable:

@@ -51,7 +51,7 @@ from services.permissions import LEADERS
 from services.plan_text import next_due
 from services.progress import is_report
 from services.recurrence import parse_recurrence
-from services.school_settings import follow_up
+from services.school_settings import SchoolYear, follow_up
 from services.tasks import current
 
 SILENT_DAYS = 14  # a unit with open tasks and no report for this long is silent
@@ -161,7 +161,8 @@ def compile_brief(
     blocked = [task for task in in_scope if task.status == TaskStatus.BLOCKED]
     blockers = _blockers(session, blocked, since, until)
     overdue = [t for t in in_scope if (d := due[t.id]) is not None and d < today]
-    policy = follow_up(school.settings).policy
+    rules = follow_up(school.settings)
+    policy = rules.policy
     items = [
         BriefItem(Why.BLOCKED, task, units[task.unit_id].name, due[task.id], note, who)
         for task, note, who in blockers
@@ -179,7 +180,8 @@ def compile_brief(
         if task.id in own and task.id not in listed and (d := due[task.id]) is not None
         and d >= today
         and any(new(start(due[task.id] - timedelta(days=lead)), task)
-                for lead in _leads(task, policy.merged(task.reminders).before_days))
+                for lead in _leads(task, policy.merged(task.reminders).before_days,
+                                   rules.school_year))
     ]  # fmt: skip
     items += [
         BriefItem(Why.DUE, task, units[task.unit_id].name, due[task.id])
@@ -200,10 +202,10 @@ def compile_brief(
     )
 
 
-def _leads(task: Task, before_days: tuple[int, ...]) -> list[int]:
+def _leads(task: Task, before_days: tuple[int, ...], school_year: SchoolYear | None) -> list[int]:
     """The task's reminder leads, without those as long as a recurring task's period (as the
     planner leaves them out)."""
-    gap = parse_recurrence(task.recurrence).gap_days if task.recurrence else 10_000
+    gap = parse_recurrence(task.recurrence, school_year).gap_days if task.recurrence else 10_000
     return [lead for lead in before_days if lead < gap]
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from models import ProgressUpdate, School, Task, TaskStatus, UpdateSource
 from services.progress import NOT_REPORTS
 from services.recurrence import parse_recurrence
+from services.school_settings import SchoolYear, school_year_of
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,13 @@ def states_at(session: Session, school: School, moment: datetime) -> dict[int, T
         states[update.task_id] = _apply(state, update, at)
 
     tz = ZoneInfo(school.timezone)
+    school_year = school_year_of(school.settings)
     result = {}
     for task in tasks:
         state = states.get(task.id, TaskState())
         if task.recurrence and state.occurrence is None:
-            state = replace(state, occurrence=_first_occurrence(task, task.id in moved_later, tz))
+            first = _first_occurrence(task, task.id in moved_later, tz, school_year)
+            state = replace(state, occurrence=first)
         result[task.id] = state
     return result
 
@@ -116,10 +119,12 @@ def _apply(state: TaskState, update: ProgressUpdate, at: datetime) -> TaskState:
     )
 
 
-def _first_occurrence(task: Task, moved_later: bool, tz: ZoneInfo) -> date | None:
+def _first_occurrence(
+    task: Task, moved_later: bool, tz: ZoneInfo, school_year: SchoolYear | None
+) -> date | None:
     """A recurring task no update spoke of yet: its occurrence now, unless the bot moved it on
     after the moment; then the first one from the day it was created."""
     if not moved_later:
         return task.occurrence
     created = task.created_at.astimezone(tz).date()
-    return parse_recurrence(task.recurrence).next_on_or_after(created)
+    return parse_recurrence(task.recurrence, school_year).next_on_or_after(created)

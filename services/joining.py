@@ -7,6 +7,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, func, select
 
 from models import Channel, ChatIdentity, Invitation, JoinAttempt, Member
+from services.accounts import chosen_now, identities
 from services.invitations import hash_code
 
 MAX_FAILURES = 5
@@ -19,7 +20,7 @@ class JoinResult(StrEnum):
     EXPIRED = "expired"
     USED = "used"
     THROTTLED = "throttled"
-    TAKEN = "taken"  # this chat account already belongs to someone else
+    TAKEN = "taken"  # this chat account already belongs to someone else of that school
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,8 @@ def redeem(
     if failures[0] >= MAX_FAILURES:
         return Join(JoinResult.THROTTLED, retry_after=failures[1] + FAILURE_WINDOW - now)
     join = _check(session, code, now)
-    existing = session.exec(
-        select(ChatIdentity).where(
-            ChatIdentity.channel == channel, ChatIdentity.external_user_id == user_id
-        )
-    ).first()
-    if join.member is not None and existing is not None and existing.member_id != join.member.id:
+    existing = identities(session, channel, user_id)
+    if join.member is not None and _taken(session, existing, join.member):
         join = Join(JoinResult.TAKEN)
     session.add(
         JoinAttempt(
@@ -73,7 +70,7 @@ def redeem(
         select(Invitation).where(Invitation.code_hash == hash_code(code))
     ).one()
     invitation.used_at = now
-    if existing is None:
+    if all(identity.member_id != join.member.id for identity in existing):
         session.add(
             ChatIdentity(
                 member_id=join.member.id,
@@ -82,10 +79,27 @@ def redeem(
                 chat_id=chat_id,
                 username=username,
                 linked_at=now,
+                selected_at=chosen_now(existing, now),
             )
         )
     session.flush()
     return join
+
+
+def _taken(session: Session, existing: list[ChatIdentity], member: Member) -> bool:
+    """An account holds one member per school: a second school's invitation links the same
+    person there too; another member of a school the account is already in is someone else."""
+    others = [identity.member_id for identity in existing if identity.member_id != member.id]
+    if not others:
+        return False
+    schools = session.exec(select(Member.school_id).where(col(Member.id).in_(others))).all()
+    return member.school_id in schools
+
+
+def owns_code(session: Session, code: str, member_ids: list[int]) -> bool:
+    """Whether the code was issued to one of these members (a linked person's own code)."""
+    query = select(Invitation.member_id).where(Invitation.code_hash == hash_code(code))
+    return session.exec(query).first() in member_ids
 
 
 def _check(session: Session, code: str, now: datetime) -> Join:

@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from models import Member, Membership, Role, Task, TaskAssignee
+from models import Member, Membership, Role, Task, TaskAssignee, TaskSupport
 
 LEADERS = (Role.PRINCIPAL, Role.VICE_PRINCIPAL)
 
@@ -14,6 +14,7 @@ class Actor:
     member: Member
     roles: dict[int, Role]  # unit id -> the member's role in that unit
     assigned: frozenset[int] = field(default_factory=frozenset)  # ids of tasks given to them
+    supporting: frozenset[int] = field(default_factory=frozenset)  # tasks their units help on
 
     @property
     def is_leader(self) -> bool:
@@ -37,17 +38,20 @@ def load_actor(session: Session, member: Member) -> Actor:
     assigned = session.exec(
         select(TaskAssignee.task_id).where(TaskAssignee.member_id == member.id)
     ).all()
+    roles = {row.unit_id: Role(row.role) for row in rows}
+    supporting = session.exec(
+        select(TaskSupport.task_id).where(col(TaskSupport.unit_id).in_(list(roles)))
+    ).all()
     return Actor(
-        member=member,
-        roles={row.unit_id: Role(row.role) for row in rows},
-        assigned=frozenset(assigned),
+        member=member, roles=roles, assigned=frozenset(assigned), supporting=frozenset(supporting)
     )
 
 
 def can_view(actor: Actor, task: Task) -> bool:
     if task.school_id != actor.member.school_id:
         return False
-    return actor.is_leader or task.unit_id in actor.roles or task.id in actor.assigned
+    mine = task.unit_id in actor.roles or task.id in actor.assigned
+    return actor.is_leader or mine or task.id in actor.supporting
 
 
 def update_refusal(actor: Actor, task: Task) -> str | None:
@@ -59,6 +63,8 @@ def update_refusal(actor: Actor, task: Task) -> str | None:
         return "deny.archived"
     if actor.heads(task.unit_id) or task.id in actor.assigned:
         return None
+    if task.unit_id not in actor.roles and task.id in actor.supporting:
+        return "deny.supporting"
     return "deny.not_assigned"
 
 

@@ -16,8 +16,16 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel, ValidationError
 
-from messages import t
-from services.plan_schema import NO, YES, Location, Origin, PlanFile, reference_problems
+from messages import format_date, t
+from services.plan_schema import (
+    NO,
+    YES,
+    Location,
+    Origin,
+    PlanFile,
+    people_listed,
+    reference_problems,
+)
 from services.school_calendar import (
     CalendarError,
     parse_quiet_hours,
@@ -50,6 +58,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "reminders.at",
         "reminders.overdue_every_days",
         "reminders.escalate_after_days",
+        "support",
     ),
     "holidays": ("date", "until", "name"),
     "settings": ("label", "setting", "value", "help"),  # one row per setting, not a section
@@ -65,7 +74,11 @@ SETTINGS = (
     "reminders.at",
     "reminders.overdue_every_days",
     "reminders.escalate_after_days",
+    "school_year.start",
+    "school_year.semester1_end",
+    "school_year.end",
 )
+SCHOOL_YEAR_DAYS = ("start", "semester1_end", "end")  # settings.school_year, dates
 DATE_FIELDS = ("deadline", "date", "until", "done_on")
 TEXT_FIELDS = ("value", "reminders.before_days", "reminders.at")  # "07:30" stays text in Excel
 COLUMN_WIDTHS = {
@@ -74,6 +87,7 @@ COLUMN_WIDTHS = {
     "description": 70,
     "plan": 70,
     "assignees": 40,
+    "support": 30,
     "target_text": 30,
     "label": 40,
     "setting": 30,
@@ -206,6 +220,7 @@ def _read_workbook(path: Path) -> _Source:
     sheets = {ws.title.strip().lower(): ws for ws in workbook.worksheets}
     data: dict[str, Any] = {}
     rows: dict[str, list[int]] = {}
+    shares: dict[str, list[list[int]]] = {}  # a task's rows, one per unit it is given to
     headers: dict[str, dict[str, str]] = {}  # in the order of the sheet's columns
     order: dict[str, int] = {}  # the sheet's position in the workbook
     problems: list[str] = []
@@ -219,6 +234,8 @@ def _read_workbook(path: Path) -> _Source:
         items, rows[section], headers[section], unknown = _sheet_rows(sheet, section)
         problems += [_unknown_column(sheet.title, section, column) for column in unknown]
         items = [_nested(item) for item in items]
+        if section == "tasks":
+            items, rows[section], shares[section] = _one_task_per_code(items, rows[section])
         data[section] = (items[0] if items else {}) if section == "school" else items
     settings: dict[str, Any] = {}  # "reminders.at": as written, in the order of its rows
     sheet = sheets.get(sheet_title("settings").lower()) or sheets.get("settings")
@@ -253,12 +270,20 @@ def _read_workbook(path: Path) -> _Source:
             setting = ".".join(part for part in loc[2:4] if isinstance(part, str))
             index = list(settings).index(setting) if setting in settings else None
             return "settings", index, "value"
-        parts = (*loc, None, None, None)
+        parts = (*loc, None, None, None, None)
         index, field = (0, parts[1]) if section == "school" else (parts[1], parts[2])
         if field == "reminders" and isinstance(parts[3], str):
             field = f"reminders.{parts[3]}"
         known = isinstance(index, int) and index < len(rows.get(section, []))
+        if known and field == "units" and isinstance(parts[3], int):
+            return section, (index, parts[3]), parts[4] if isinstance(parts[4], str) else "unit"
         return section, index if known else None, field if isinstance(field, str) else None
+
+    def row_of(section: str, index: int | tuple[int, int]) -> int:
+        """The row of an item, or of one unit's row of a task (index, share)."""
+        if isinstance(index, tuple):
+            return shares[section][index[0]][index[1]]
+        return rows[section][index]
 
     def locate(loc: Location) -> str:
         section, index, field = spot(loc)
@@ -266,7 +291,7 @@ def _read_workbook(path: Path) -> _Source:
             return t("plan.whole_file")
         where = [t("plan.at_sheet", sheet=sheet_title(section))]
         if index is not None:
-            where.append(t("plan.at_row", row=rows[section][index]))
+            where.append(t("plan.at_row", row=row_of(section, index)))
         if field is not None:
             where.append(t("plan.at_column", column=headers[section].get(field, field)))
         return ", ".join(where)
@@ -276,10 +301,62 @@ def _read_workbook(path: Path) -> _Source:
         if section not in rows:
             return (-1,)
         columns = list(headers[section])
-        row = rows[section][index] if index is not None else 0
+        row = row_of(section, index) if index is not None else 0
         return order[section], row, columns.index(field) if field in columns else -1
 
     return _Source(data, locate, place)
+
+
+SHARE_FIELDS = ("unit", "status", "progress", "done_on")  # a unit's own, on its row of a task
+
+
+def _one_task_per_code(
+    items: list[dict[str, Any]], numbers: list[int]
+) -> tuple[list[dict[str, Any]], list[int], list[list[int]]]:
+    """A task given to several units has a row per unit under one code, the rest of the row
+    alike: read as one task with `units`, each unit's own state from its row, the people of
+    every row. A row that says something else under a code already used stays a task of its
+    own (a duplicate code, reported with the rest). Returns the tasks, the row of each and the
+    rows of each one's units."""
+    groups: dict[str, list[int]] = {}
+    for position, item in enumerate(items):
+        key = str(item.get("code", "")).strip().upper() or f"#{position}"
+        first = items[groups[key][0]] if key in groups else None
+        if first is not None and _alike(first, item):
+            groups[key].append(position)
+        else:
+            groups.setdefault(key if first is None else f"#{position}", []).append(position)
+    tasks, share_rows = [], []
+    for positions in sorted(groups.values()):
+        share_rows.append([numbers[p] for p in positions])
+        tasks.append(_merged([items[p] for p in positions]))
+    return tasks, [rows[0] for rows in share_rows], share_rows
+
+
+def _alike(first: dict[str, Any], item: dict[str, Any]) -> bool:
+    keys = (set(first) | set(item)) - {*SHARE_FIELDS, "assignees"}
+    return all(first.get(key) == item.get(key) for key in keys)
+
+
+def _merged(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    if len(rows) == 1:
+        return rows[0]
+    task = {key: value for key, value in rows[0].items() if key not in SHARE_FIELDS}
+    people = [person for row in rows for person in people_listed(row.get("assignees", []))]
+    if people:
+        task["assignees"] = list(dict.fromkeys(people))
+    task["units"] = [{key: row[key] for key in SHARE_FIELDS if key in row} for row in rows]
+    return task
+
+
+def _task_rows(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """A task's rows in the Excel form: one, or one per unit it is given to."""
+    if "units" not in item:
+        return [item]
+    task = {key: value for key, value in item.items() if key != "units"}
+    return [
+        task | ({"unit": share} if isinstance(share, str) else share) for share in item["units"]
+    ]
 
 
 def _unknown_column(sheet: str, section: str, column: str) -> str:
@@ -387,6 +464,8 @@ def _as_written(name: str, value: Any) -> Any:
     """A setting or a task's reminder override as people write it in a cell ("thứ 2-thứ 6",
     "thứ 6 15h", "7, 1, 0", "có", a time Excel made of "07:30") in the form the schema reads;
     what cannot be read stays as written, for the schema to refuse with the text written."""
+    if name in SCHOOL_YEAR_DAYS:
+        return value  # a date, read by the schema as typed or as Excel's own date
     if isinstance(value, datetime | time):
         return value.strftime("%H:%M")
     if name == "before_days" and isinstance(value, int | float) and not isinstance(value, bool):
@@ -422,7 +501,7 @@ def _field_location(error: dict[str, Any]) -> Location:
     if error["type"] == "extra_forbidden":
         return loc
     depth = 2 if loc[:1] == ("school",) else 3
-    while depth < len(loc) and loc[depth - 1] in ("settings", "reminders"):
+    while depth < len(loc) and loc[depth - 1] in ("settings", "reminders", "school_year"):
         depth += 1
     return loc[:depth]
 
@@ -518,6 +597,8 @@ def write_workbook(plan: PlanFile | None, path: Path) -> None:
     data = plan_as_data(plan) if plan else {}
     for section in SECTIONS:
         items = [data.get(section, {})] if section == "school" else data.get(section, [])
+        if section == "tasks":
+            items = [row for item in items for row in _task_rows(item)]
         rows = [[_cell(field, _at(item, field)) for field in COLUMNS[section]] for item in items]
         _write_sheet(workbook, section, [row for row in rows if any(v is not None for v in row)])
     settings = data.get("school", {}).get("settings", {})
@@ -570,6 +651,8 @@ def _cell(field: str, value: Any) -> Any:
         return t(f"status.{value}")  # as the bot says it: "hoàn thành"
     if isinstance(value, bool) or (field == "quiet_hours" and value == ""):
         return t("xlsx.yes") if value else t("xlsx.no")  # group reminders; no quiet hours
+    if field.startswith("school_year.") and value is not None:
+        return format_date(date.fromisoformat(value))  # text, as dates are typed: 05/09/2026
     if field == "reminders.before_days" and value is not None:
         return ", ".join(str(days) for days in value) or "-"  # "-": no reminder before the day
     if isinstance(value, list):  # assignees: one cell; "-" is nobody, an empty cell unsaid

@@ -4,7 +4,7 @@ import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,12 +18,14 @@ from pydantic import (
     PrivateAttr,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
 from messages import t
 from models import Direction, TaskStatus
 from services.people import fold_name
+from services.plan_dates import PlanDate, parse_plan_date
 from services.recurrence import RecurrenceError, parse_recurrence
 from services.school_settings import ReminderRules, SchoolSettings
 from services.text import fold
@@ -31,26 +33,6 @@ from services.validation import invalid
 
 YES = {"true", "yes", "có", "co", "đạt", "dat", "1", "x"}
 NO = {"false", "no", "không", "khong", "chưa đạt", "0"}
-
-
-def parse_plan_date(value: Any) -> date:
-    """Dates as users write them: 31/03/2026, 2026-03-31, or a real date from Excel."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    match = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text) or re.fullmatch(
-        r"(\d{4})-(\d{1,2})-(\d{1,2})", text
-    )
-    if match is None:
-        raise invalid("plan.bad_date_format", value=text)
-    first, second, third = (int(part) for part in match.groups())
-    year, month, day = (first, second, third) if first > 31 else (third, second, first)
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise invalid("plan.impossible_date", value=text) from None
 
 
 class PeriodEnd(date):
@@ -103,7 +85,7 @@ def _text(value: Any) -> Any:
     return value
 
 
-def _people(value: Any) -> Any:
+def people_listed(value: Any) -> Any:
     """One Excel cell may list several people, separated by ; , or new lines; "-" is nobody."""
     if isinstance(value, str):
         return [] if value.strip() == "-" else [p for p in re.split(r"[;,\n]", value) if p.strip()]
@@ -114,10 +96,10 @@ def _people(value: Any) -> Any:
 
 def target_year(value: Any) -> int | None:
     """The year a KPI's target is due as written: 2027, or the school year that ends in it,
-    "2026-2027"; None when it is neither."""
+    "2026-2027" (also "năm học 2026-2027"); None when it is neither."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return int(value) if float(value).is_integer() else None
-    text = value.strip() if isinstance(value, str) else ""
+    text = re.sub(r"^nam hoc\s*", "", fold(value)) if isinstance(value, str) else ""
     if re.fullmatch(r"\d{4}", text):
         return int(text)
     school_year = re.fullmatch(r"(\d{4})\s*[-–/]\s*(\d{4})", text)
@@ -131,7 +113,6 @@ def code_for(name: str) -> str:
     return re.sub(r"[^0-9A-Z]+", "_", fold(name).upper()).strip("_")[:40]
 
 
-PlanDate = Annotated[date, BeforeValidator(parse_plan_date)]
 Deadline = Annotated[date, BeforeValidator(parse_deadline), PlainSerializer(_as_written)]
 Text = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
 Code = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=40, pattern=r"^\S+$")]
@@ -309,31 +290,147 @@ class KpiIn(_Strict):
         return self
 
 
+def _status(value: Any) -> Any:
+    """todo, in_progress, blocked, done, or the bot's words for them ("hoàn thành"), diacritics
+    optional; blank: unsaid."""
+    text = fold(str(_text(value))) if value is not None else ""
+    if not text:
+        return None
+    for status in TaskStatus:
+        if text in (status.value, fold(t(f"status.{status.value}", "vi"))):
+            return status
+    raise invalid("plan.bad_status", value=value)
+
+
+def _percent(value: Any) -> Any:
+    """A whole number from 0 to 100, "%" allowed; blank: unsaid."""
+    text = str(_text(value)).strip().removesuffix("%").strip() if value is not None else ""
+    if not text:
+        return None
+    if isinstance(value, bool) or not re.fullmatch(r"\d{1,3}", text) or int(text) > 100:
+        raise invalid("plan.bad_progress", value=value)
+    return int(text)
+
+
+def _unit_written(value: Any, info: ValidationInfo) -> Any:
+    """A unit's code or name, when read with the file's units (`PlanFile.from_data`)."""
+    units: list[tuple[str, str]] = (info.context or {}).get(UNITS, [])
+    text = _text(value)
+    if not units or not isinstance(text, str) or not text.strip():
+        return value
+    return _unit_code(units, text)
+
+
+def _units_listed(value: Any) -> Any:
+    """Several units in one cell, separated by ; or , ("TO_TOAN; TO_VAN")."""
+    if isinstance(value, str) and re.search(r"[;,]", value):
+        return [part.strip() for part in re.split(r"[;,]", value) if part.strip()]
+    return value
+
+
+def _completed(state: "_State") -> "_State":
+    """A done date means done, done means 100 %; a state given in part is completed the way a
+    report would be (0 % is not started, 100 % done, between them in progress), so a state is
+    either unsaid (all None) or whole."""
+    if state.done_on is not None and state.status not in (None, TaskStatus.DONE):
+        raise invalid("plan.done_on_not_done", status=t(f"status.{state.status.value}", "vi"))
+    if state.done_on is not None:
+        state.status = TaskStatus.DONE
+    if state.status == TaskStatus.DONE and state.progress not in (None, 100):
+        raise invalid("plan.done_not_100", value=state.progress)
+    if state.status is None and state.progress is not None:
+        state.status = {0: TaskStatus.TODO, 100: TaskStatus.DONE}.get(
+            state.progress, TaskStatus.IN_PROGRESS
+        )
+    if state.progress is None and state.status in (TaskStatus.TODO, TaskStatus.DONE):
+        state.progress = 0 if state.status == TaskStatus.TODO else 100
+    return state
+
+
+class _State(_Strict):
+    """A task's state when the school starts mid-year; all None: unsaid."""
+
+    status: TaskStatus | None = None
+    progress: int | None = None
+    done_on: PlanDate | None = None
+
+    _status = field_validator("status", mode="before")(classmethod(lambda _, v: _status(v)))
+    _percent = field_validator("progress", mode="before")(classmethod(lambda _, v: _percent(v)))
+    _whole = model_validator(mode="after")(_completed)
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return {"status": self.status, "progress": self.progress, "done_on": self.done_on}
+
+    @property
+    def said(self) -> bool:
+        return any(value is not None for value in self.state.values())
+
+
+def _share_written(value: Any) -> Any:
+    return {"unit": value} if isinstance(value, str | int | float) else value
+
+
+class ShareIn(_State):
+    """One of several units a task is given to ("các Tổ chuyên môn"): each reports its own
+    progress, so each may carry its own state. Written as the unit's code alone when it has
+    none."""
+
+    unit: Code
+    _unit = field_validator("unit", mode="before")(classmethod(lambda _, v, i: _unit_written(v, i)))
+
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: Callable[[Any], Any]) -> Any:
+        if not self.said:
+            return self.unit
+        data = handler(self)
+        return {"unit": data.pop("unit"), **data} if isinstance(data, dict) else data
+
+
+Share = Annotated[ShareIn, BeforeValidator(_share_written)]
+
+
 class TaskIn(_Strict):
     code: Code
     title: Annotated[Text, Field(max_length=300)]
     description: str | None = None
     section: Annotated[str, Field(max_length=20), BeforeValidator(_text)] | None = None
-    unit: Code
+    unit: Code | None = None  # the one unit the task is given to (chủ trì when `support` says)
+    units: Annotated[list[Share], Field(min_length=1)] | None = None  # several, each its own part
+    support: Annotated[list[Code], BeforeValidator(_units_listed)] | None = None  # phối hợp
     deadline: Deadline | None = None  # a `PeriodEnd` when given as a month, quarter or year
     recurrence: str | None = None
     deadline_source: Literal["proposed"] | None = None  # None: the plan's own date
     reminders: ReminderRules | None = None
-    assignees: Annotated[list[Person], BeforeValidator(_people)] | None = None  # None: unsaid
-    # the task's state when the school starts mid-year; all None: unsaid, the task keeps its own
+    assignees: Annotated[list[Person], BeforeValidator(people_listed)] | None = None  # None: unsaid
+    # the task's state when the school starts mid-year (see `_State`); with several units, each
+    # unit's own state is in `units`
     status: TaskStatus | None = None
     progress: int | None = None
     done_on: PlanDate | None = None
 
-    @field_validator("unit", mode="before")
+    _unit = field_validator("unit", mode="before")(classmethod(lambda _, v, i: _unit_written(v, i)))
+    _status = field_validator("status", mode="before")(classmethod(lambda _, v: _status(v)))
+    _percent = field_validator("progress", mode="before")(classmethod(lambda _, v: _percent(v)))
+
+    @model_validator(mode="before")
     @classmethod
-    def _unit(cls, value: Any, info: ValidationInfo) -> Any:
-        """A unit's code or name, when read with the file's units (`PlanFile.from_data`)."""
-        units: list[tuple[str, str]] = (info.context or {}).get(UNITS, [])
-        text = _text(value)
-        if not units or not isinstance(text, str) or not text.strip():
-            return value
-        return _unit_code(units, text)
+    def _several_units(cls, data: Any) -> Any:
+        """`unit` naming several units ("TO_TOAN; TO_VAN", or a list) means `units`."""
+        if not isinstance(data, dict):
+            return data
+        written = _units_listed(data.get("unit"))
+        if isinstance(written, list) and "units" not in data:
+            return {key: value for key, value in data.items() if key != "unit"} | {"units": written}
+        return data
+
+    @field_validator("support", mode="before")
+    @classmethod
+    def _support(cls, value: Any, info: ValidationInfo) -> Any:
+        items = _units_listed(value)
+        if isinstance(items, str | int | float):
+            items = [items]
+        return [_unit_written(item, info) for item in items] if isinstance(items, list) else items
 
     @field_validator("recurrence")
     @classmethod
@@ -356,30 +453,6 @@ class TaskIn(_Strict):
             return "proposed"
         raise invalid("plan.bad_deadline_source", value=value)
 
-    @field_validator("status", mode="before")
-    @classmethod
-    def _status(cls, value: Any) -> Any:
-        """todo, in_progress, blocked, done, or the bot's words for them ("hoàn thành"),
-        diacritics optional; blank: unsaid."""
-        text = fold(str(_text(value))) if value is not None else ""
-        if not text:
-            return None
-        for status in TaskStatus:
-            if text in (status.value, fold(t(f"status.{status.value}", "vi"))):
-                return status
-        raise invalid("plan.bad_status", value=value)
-
-    @field_validator("progress", mode="before")
-    @classmethod
-    def _percent(cls, value: Any) -> Any:
-        """A whole number from 0 to 100, "%" allowed; blank: unsaid."""
-        text = str(_text(value)).strip().removesuffix("%").strip() if value is not None else ""
-        if not text:
-            return None
-        if isinstance(value, bool) or not re.fullmatch(r"\d{1,3}", text) or int(text) > 100:
-            raise invalid("plan.bad_progress", value=value)
-        return int(text)
-
     @model_validator(mode="after")
     def _one_schedule(self) -> "TaskIn":
         if (self.deadline is None) == (self.recurrence is None):
@@ -387,23 +460,42 @@ class TaskIn(_Strict):
         return self
 
     @model_validator(mode="after")
-    def _one_state(self) -> "TaskIn":
-        """A done date means done, done means 100 %; a state given in part is completed the way a
-        report would be (0 % is not started, 100 % done, between them in progress), so a task's
-        state is either unsaid (all None) or whole."""
-        if self.done_on is not None and self.status not in (None, TaskStatus.DONE):
-            raise invalid("plan.done_on_not_done", status=t(f"status.{self.status.value}", "vi"))
-        if self.done_on is not None:
-            self.status = TaskStatus.DONE
-        if self.status == TaskStatus.DONE and self.progress not in (None, 100):
-            raise invalid("plan.done_not_100", value=self.progress)
-        if self.status is None and self.progress is not None:
-            self.status = {0: TaskStatus.TODO, 100: TaskStatus.DONE}.get(
-                self.progress, TaskStatus.IN_PROGRESS
-            )
-        if self.progress is None and self.status in (TaskStatus.TODO, TaskStatus.DONE):
-            self.progress = 0 if self.status == TaskStatus.TODO else 100
+    def _owners(self) -> "TaskIn":
+        """One unit or several, each once, none of them also coordinating; the task's state
+        given with several units is each unit's that says none of its own."""
+        if (self.unit is None) == (self.units is None):
+            raise invalid("plan.unit_or_units")
+        state = _State.model_validate(self.state)
+        codes = [share.unit.upper() for share in self.owners]
+        twice = next((code for code in codes if codes.count(code) > 1), None)
+        if twice is not None:
+            raise invalid("plan.unit_twice", value=twice)
+        both = [code for code in self.support or [] if code.upper() in codes]
+        if both:
+            raise invalid("plan.support_is_owner", value=both[0])
+        if self.units is not None and len(self.units) == 1:
+            (share,) = self.units
+            self.unit, self.units = share.unit, None
+            state = share if share.said else state
+        if self.units is None:
+            self.status, self.progress, self.done_on = state.status, state.progress, state.done_on
+            return self
+        self.units = [
+            share if share.said else ShareIn(unit=share.unit, **state.state) for share in self.units
+        ]
+        self.status = self.progress = self.done_on = None
         return self
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return {"status": self.status, "progress": self.progress, "done_on": self.done_on}
+
+    @property
+    def owners(self) -> list[ShareIn]:
+        """The units the task is given to, each with its state."""
+        if self.units is not None:
+            return self.units
+        return [ShareIn.model_construct(unit=self.unit, **self.state)]
 
 
 class HolidayIn(_Strict):

@@ -22,7 +22,7 @@ from models import (
     UpdateSource,
 )
 from models.base import utcnow
-from services.assignments import NotAssignable, assignees, find_assignee, set_assignees
+from services.assignments import assignees, place_assignees, set_assignees
 from services.people import fold_name
 from services.plan_files import refusal
 from services.plan_schema import (
@@ -31,12 +31,15 @@ from services.plan_schema import (
     Location,
     PlanFile,
     SchoolIn,
+    ShareIn,
     TargetRange,
     TaskIn,
     UnitIn,
 )
 from services.progress import done_on, record_progress
 from services.recurrence import parse_recurrence
+from services.school_settings import school_year_of
+from services.task_shares import set_support, share_row, support_units
 
 
 @dataclass
@@ -127,15 +130,20 @@ def _left_out(
 ) -> None:
     """The current tasks, then units, that the file does not list: archived when pruning (a unit
     only when none of its tasks is current any more), else only listed in the summary."""
-    listed = {task.code.upper() for task in plan.tasks}
+    listed = {
+        (task.code.upper(), share.unit.upper()) for task in plan.tasks for share in task.owners
+    }
     tasks = session.exec(
-        select(Task)
+        select(Task, Unit.code)
+        .join(Unit, col(Unit.id) == col(Task.unit_id))
         .where(Task.school_id == school.id, col(Task.archived_at).is_(None))
         .order_by(Task.id)
     ).all()
-    for task in tasks:
-        if task.code.upper() not in listed:
-            _leave_out(task, now, summary.pruned, summary.kinds["tasks"])
+    codes = {code for code, _ in listed}
+    for task, unit in tasks:
+        if (task.code.upper(), unit.upper()) not in listed:
+            label = f"{task.code} ({unit})" if task.code.upper() in codes else task.code
+            _leave_out(task, now, summary.pruned, summary.kinds["tasks"], label)
     session.flush()
     listed = {unit.code.upper() for unit in plan.units}
     busy = set(
@@ -153,12 +161,15 @@ def _left_out(
             _leave_out(unit, now, summary.pruned and unit.id not in busy, summary.kinds["units"])
 
 
-def _leave_out(row: Task | Unit, now: datetime, archive: bool, tally: Tally) -> None:
+def _leave_out(
+    row: Task | Unit, now: datetime, archive: bool, tally: Tally, label: str | None = None
+) -> None:
+    """`label` names a row of a task other units keep: "III.1.9 (TO_VAN)"."""
     if archive:
         row.archived_at = now
-        tally.archived.append(row.code)
+        tally.archived.append(label or row.code)
     else:
-        tally.absent.append(row.code)
+        tally.absent.append(label or row.code)
 
 
 def _restore(row: Task | Unit, tally: Tally) -> bool:
@@ -191,7 +202,7 @@ def _upsert_school(session: Session, school_in: SchoolIn, summary: ImportSummary
         "plan_title": school_in.plan,
     }
     if school_in.settings is not None:  # a file without settings (Excel) keeps the school's
-        values["settings"] = school_in.settings.model_dump(exclude_none=True)
+        values["settings"] = school_in.settings.model_dump(mode="json", exclude_none=True)
     if school is None:
         school = School(code=school_in.code, **values)
         session.add(school)
@@ -254,24 +265,45 @@ def _upsert_tasks(
     now: datetime,
     summary: ImportSummary,
 ) -> list[tuple[Location, str]]:
-    """Create or update each task and, when the file lists them, its assignees; return the
-    people who cannot be assignees (the caller refuses the plan then)."""
-    tasks = {
-        t.code.upper(): t for t in session.exec(select(Task).where(Task.school_id == school.id))
-    }
+    """Create or update each task (a row for each unit it is given to) and, when the file lists
+    them, its assignees; return the people who cannot be assignees (the caller refuses the plan
+    then)."""
+    rows: dict[str, list[Task]] = {}
+    for row in session.exec(select(Task).where(Task.school_id == school.id).order_by(Task.id)):
+        rows.setdefault(row.code.upper(), []).append(row)
     problems: list[tuple[Location, str]] = []
     for index, task_in in enumerate(tasks_in):
-        values = _task_values(task_in, units[task_in.unit.upper()])
-        task, created = _task_row(session, school, tasks, task_in.code, values, now)
-        changed = _restore(task, summary.kinds["tasks"])
-        changed = _apply(task, values) or changed
+        where: Location = ("tasks", index)
+        found = rows.get(task_in.code.upper(), [])
+        support = [units[code.upper()] for code in task_in.support or []]
+        shares, created = [], []
+        for number, share in enumerate(task_in.owners):
+            unit = units[share.unit.upper()]
+            values = _task_values(task_in, unit)
+            task = share_row(found, unit, alone=task_in.units is None)
+            if task is None:
+                task = _new_task(session, school, task_in.code, values, now)
+                created.append(task)
+            changed = _restore(task, summary.kinds["tasks"])
+            changed = _apply(task, values) or changed
+            changed = set_support(session, task, support) or changed
+            at = (*where, "units", number) if task_in.units is not None else where
+            changed = _import_state(session, school, task, share, now, at, problems) or changed
+            if changed:
+                task.updated_at = now
+            shares.append((task, changed))
         if task_in.assignees is not None:
-            people = _people(session, task, task_in.assignees, ("tasks", index), problems)
-            changed = set_assignees(session, task, people, by=None, now=now) or changed
-        changed = _import_state(session, school, task, task_in, now, index, problems) or changed
-        if changed:
-            task.updated_at = now
-        summary.count("tasks", created=created, changed=changed)
+            people = place_assignees(session, [task for task, _ in shares], task_in.assignees)
+            problems += [((*where, "assignees", i), no.text()) for i, no in people.refused]
+            for number, (task, changed) in enumerate(shares):
+                mine = people.given[task.id]
+                changed = set_assignees(session, task, mine, by=None, now=now) or changed
+                shares[number] = task, changed
+        summary.count(
+            "tasks",
+            created=len(created) == len(shares),
+            changed=any(changed for _, changed in shares),
+        )
     return problems
 
 
@@ -295,9 +327,9 @@ def _import_state(
     session: Session,
     school: School,
     task: Task,
-    task_in: TaskIn,
+    state: ShareIn,
     now: datetime,
-    index: int,
+    where: Location,
     problems: list[tuple[Location, str]],
 ) -> bool:
     """Record the state the file gives the task, if it differs from the task's, as an import
@@ -305,28 +337,29 @@ def _import_state(
     is that of its occurrence under way (on the day it was done, else today); a done day before
     the occurrence the task is at now is history already and changes nothing. True if an update
     was recorded."""
-    if task_in.status is None:
+    if state.status is None:
         return False
     tz = ZoneInfo(school.timezone)
     today = now.astimezone(tz).date()
-    rule = parse_recurrence(task.recurrence) if task.recurrence else None
-    occurrence = rule.next_on_or_after(task_in.done_on or today) if rule else None
-    if task_in.done_on and occurrence and task.occurrence and occurrence < task.occurrence:
+    school_year = school_year_of(school.settings)
+    rule = parse_recurrence(task.recurrence, school_year) if task.recurrence else None
+    occurrence = rule.next_on_or_after(state.done_on or today) if rule else None
+    if state.done_on and occurrence and task.occurrence and occurrence < task.occurrence:
         return False
-    same = task_in.status == task.status and task_in.progress in (None, task.progress)
-    if same and task_in.done_on in (None, done_on(session, task, tz)):
+    same = state.status == task.status and state.progress in (None, task.progress)
+    if same and state.done_on in (None, done_on(session, task, tz)):
         return False
     at = now
-    if task_in.done_on is not None:
-        at = datetime.combine(task_in.done_on, time(), tz)
+    if state.done_on is not None:
+        at = datetime.combine(state.done_on, time(), tz)
         problem = _done_on_problem(session, task, at, today, tz)
         if problem is not None:
-            problems.append((("tasks", index, "done_on"), problem))
+            problems.append(((*where, "done_on"), problem))
             return False
     task.occurrence = task.occurrence or occurrence
     record_progress(
         session, task, None, source=UpdateSource.IMPORT, now=at,
-        status=task_in.status, percent=task_in.progress,
+        status=state.status, percent=state.progress,
     )  # fmt: skip
     return True
 
@@ -349,40 +382,13 @@ def _done_on_problem(
     return None
 
 
-def _task_row(
-    session: Session,
-    school: School,
-    tasks: dict[str, Task],
-    code: str,
-    values: dict[str, object],
-    now: datetime,
-) -> tuple[Task, bool]:
-    """The task with that code (in any case), else a new one made of `values`; and whether it
-    is new."""
-    task = tasks.get(code.upper())
-    if task is not None:
-        return task, False
+def _new_task(
+    session: Session, school: School, code: str, values: dict[str, object], now: datetime
+) -> Task:
     task = Task(school_id=school.id, code=code, created_at=now, updated_at=now, **values)
     session.add(task)
     session.flush()  # its assignees need its id
-    return task, True
-
-
-def _people(
-    session: Session,
-    task: Task,
-    written: list[str],
-    where: Location,
-    problems: list[tuple[Location, str]],
-) -> list[Member]:
-    """The members `written` names; each one who cannot carry out the task is a problem."""
-    people = []
-    for index, text in enumerate(written):
-        try:
-            people.append(find_assignee(session, task, text))
-        except NotAssignable as refused:
-            problems.append(((*where, "assignees", index), refused.text()))
-    return people
+    return task
 
 
 def _target(kpi: Kpi) -> float | bool | TargetRange:
@@ -436,23 +442,51 @@ def export_plan(session: Session, school: School) -> PlanFile:
             )
             for k in kpis
         ],
-        tasks=[
-            TaskIn(
-                code=task.code,
-                title=task.title,
-                description=task.description,
-                section=task.section,
-                unit=unit_codes[task.unit_id],
-                deadline=task.deadline_text or task.deadline,
-                recurrence=task.recurrence,
-                deadline_source="proposed" if task.date_proposed else None,
-                reminders=task.reminders,
-                assignees=[written(m) for m in assignees(session, task)] or None,
-                **_state(session, task, tz),
-            )
-            for task in tasks
-        ],
+        tasks=[_task_out(session, shares, unit_codes, written, tz) for shares in _by_code(tasks)],
         holidays=_holiday_ranges(holidays) or None,
+    )
+
+
+def _by_code(tasks: list[Task]) -> list[list[Task]]:
+    """Rows grouped by code (a shared task's units), in the order the codes first appear."""
+    groups: dict[str, list[Task]] = {}
+    for task in tasks:
+        groups.setdefault(task.code.upper(), []).append(task)
+    return list(groups.values())
+
+
+def _task_out(
+    session: Session,
+    shares: list[Task],
+    unit_codes: dict[int, str],
+    written: Callable[[Member], str],
+    tz: ZoneInfo,
+) -> TaskIn:
+    """A task as the plan file writes it: its one unit and state, or each unit with its own."""
+    task = shares[0]
+    people = [written(m) for share in shares for m in assignees(session, share)]
+    owners: dict[str, object] = (
+        {"unit": unit_codes[task.unit_id], **_state(session, task, tz)}
+        if len(shares) == 1
+        else {
+            "units": [
+                ShareIn(unit=unit_codes[share.unit_id], **_state(session, share, tz))
+                for share in shares
+            ]
+        }
+    )
+    return TaskIn(
+        code=task.code,
+        title=task.title,
+        description=task.description,
+        section=task.section,
+        support=[unit.code for unit in support_units(session, task)] or None,
+        deadline=task.deadline_text or task.deadline,
+        recurrence=task.recurrence,
+        deadline_source="proposed" if task.date_proposed else None,
+        reminders=task.reminders,
+        assignees=list(dict.fromkeys(people)) or None,
+        **owners,
     )
 
 

@@ -24,8 +24,8 @@ def countdown(deadline: date, today: date, locale: str = "vi", done_on: date | N
 
 def describe_recurrence(rule: str, locale: str = "vi") -> str:
     recurrence = parse_recurrence(rule)
-    if not recurrence.dated:
-        return t(f"recurrence.{recurrence.every}", locale)
+    if not recurrence.dated or recurrence.named:
+        return t(f"recurrence.{recurrence.named or recurrence.every}", locale)
     if recurrence.every == "year":
         dates = ", ".join(f"{day:02d}/{month:02d}" for day, month in recurrence.dates)
         key = "recurrence.years" if len(recurrence.dates) > 1 else "recurrence.year"

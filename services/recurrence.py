@@ -4,8 +4,9 @@ Every few weeks on a weekday: `every:2w:fri`, counted from its first occurrence 
 gives one (`every:2w:fri:09/01/2026`), else from the week of `EPOCH`. A weekday of a week of the
 month: `monthly:1st-mon` … `monthly:4th-mon`, `monthly:last-fri`.
 
-`semester` and `school_year` are accepted as shorthands for the Vietnamese school calendar
-(semesters end mid-January and late May; the school year starts on 5 September).
+`semester` (the end of each semester) and `school_year` (the start of the school year) follow
+the school's own year when it gives one (`SchoolYearDates`), else the usual Vietnamese calendar:
+semesters end on 15 January and 25 May, the school year starts on 5 September.
 
 Two rules have no date at all: `ongoing` ("thường xuyên": work that goes on) and `on_request`
 ("khi có yêu cầu"). Such a task is never due, so never overdue: the weekly check-in follows it.
@@ -16,6 +17,7 @@ import itertools
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Protocol
 
 from services.recurrence_words import rule_from_words
 from services.text import fold
@@ -25,12 +27,20 @@ NTH = {"1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "last": -1}  # a weekday's week i
 EPOCH = date(2024, 1, 1)  # a Monday: `every:2w:fri` without a first date counts weeks from it
 MAX_WEEKS = 52
 ALIASES = {
-    "semester": "yearly:15/01,25/05",
-    "school_year": "yearly:05/09",
     "thuong xuyen": "ongoing",
     "khi co yeu cau": "on_request",
 }
 UNDATED = ("ongoing", "on_request")
+SCHOOL_CALENDAR = {"semester": ((15, 1), (25, 5)), "school_year": ((5, 9),)}  # when not given
+
+
+class SchoolYearDates(Protocol):
+    """A school's own year: it starts on `start`, its first semester ends on `semester1_end`,
+    the second with the year on `end`."""
+
+    start: date
+    semester1_end: date
+    end: date
 
 
 class RecurrenceError(ValueError):
@@ -46,6 +56,7 @@ class Recurrence:
     weeks: int = 1  # weekly rules: every that many weeks
     start: date | None = None  # weekly rules: the first occurrence, which sets the weeks
     nth: int | None = None  # monthly rules on a weekday: its 1st … 4th, or last (-1), of the month
+    named: str | None = None  # yearly rules of the school calendar: `semester`, `school_year`
 
     @property
     def dated(self) -> bool:
@@ -55,6 +66,8 @@ class Recurrence:
     def rule(self) -> str:
         if not self.dated:
             return self.every
+        if self.named:
+            return self.named
         if self.every == "week" and (self.weeks, self.start) == (1, None):
             return f"weekly:{WEEKDAYS[self.weekday]}"
         if self.every == "week":
@@ -123,13 +136,16 @@ def _year_day(year: int, day: int, month: int) -> date:
     return _month_day(year, month, day)
 
 
-def parse_recurrence(text: str) -> Recurrence:
+def parse_recurrence(text: str, school_year: SchoolYearDates | None = None) -> Recurrence:
     """A rule (`weekly:fri` …), a shorthand (`semester`), or the way a plan says it in
-    Vietnamese ("thứ Sáu hằng tuần", see services/recurrence_words.py)."""
+    Vietnamese ("thứ Sáu hằng tuần", see services/recurrence_words.py). `semester` and
+    `school_year` fall on the days of `school_year` when given, else of the usual calendar."""
     written = rule_from_words(text) or text
     rule = ALIASES.get(fold(written), written.strip().lower())
     if rule in UNDATED:
         return Recurrence(rule)
+    if rule in SCHOOL_CALENDAR:
+        return _school_calendar(rule, school_year)
     kind, _, arg = rule.partition(":")
     if kind == "weekly" and arg in WEEKDAYS:
         return Recurrence("week", weekday=WEEKDAYS.index(arg))
@@ -141,9 +157,23 @@ def parse_recurrence(text: str) -> Recurrence:
     if kind == "every":
         return _every(arg, text)
     if kind == "yearly" and arg:
-        dates = tuple(_day_month(part) for part in arg.split(","))
-        return Recurrence("year", dates=tuple(sorted(set(dates), key=lambda dm: (dm[1], dm[0]))))
+        return Recurrence("year", dates=_in_year_order(tuple(map(_day_month, arg.split(",")))))
     raise RecurrenceError(text)
+
+
+def _school_calendar(named: str, school_year: SchoolYearDates | None) -> Recurrence:
+    """Every year on the school's semester ends (`semester`) or on its first day (`school_year`)."""
+    if school_year is None:
+        dates = SCHOOL_CALENDAR[named]
+    elif named == "semester":
+        dates = tuple((day.day, day.month) for day in (school_year.semester1_end, school_year.end))
+    else:
+        dates = ((school_year.start.day, school_year.start.month),)
+    return Recurrence("year", dates=_in_year_order(dates), named=named)
+
+
+def _in_year_order(dates: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    return tuple(sorted(set(dates), key=lambda dm: (dm[1], dm[0])))
 
 
 def _every(arg: str, text: str) -> Recurrence:

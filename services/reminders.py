@@ -42,7 +42,7 @@ from services.permissions import LEADERS
 from services.progress import is_report, record_progress
 from services.recurrence import parse_recurrence
 from services.school_calendar import SchoolCalendar
-from services.school_settings import FollowUp, ReminderPolicy, follow_up
+from services.school_settings import FollowUp, ReminderPolicy, SchoolYear, follow_up
 from services.tasks import current
 
 
@@ -111,7 +111,7 @@ def plan_school(
     leaders = _leaders(session, school)
     timing = Timing(now, school.followed_up_at)
     wanted: list[Due] = []
-    for task in _tasks_to_follow(session, school, today, now):
+    for task in _tasks_to_follow(session, school, today, now, rules.school_year):
         wanted += _task_reminders(session, task, rules, calendar, now, leaders)
     wanted += _checkins(session, school, rules, calendar, now)
     digest_at = _weekly_moment(calendar, today, rules.digest)
@@ -139,19 +139,22 @@ def _leaders(session: Session, school: School) -> list[int]:
     return list(dict.fromkeys(rows))
 
 
-def _tasks_to_follow(session: Session, school: School, today: date, now: datetime) -> list[Task]:
-    """Open tasks, after moving recurring tasks that are done and past to their next occurrence;
-    archived tasks are not followed up."""
+def _tasks_to_follow(
+    session: Session, school: School, today: date, now: datetime, school_year: SchoolYear | None
+) -> list[Task]:
+    """Open tasks, after moving recurring tasks that are done and past to their next occurrence
+    (on the school's calendar); archived tasks are not followed up."""
     tasks = session.exec(
         select(Task).where(Task.school_id == school.id, current()).order_by(Task.id)
     ).all()
     for task in tasks:
         if task.recurrence is None:
             continue
+        rule = parse_recurrence(task.recurrence, school_year)
         if task.occurrence is None:
-            task.occurrence = parse_recurrence(task.recurrence).next_on_or_after(today)
+            task.occurrence = rule.next_on_or_after(today)
         elif task.status == TaskStatus.DONE and task.occurrence < today:
-            task.occurrence = parse_recurrence(task.recurrence).next_on_or_after(today)
+            task.occurrence = rule.next_on_or_after(today)
             note = t("update.next_occurrence", date=task.occurrence.strftime("%d/%m/%Y"))
             record_progress(
                 session, task, None, source=UpdateSource.SYSTEM, now=now,
@@ -210,7 +213,8 @@ def _task_reminders(
         return []
     policy = rules.policy.merged(task.reminders)
     wanted: list[Due] = []
-    gap = parse_recurrence(task.recurrence).gap_days if task.recurrence else 10_000
+    rule = parse_recurrence(task.recurrence, rules.school_year) if task.recurrence else None
+    gap = rule.gap_days if rule else 10_000
     moment = _latest_moment(due, policy, calendar, now, gap)
     if moment is not None:
         kind, lead, occurrence, at = moment

@@ -1,14 +1,18 @@
 """A school's follow-up rules: reminder lead times, escalation, digest and check-in times,
-quiet hours and working days. Deployment-wide defaults come from the environment; a school's
-plan file may override them, and a task may override its own reminder times."""
+quiet hours, working days and its school year. Deployment-wide defaults come from the
+environment; a school's plan file may override them, and a task may override its own reminder
+times."""
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from messages import format_date
+from services.plan_dates import PlanDate
 from services.school_calendar import (
     CalendarError,
     parse_quiet_hours,
@@ -19,6 +23,7 @@ from services.validation import invalid
 
 DEFAULT_QUIET_HOURS = "21:00-06:30"
 DEFAULT_WORKING_DAYS = "mon-sat"
+MAX_SCHOOL_YEAR_DAYS = 365  # its days fall on the same dates each year: none may come twice
 
 
 def _check(parser: Callable[[str], object], value: str | None) -> str | None:
@@ -46,6 +51,34 @@ class ReminderRules(BaseModel):
         return _check(lambda v: parse_weekly(f"mon {v}"), value)
 
 
+class SchoolYear(BaseModel):
+    """The school's own year: the days `semester` and `school_year` recurrences fall on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: PlanDate
+    semester1_end: PlanDate
+    end: PlanDate
+
+    @model_validator(mode="after")
+    def _in_order(self) -> "SchoolYear":
+        for earlier, later in itertools.pairwise(("start", "semester1_end", "end")):
+            first, then = getattr(self, earlier), getattr(self, later)
+            if then <= first:
+                raise invalid(
+                    f"plan.school_year_order.{later}",
+                    earlier=format_date(first),
+                    later=format_date(then),
+                )
+        if (self.end - self.start).days > MAX_SCHOOL_YEAR_DAYS:
+            raise invalid(
+                "plan.school_year_too_long",
+                start=format_date(self.start),
+                end=format_date(self.end),
+            )
+        return self
+
+
 class SchoolSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -55,6 +88,7 @@ class SchoolSettings(BaseModel):
     digest: str | None = None  # "fri 16:30"
     checkin: str | None = None  # "thu 09:00"
     group_reminders: bool = False  # also remind in a unit's linked group
+    school_year: SchoolYear | None = None  # None: the usual calendar (services/recurrence.py)
 
     @field_validator("quiet_hours")
     @classmethod
@@ -103,6 +137,7 @@ class FollowUp:
     digest: tuple[int, time]
     checkin: tuple[int, time]
     group_reminders: bool
+    school_year: SchoolYear | None
 
 
 def follow_up(
@@ -121,4 +156,10 @@ def follow_up(
         digest=parse_weekly(settings.digest or "fri 16:30"),
         checkin=parse_weekly(settings.checkin or "thu 09:00"),
         group_reminders=settings.group_reminders,
+        school_year=settings.school_year,
     )
+
+
+def school_year_of(raw: dict | None) -> SchoolYear | None:
+    """The school year a school's stored settings give, if any."""
+    return SchoolSettings.model_validate(raw or {}).school_year

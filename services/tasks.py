@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from models import Member, ProgressUpdate, Task, TaskStatus
-from services.permissions import Actor
+from services.permissions import Actor, can_update
 from services.plan_text import due_order
 from services.text import code_key, squashed
 
@@ -67,21 +67,41 @@ def open_tasks(
 
 
 def school_codes(session: Session, school_id: int) -> list[str]:
-    return list(
-        session.exec(
-            select(Task.code).where(Task.school_id == school_id, current()).order_by(Task.id)
-        ).all()
-    )
+    codes = session.exec(
+        select(Task.code).where(Task.school_id == school_id, current()).order_by(Task.id)
+    ).all()
+    return list(dict.fromkeys(codes))
 
 
-def find_tasks(session: Session, school_id: int, codes: list[str]) -> dict[str, Task]:
-    """Tasks by their exact codes (as the school spells them)."""
+def find_tasks(
+    session: Session, school_id: int, codes: list[str], actor: Actor | None = None
+) -> dict[str, Task]:
+    """Tasks by their exact codes (as the school spells them); of a task given to several units,
+    the row of the one unit `actor` may update, else its first."""
+    return {
+        code: own_share(rows, actor)
+        for code, rows in find_shares(session, school_id, codes).items()
+    }
+
+
+def find_shares(session: Session, school_id: int, codes: list[str]) -> dict[str, list[Task]]:
+    """Every current row of each code: one, or one per unit a shared task is given to."""
     if not codes:
         return {}
     rows = session.exec(
-        select(Task).where(Task.school_id == school_id, col(Task.code).in_(codes), current())
+        select(Task)
+        .where(Task.school_id == school_id, col(Task.code).in_(codes), current())
+        .order_by(Task.id)
     ).all()
-    return {task.code: task for task in rows}
+    found: dict[str, list[Task]] = {}
+    for task in rows:
+        found.setdefault(task.code, []).append(task)
+    return found
+
+
+def own_share(rows: list[Task], actor: Actor | None) -> Task:
+    mine = [task for task in rows if actor is not None and can_update(actor, task)]
+    return mine[0] if len(mine) == 1 else rows[0]
 
 
 def recent_updates(

@@ -127,3 +127,38 @@ def test_the_models_match_the_migrations(blank_engine: Engine) -> None:
     with blank_engine.connect() as connection:
         config.attributes["connection"] = connection
         command.check(config)
+
+
+def test_one_account_in_two_schools_downgrades_to_its_first_link(blank_engine: Engine) -> None:
+    upgrade_schema(blank_engine, "0012")
+    with blank_engine.begin() as connection:
+        for school in (1, 2):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO school (id, code, name, timezone, settings, created_at) "
+                    "VALUES (:id, :code, 'Trường', 'Asia/Ho_Chi_Minh', '{}', :at)"
+                ),
+                {"id": school, "code": f"S{school}", "at": AT},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO member (id, school_id, name, locale, active, brief, created_at) "
+                    "VALUES (:id, :id, 'Mai', 'vi', :on, 'daily', :at)"
+                ),
+                {"id": school, "on": True, "at": AT},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO chatidentity (member_id, channel, external_user_id, chat_id, "
+                    "linked_at) VALUES (:id, 'telegram', '42', '42', :at)"
+                ),
+                {"id": school, "at": AT},
+            )
+    config = alembic_config(blank_engine)
+    with blank_engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0011")
+        connection.commit()
+        kept = connection.exec_driver_sql("SELECT member_id FROM chatidentity").scalars().all()
+    assert kept == [1]
+    upgrade_schema(blank_engine)

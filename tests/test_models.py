@@ -134,7 +134,8 @@ def test_a_member_can_belong_to_several_units_with_different_roles(session: Sess
     assert roles == {office.id: Role.UNIT_HEAD, union.id: Role.STAFF}
 
 
-def test_chat_identity_is_unique_per_channel(session: Session) -> None:
+def test_chat_identity_links_an_account_to_a_member_once(session: Session) -> None:
+    """An account may hold one member per school (checked when joining); never one twice."""
     school = make_school(session)
     unit = make_unit(session, school)
     first = make_member(session, school, unit, "A")
@@ -150,7 +151,7 @@ def test_chat_identity_is_unique_per_channel(session: Session) -> None:
     session.commit()
     session.add(
         ChatIdentity(
-            member_id=second.id, channel=Channel.TELEGRAM, external_user_id="42", chat_id="7"
+            member_id=first.id, channel=Channel.TELEGRAM, external_user_id="42", chat_id="7"
         )
     )
     with pytest.raises(IntegrityError):

@@ -156,11 +156,11 @@ def test_export_then_import_gives_the_same_plan(cli: Cli, engine: Engine, tmp_pa
     assert values["group_reminders"] == "có"
     assert values["reminders.before_days"] == "5, 0"
     tasks = rows_of(workbook, "Nhiệm vụ")
-    assert tasks["header"][-4:] == [
+    assert tasks["header"][-5:-1] == [
         "Nhắc trước (ngày)", "Giờ nhắc", "Nhắc lại khi quá hạn (ngày)", "Báo BGH khi quá hạn (ngày)"
     ]  # fmt: skip
-    assert tasks["T.1"][-4:] == ["3, 0", "07:00", 1, 2]
-    assert tasks["T.2"][-4:] == [None, None, None, None]
+    assert tasks["T.1"][-5:-1] == ["3, 0", "07:00", 1, 2]
+    assert tasks["T.2"][-5:-1] == [None, None, None, None]
 
     exported = tmp_path / "xuat.yaml"
     cli("plan", "export", "--out", exported)
@@ -238,7 +238,7 @@ def test_bad_values_are_refused_at_their_sheet_row_and_column(
     workbook = openpyxl.load_workbook(path)
     workbook["Cài đặt"].append(["Giờ ăn trưa", None, "11:30"])
     output = " ".join(import_workbook(cli, workbook, path, expect=2).split())
-    assert "trang 'Cài đặt', dòng 11: không rõ là cài đặt nào" in output
+    assert "trang 'Cài đặt', dòng 14: không rõ là cài đặt nào" in output
     assert snapshot(engine) == before
 
 

@@ -32,8 +32,8 @@ def test_bad_rules_are_refused(rule: str) -> None:
         parse_recurrence(rule)
 
 
-def test_aliases_are_stored_as_canonical_rules() -> None:
-    assert parse_recurrence("Semester").rule == "yearly:15/01,25/05"
+def test_rules_are_stored_in_canonical_form_and_the_school_calendar_by_name() -> None:
+    assert parse_recurrence("Semester").rule == "semester"  # its days: the school's year
     assert parse_recurrence("yearly:30/09,20/01").rule == "yearly:20/01,30/09"
 
 

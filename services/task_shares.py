@@ -1,0 +1,77 @@
+"""A task given to several units ("các Tổ chuyên môn … hoàn thành kế hoạch của Tổ") is a row per
+unit under one code, each unit reporting its own part; the task is done when every part is.
+Units coordinating on a task (phối hợp) see it and its progress; its own units report."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from models import Task, TaskStatus, TaskSupport, Unit
+
+
+def share_row(rows: Sequence[Task], unit: Unit, *, alone: bool) -> Task | None:
+    """Of the rows a code has, the one of `unit`; a task given to one unit alone keeps its one
+    row when the file gives it to another unit (its history goes with it)."""
+    same = next((row for row in rows if row.unit_id == unit.id), None)
+    if same is not None or not alone:
+        return same
+    current = [row for row in rows if row.archived_at is None]
+    return current[0] if len(current) == 1 else None
+
+
+def set_support(session: Session, task: Task, units: list[Unit]) -> bool:
+    """Make `units` exactly the task's coordinating units; True if anything changed."""
+    wanted = {unit.id for unit in units}
+    rows = session.exec(select(TaskSupport).where(TaskSupport.task_id == task.id)).all()
+    have = {row.unit_id for row in rows}
+    for row in rows:
+        if row.unit_id not in wanted:
+            session.delete(row)
+    session.add_all(TaskSupport(task_id=task.id, unit_id=unit) for unit in wanted - have)
+    return wanted != have
+
+
+def support_units(session: Session, task: Task) -> list[Unit]:
+    return list(
+        session.exec(
+            select(Unit)
+            .join(TaskSupport, col(TaskSupport.unit_id) == col(Unit.id))
+            .where(TaskSupport.task_id == task.id)
+            .order_by(Unit.id)
+        ).all()
+    )
+
+
+def shares_of(session: Session, task: Task) -> list[Task]:
+    """Every current row of the task's code (the task itself when it is given to one unit)."""
+    return list(
+        session.exec(
+            select(Task)
+            .where(
+                Task.school_id == task.school_id,
+                Task.code == task.code,
+                col(Task.archived_at).is_(None),
+            )
+            .order_by(Task.id)
+        ).all()
+    )
+
+
+@dataclass(frozen=True)
+class Whole:
+    """A shared task taken as one: done when every unit's part is."""
+
+    shares: tuple[Task, ...]
+
+    @property
+    def done(self) -> int:
+        return sum(share.status == TaskStatus.DONE for share in self.shares)
+
+    @property
+    def progress(self) -> int:
+        return round(sum(share.progress for share in self.shares) / len(self.shares))
+
+    @property
+    def is_done(self) -> bool:
+        return self.done == len(self.shares)
