@@ -6,7 +6,7 @@ from handlers.chat import Button, Reply
 from handlers.context import Context
 from messages import Html, format_date, format_datetime, join_html
 from models import ProgressUpdate, Task, TaskStatus, Unit, UpdateSource
-from services.assignments import assignees
+from services.assignments import assignees, role_holders
 from services.permissions import can_update
 from services.plan_text import countdown, describe_recurrence, due_text, next_due
 from services.progress import done_on
@@ -45,7 +45,7 @@ def task_card(ctx: Context, task: Task) -> Html:
     is due, how far it has got."""
     shares = shares_of(ctx.session, task)
     helpers = support_units(ctx.session, task)
-    people = [p.name for share in shares for p in assignees(ctx.session, share)]
+    people = [p.name for share in shares for p in assignees(ctx.session, share)] or _role(ctx, task)
     lines = [ctx.text("task.title", code=task.code, title=task.title)]
     if len(shares) == 1:
         unit = ctx.session.get(Unit, task.unit_id)
@@ -65,6 +65,15 @@ def task_card(ctx: Context, task: Task) -> Html:
         unit = ctx.session.get(Unit, share.unit_id)
         lines.append(ctx.text("task.share_line", unit=unit.name, state=_state(ctx, share)))
     return join_html(lines)
+
+
+def _role(ctx: Context, task: Task) -> list[str]:
+    """The role the plan gives the task to, and who holds it: "Hiệu trưởng (Nguyễn Văn Hiếu)"."""
+    if task.owner_role is None:
+        return []
+    role = ctx.text(f"role.{task.owner_role.value}")
+    names = ", ".join(member.name for member in role_holders(ctx.session, task))
+    return [str(ctx.text("task.role_holders", role=role, names=names) if names else role)]
 
 
 def _last_to_finish(ctx: Context, shares: list[Task]) -> Task:

@@ -360,6 +360,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "write who the task is given to: 'unit' (one unit) or 'units' (several, each "
         "reporting its own part), not both.",
     },
+    "plan.bad_role": {
+        "vi": "không rõ vai trò '{value}'; hãy ghi Hiệu trưởng, Phó hiệu trưởng, Tổ trưởng hoặc "
+        "Giáo viên.",
+        "en": "unknown role '{value}'; write principal, vice_principal, unit_head or staff.",
+    },
     "plan.unit_twice": {
         "vi": "đơn vị '{value}' được ghi hai lần trong danh sách đơn vị của nhiệm vụ.",
         "en": "unit '{value}' is listed twice among the task's units.",
@@ -550,6 +555,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "xlsx.column.tasks.section": {"vi": "Mục", "en": "Section"},
     "xlsx.column.tasks.unit": {"vi": "Tổ/bộ phận", "en": "Unit"},
     "xlsx.column.tasks.support": {"vi": "Phối hợp", "en": "Coordinating units"},
+    "xlsx.column.tasks.role": {"vi": "Vai trò phụ trách", "en": "Role in charge"},
     "xlsx.column.tasks.deadline": {"vi": "Hạn", "en": "Deadline"},
     "xlsx.column.tasks.recurrence": {"vi": "Lặp lại", "en": "Recurrence"},
     "xlsx.column.tasks.deadline_source": {"vi": "Nguồn của hạn", "en": "Deadline source"},
@@ -591,7 +597,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "Giao cho nhiều tổ/bộ phận (ví dụ các tổ chuyên môn, mỗi tổ báo cáo riêng phần việc của tổ, "
         "nhiệm vụ xong khi tất cả xong): mỗi tổ một dòng cùng mã, hoặc ghi các mã cách nhau bởi ; "
         "trong ô Tổ/bộ phận. Phối hợp: các tổ/bộ phận phối hợp với đơn vị chủ trì (cách nhau "
-        "bởi ;); họ xem được nhiệm vụ, đơn vị chủ trì báo cáo tiến độ.\n"
+        "bởi ;); họ xem được nhiệm vụ, đơn vị chủ trì báo cáo tiến độ. Vai trò phụ trách: Hiệu "
+        "trưởng, Phó hiệu trưởng, Tổ trưởng hoặc Giáo viên khi kế hoạch giao việc cho một vai trò "
+        "(để trống: tổ trưởng).\n"
         "Người thực hiện: họ tên như trong danh sách cán bộ hoặc số điện thoại, nhiều người cách "
         "nhau bởi ; hoặc xuống dòng; chỉ người của tổ/bộ phận phụ trách hoặc ban giám hiệu. "
         "Để trống: giữ nguyên người đã được giao; ghi dấu - : không giao cho ai.\n"
@@ -631,7 +639,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "A task given to several units (each subject group reporting its own part, the task "
         "done when all are): one row per unit under one code, or the codes separated by ; in "
         "the Unit cell. Coordinating units: units supporting the lead unit (separated by ;); "
-        "they see the task, the lead unit reports its progress.\n"
+        "they see the task, the lead unit reports its progress. Role in charge: principal, vice "
+        "principal, unit head or teacher when the plan gives the task to a role (blank: the "
+        "unit head).\n"
         "Assignees: names as in the staff list or phone numbers, separated by ; or new lines; "
         "only people of the task's unit or the leadership. Empty keeps who is assigned; "
         "- unassigns everyone.\n"
@@ -1280,6 +1290,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "task.unit": {"vi": "Tổ/bộ phận: {unit}", "en": "Unit: {unit}"},
     "task.lead_unit": {"vi": "Chủ trì: {unit}", "en": "Lead unit: {unit}"},
     "task.support": {"vi": "Phối hợp: {units}", "en": "Coordinating: {units}"},
+    "task.role_holders": {"vi": "{role} ({names})", "en": "{role} ({names})"},
     "task.shares": {
         "vi": "Giao cho {count} đơn vị, mỗi đơn vị báo cáo riêng phần việc — {done}/{count} đơn vị "
         "hoàn thành:",

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from models.base import utcnow
-from models.enums import Channel, Direction, TaskStatus, UpdateSource, enum_type
+from models.enums import Channel, Direction, Role, TaskStatus, UpdateSource, enum_type
 
 
 class Task(SQLModel, table=True):
@@ -32,6 +32,9 @@ class Task(SQLModel, table=True):
     occurrence: date | None = None  # a recurring task's current due date
     date_proposed: bool = False  # the deadline or recurrence is not the plan's: a proposal
     reminders: dict | None = Field(default=None, sa_type=sa.JSON)  # overrides the school's plan
+    owner_role: Role | None = Field(  # who carries it out: "Hiệu trưởng phụ trách chung"
+        default=None, sa_type=enum_type(Role, "owner_role_enum")
+    )
     status: TaskStatus = Field(default=TaskStatus.TODO, sa_type=enum_type(TaskStatus))
     progress: int = 0
     created_at: datetime = Field(default_factory=utcnow)

@@ -22,6 +22,24 @@ def assignees(session: Session, task: Task) -> list[Member]:
     )
 
 
+def role_holders(session: Session, task: Task) -> list[Member]:
+    """Who holds the role the plan gives the task to ("Hiệu trưởng phụ trách chung"): in the
+    school for a leader's role, in the task's unit for a head's or a teacher's."""
+    if task.owner_role is None:
+        return []
+    query = (
+        select(Member)
+        .join(Membership, col(Membership.member_id) == col(Member.id))
+        .where(
+            Member.school_id == task.school_id, Member.active, Membership.role == task.owner_role
+        )
+        .order_by(Member.name, Member.id)
+    )
+    if task.owner_role not in LEADERS:
+        query = query.where(Membership.unit_id == task.unit_id)
+    return list({member.id: member for member in session.exec(query)}.values())
+
+
 def candidates(session: Session, task: Task) -> list[Member]:
     """Who may carry out the task: active members of its unit or of the leadership."""
     rows = session.exec(

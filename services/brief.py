@@ -215,8 +215,9 @@ def _own_tasks(
     member_id: int,
     scopes: dict[int, frozenset[int] | None],
 ) -> set[int]:
-    """The open tasks the leader follows in person: no active assignee, and a unit they head,
-    or a unit without an active head that is in their scope (or in nobody's)."""
+    """The open tasks the leader follows in person: no active assignee, and given to a leader's
+    role they hold, or a unit they head, or a unit without an active head that is in their scope
+    (or in nobody's)."""
     assigned = set(
         session.exec(
             select(TaskAssignee.task_id)
@@ -240,11 +241,14 @@ def _own_tasks(
         scope = scopes.get(member)
         return member in scopes and (scope is None or unit in scope)
 
+    held = set(session.exec(select(Membership.role).where(Membership.member_id == member_id)))
     own = set()
     for task in open_tasks:
         if task.id in assigned:
             continue
-        if task.unit_id in heads:
+        if task.owner_role in LEADERS:  # "Hiệu trưởng phụ trách chung": theirs alone
+            mine = task.owner_role in held
+        elif task.unit_id in heads:
             mine = member_id in heads[task.unit_id]
         else:
             mine = covers(member_id, task.unit_id) or not any(

@@ -43,7 +43,26 @@ def load_actor(session: Session, member: Member) -> Actor:
         select(TaskSupport.task_id).where(col(TaskSupport.unit_id).in_(list(roles)))
     ).all()
     return Actor(
-        member=member, roles=roles, assigned=frozenset(assigned), supporting=frozenset(supporting)
+        member=member,
+        roles=roles,
+        assigned=frozenset(assigned) | _holds(session, member, roles),
+        supporting=frozenset(supporting),
+    )
+
+
+def _holds(session: Session, member: Member, roles: dict[int, Role]) -> frozenset[int]:
+    """The tasks the plan gives to a role the member holds: a leader's in the school, a head's
+    or a teacher's in their unit."""
+    given = session.exec(
+        select(Task.id, Task.owner_role, Task.unit_id).where(
+            Task.school_id == member.school_id, col(Task.owner_role).is_not(None)
+        )
+    ).all()
+    held = set(roles.values())
+    return frozenset(
+        task
+        for task, role, unit in given
+        if (role in LEADERS and role in held) or (role not in LEADERS and roles.get(unit) == role)
     )
 
 

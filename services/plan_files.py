@@ -59,6 +59,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "reminders.overdue_every_days",
         "reminders.escalate_after_days",
         "support",
+        "role",
     ),
     "holidays": ("date", "until", "name"),
     "settings": ("label", "setting", "value", "help"),  # one row per setting, not a section
@@ -649,6 +650,8 @@ def _cell(field: str, value: Any) -> Any:
         return t("xlsx.yes") if value else t("xlsx.no")
     if field == "status" and value is not None:
         return t(f"status.{value}")  # as the bot says it: "hoàn thành"
+    if field == "role" and value is not None:
+        return t(f"role.{value}").split("/")[0]  # "Hiệu trưởng", "Tổ trưởng"
     if isinstance(value, bool) or (field == "quiet_hours" and value == ""):
         return t("xlsx.yes") if value else t("xlsx.no")  # group reminders; no quiet hours
     if field.startswith("school_year.") and value is not None:

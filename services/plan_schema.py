@@ -23,8 +23,8 @@ from pydantic import (
 )
 
 from messages import t
-from models import Direction, TaskStatus
-from services.people import fold_name
+from models import Direction, Role, TaskStatus
+from services.people import ROLE_BY_WORD, fold_name
 from services.plan_dates import PlanDate, parse_plan_date
 from services.recurrence import RecurrenceError, parse_recurrence
 from services.school_settings import ReminderRules, SchoolSettings
@@ -398,6 +398,7 @@ class TaskIn(_Strict):
     unit: Code | None = None  # the one unit the task is given to (chủ trì when `support` says)
     units: Annotated[list[Share], Field(min_length=1)] | None = None  # several, each its own part
     support: Annotated[list[Code], BeforeValidator(_units_listed)] | None = None  # phối hợp
+    role: Role | None = None  # who in the unit carries it out: "Hiệu trưởng phụ trách chung"
     deadline: Deadline | None = None  # a `PeriodEnd` when given as a month, quarter or year
     recurrence: str | None = None
     deadline_source: Literal["proposed"] | None = None  # None: the plan's own date
@@ -423,6 +424,18 @@ class TaskIn(_Strict):
         if isinstance(written, list) and "units" not in data:
             return {key: value for key, value in data.items() if key != "unit"} | {"units": written}
         return data
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _role(cls, value: Any) -> Any:
+        """A role as the people file writes it: "Hiệu trưởng", "Phó hiệu trưởng", "Tổ trưởng",
+        "Giáo viên" (or principal, vice_principal, unit_head, staff); blank: the unit's heads."""
+        text = fold_name(str(_text(value))) if value is not None else ""
+        if not text:
+            return None
+        if text in ROLE_BY_WORD:
+            return ROLE_BY_WORD[text]
+        raise invalid("plan.bad_role", value=value)
 
     @field_validator("support", mode="before")
     @classmethod

@@ -317,6 +317,7 @@ def _task_values(task_in: TaskIn, unit: Unit) -> dict[str, object]:
         "deadline_text": getattr(task_in.deadline, "written", None),  # "quý II/2026"
         "recurrence": task_in.recurrence,
         "date_proposed": task_in.deadline_source == "proposed",
+        "owner_role": task_in.role,
     }
     if task_in.reminders is not None:
         values["reminders"] = task_in.reminders.model_dump(exclude_none=True)
@@ -481,6 +482,7 @@ def _task_out(
         description=task.description,
         section=task.section,
         support=[unit.code for unit in support_units(session, task)] or None,
+        role=task.owner_role,
         deadline=task.deadline_text or task.deadline,
         recurrence=task.recurrence,
         deadline_source="proposed" if task.date_proposed else None,

@@ -36,7 +36,7 @@ from models import (
     UnitChat,
     UpdateSource,
 )
-from services.assignments import assignees
+from services.assignments import assignees, role_holders
 from services.brief import brief_key, brief_since, compile_brief
 from services.permissions import LEADERS
 from services.progress import is_report, record_progress
@@ -165,11 +165,15 @@ def _tasks_to_follow(
 
 
 def _recipients(session: Session, task: Task, leaders: list[int]) -> list[int]:
-    """The active assignees; else the unit's heads who are not leaders. Leaders who head the
-    unit, and all of them for a unit with no head, follow the task through their brief."""
+    """The active assignees; else those holding the role the plan gives the task to; else the
+    unit's heads; leaders among them follow the task through their brief instead, as all of
+    them do a task of a unit with no head."""
     assigned = [member.id for member in assignees(session, task) if member.active]
     if assigned:
         return assigned
+    if task.owner_role is not None:
+        leading = set(leaders)
+        return [member.id for member in role_holders(session, task) if member.id not in leading]
     heads = session.exec(
         select(Member.id)
         .join(Membership, col(Membership.member_id) == col(Member.id))

@@ -7,7 +7,10 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models import School
+from handlers.chat import Incoming
+from handlers.context import ChatConfig
+from handlers.core import ChatCore
+from models import Channel, ChatIdentity, Member, School
 from models.db import session_scope
 from services.people import import_people
 from services.plan_files import dump_text, read_plan, write_workbook
@@ -39,3 +42,25 @@ def exported_again(engine: Engine, folder: Path, fmt: str) -> Path:
     else:
         path.write_text(dump_text(plan, fmt), encoding="utf-8")
     return path
+
+
+def people_in(people: str) -> list[str]:
+    """The names of a staff list (CSV text): their chat ids are their places in it."""
+    return [line.split(",")[0] for line in people.splitlines()[1:]]
+
+
+def link_chats(engine: Engine, people: str) -> None:
+    """Each person of the staff list linked to a Telegram chat of their own."""
+    with session_scope(engine) as session:
+        for chat, name in enumerate(people_in(people), 1):
+            member = session.exec(select(Member).where(Member.name == name)).one()
+            session.add(ChatIdentity(member_id=member.id, channel=Channel.TELEGRAM,
+                                     external_user_id=str(chat), chat_id=str(chat)))  # fmt: skip
+
+
+def say(engine: Engine, people: str, name: str, text: str, at: datetime) -> str:
+    """What the bot answers `name` (of the staff list) who writes `text` at `at`."""
+    chat = str(people_in(people).index(name) + 1)
+    core = ChatCore(engine, ChatConfig(evidence_dir=Path("/nonexistent")), clock=lambda: at)
+    outcome = core.handle(Incoming(Channel.TELEGRAM, chat, chat, text=text))
+    return "\n".join(str(reply.text) for reply in outcome.replies)

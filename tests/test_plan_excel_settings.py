@@ -156,11 +156,11 @@ def test_export_then_import_gives_the_same_plan(cli: Cli, engine: Engine, tmp_pa
     assert values["group_reminders"] == "có"
     assert values["reminders.before_days"] == "5, 0"
     tasks = rows_of(workbook, "Nhiệm vụ")
-    assert tasks["header"][-5:-1] == [
+    assert tasks["header"][-6:-2] == [
         "Nhắc trước (ngày)", "Giờ nhắc", "Nhắc lại khi quá hạn (ngày)", "Báo BGH khi quá hạn (ngày)"
     ]  # fmt: skip
-    assert tasks["T.1"][-5:-1] == ["3, 0", "07:00", 1, 2]
-    assert tasks["T.2"][-5:-1] == [None, None, None, None]
+    assert tasks["T.1"][-6:-2] == ["3, 0", "07:00", 1, 2]
+    assert tasks["T.2"][-6:-2] == [None, None, None, None]
 
     exported = tmp_path / "xuat.yaml"
     cli("plan", "export", "--out", exported)

@@ -113,6 +113,7 @@ def test_the_xlsx_export_round_trips(cli, engine: Engine, tmp_path: Path) -> Non
         "Mã", "Nhiệm vụ", "Mô tả", "Mục", "Tổ/bộ phận", "Hạn", "Lặp lại", "Nguồn của hạn",
         "Người thực hiện", "Trạng thái", "Tiến độ (%)", "Ngày hoàn thành", "Nhắc trước (ngày)",
         "Giờ nhắc", "Nhắc lại khi quá hạn (ngày)", "Báo BGH khi quá hạn (ngày)", "Phối hợp",
+        "Vai trò phụ trách",
     ]  # fmt: skip
     assert tasks.freeze_panes == "A2"
     kpis = workbook["Chỉ số"]

@@ -16,12 +16,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from handlers.chat import Incoming
-from handlers.context import ChatConfig
-from handlers.core import ChatCore
 from models import (
-    Channel,
-    ChatIdentity,
     Member,
     Reminder,
     School,
@@ -36,7 +31,8 @@ from services.plan_files import PlanFileError, read_plan
 from services.plan_store import import_plan
 from services.reminders import CalendarDefaults, plan_all
 from tests.conftest import Cli
-from tests.plan_school import exported_again, import_school, plan_file
+from tests.plan_school import exported_again, import_school, link_chats, plan_file
+from tests.plan_school import say as say_as
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 PLAN = """
@@ -69,7 +65,6 @@ Trưởng Văn Phòng,VP,unit_head,0900000005
 Chủ Tịch Công Đoàn,CONGDOAN,unit_head,0900000006
 Giáo Viên Văn,TO_VAN,staff,0900000007
 """
-NAMES = [line.split(",")[0] for line in PEOPLE.splitlines()[1:]]
 
 
 def local(day: int, month: int = 12, hour: int = 9) -> datetime:
@@ -84,21 +79,12 @@ def plan_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def school(engine: Engine, plan_path: Path) -> Engine:
     import_school(engine, plan_path, PEOPLE, now=local(1))
-    with session_scope(engine) as session:
-        for number, name in enumerate(NAMES):
-            member = session.exec(select(Member).where(Member.name == name)).one()
-            chat = str(100 + number)
-            session.add(ChatIdentity(member_id=member.id, channel=Channel.TELEGRAM,
-                                     external_user_id=chat, chat_id=chat))  # fmt: skip
+    link_chats(engine, PEOPLE)
     return engine
 
 
 def say(engine: Engine, name: str, text: str, at: datetime) -> str:
-    chat = str(100 + NAMES.index(name))
-    config = ChatConfig(evidence_dir=Path("/nonexistent"))
-    core = ChatCore(engine, config, clock=lambda: at)
-    outcome = core.handle(Incoming(Channel.TELEGRAM, chat, chat, text=text))
-    return "\n".join(str(reply.text) for reply in outcome.replies)
+    return say_as(engine, PEOPLE, name, text, at)
 
 
 def parts(engine: Engine, code: str) -> dict[str, tuple[TaskStatus, int]]:
