@@ -286,6 +286,7 @@ def _upsert_tasks(
                 created.append(task)
             changed = _restore(task, summary.kinds["tasks"])
             changed = _apply(task, values) or changed
+            changed = _keep_on_rule(task, school, now) or changed
             changed = set_support(session, task, support) or changed
             at = (*where, "units", number) if task_in.units is not None else where
             changed = _import_state(session, school, task, share, now, at, problems) or changed
@@ -305,6 +306,20 @@ def _upsert_tasks(
             changed=any(changed for _, changed in shares),
         )
     return problems
+
+
+def _keep_on_rule(task: Task, school: School, now: datetime) -> bool:
+    """A recurring task's coming occurrence follows its rule as the file gives it now (another
+    day, the school's own year): one still to come that the rule no longer has moves to the
+    rule's next. A past one stays: the task was due then. True if it moved."""
+    if task.recurrence is None or task.occurrence is None:
+        return False
+    today = now.astimezone(ZoneInfo(school.timezone)).date()
+    rule = parse_recurrence(task.recurrence, school_year_of(school.settings))
+    if task.occurrence < today or rule.next_on_or_after(task.occurrence) == task.occurrence:
+        return False
+    task.occurrence = rule.next_on_or_after(today)
+    return True
 
 
 def _task_values(task_in: TaskIn, unit: Unit) -> dict[str, object]:

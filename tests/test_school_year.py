@@ -184,3 +184,16 @@ def test_the_settings_sheet_takes_dates_as_excel_keeps_them_and_refuses_a_bad_or
         "trang 'Cài đặt', cột 'Giá trị': ngày kết thúc năm học (end: 01/01/2027) phải sau"
         in str(refused.value)
     )
+
+
+def test_a_school_year_given_after_the_first_import_moves_the_coming_semester_end(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The school imported the plan without its year (the semester ends on the usual 15/01),
+    then writes its year in the file and imports it again: the coming end is its own 10/01."""
+    school_with(engine, tmp_path, NO_SCHOOL_YEAR)
+    assert occurrences(engine, local(1, 12, 2026, hour=8))["HK"] == date(2027, 1, 15)
+    plan = plan_file(tmp_path, PLAN.format(school_year=SCHOOL_YEAR), "nam-hoc.yaml")
+    with session_scope(engine) as session:
+        import_plan(session, read_plan(plan), now=local(2, 12, 2026, hour=8))
+    assert occurrences(engine, local(2, 12, 2026, hour=9))["HK"] == date(2027, 1, 10)
