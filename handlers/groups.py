@@ -1,10 +1,8 @@
 """/lienket (/link): a unit head links a group chat to their unit."""
 
-from sqlmodel import col, select
-
 from handlers.context import Context
-from models import Unit
 from services.groups import link_group, linked_unit
+from services.tasks import current_units
 
 
 def link_command(ctx: Context, args: str) -> None:
@@ -15,11 +13,7 @@ def link_command(ctx: Context, args: str) -> None:
     if current is not None and current.school_id != ctx.school.id:
         ctx.say("group.other_school")
         return
-    units = ctx.session.exec(
-        select(Unit)
-        .where(Unit.school_id == ctx.school.id, col(Unit.archived_at).is_(None))
-        .order_by(Unit.id)
-    ).all()
+    units = current_units(ctx.session, ctx.school.id)
     allowed = [unit for unit in units if ctx.actor.heads(unit.id)]
     if not allowed:
         ctx.say("group.not_head")

@@ -10,7 +10,7 @@ from services.assignments import assignees, role_holders
 from services.permissions import can_update
 from services.plan_text import countdown, describe_recurrence, due_text, next_due
 from services.progress import done_on
-from services.task_shares import Whole, shares_of, support_units
+from services.task_shares import is_shared, shares_of, support_units
 
 CHOICES = 10  # task buttons under a question; the numbered lines name them all
 
@@ -59,8 +59,8 @@ def task_card(ctx: Context, task: Task) -> Html:
         status = status_label(ctx, task.status)
         lines.append(ctx.text("task.progress", progress=task.progress, status=status))
         return join_html(lines)
-    whole = Whole(tuple(shares))
-    lines.append(ctx.text("task.shares", count=len(shares), done=whole.done))
+    done = sum(share.status == TaskStatus.DONE for share in shares)
+    lines.append(ctx.text("task.shares", count=len(shares), done=done))
     for share in shares:
         unit = ctx.session.get(Unit, share.unit_id)
         lines.append(ctx.text("task.share_line", unit=unit.name, state=_state(ctx, share)))
@@ -94,7 +94,7 @@ def _state(ctx: Context, task: Task) -> Html:
 
 def shown_title(ctx: Context, task: Task) -> str:
     """The task's title, with its unit for one unit's part of a task given to several."""
-    if len(shares_of(ctx.session, task)) == 1:
+    if not is_shared(ctx.session, task):
         return task.title
     unit = ctx.session.get(Unit, task.unit_id)
     return str(ctx.text("task.share_title", title=task.title, unit=unit.name))

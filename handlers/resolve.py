@@ -13,7 +13,7 @@ from handlers.context import Context
 from handlers.progress_text import Part, Reading
 from models import BotMessage, Task, TaskStatus
 from services.permissions import can_update
-from services.tasks import find_shares, find_tasks, open_tasks
+from services.tasks import find_shares, open_tasks, own_share
 
 CURRENT_FOR = timedelta(hours=4)
 
@@ -81,10 +81,11 @@ def resolve(ctx: Context, reading: Reading, replied: Thread | None) -> Resolutio
     """Place each statement on its task: by code, by line number, by the message answered, or
     on the person's only open task; the rest stays unplaced, with the tasks to offer."""
     codes = [code for part in reading.parts for code in part.codes]
-    named = find_tasks(ctx.session, ctx.school.id, codes, ctx.actor)
-    shared = _which_unit(ctx, codes)
+    shares = find_shares(ctx.session, ctx.school.id, codes)
+    shared = _which_unit(ctx, shares)
     if shared:
         return Resolution([], list(reading.parts), shared)
+    named = {code: own_share(rows, ctx.actor) for code, rows in shares.items()}
     placed: list[tuple[Task, Part]] = []
     unplaced: list[Part] = []
     for part in reading.parts:
@@ -109,10 +110,10 @@ def resolve(ctx: Context, reading: Reading, replied: Thread | None) -> Resolutio
     return Resolution([], unplaced, mine)
 
 
-def _which_unit(ctx: Context, codes: list[str]) -> list[Task]:
+def _which_unit(ctx: Context, shares: dict[str, list[Task]]) -> list[Task]:
     """The units' rows of a task given to several, when the person may update more than one of
     them (a leader): the one meant is asked."""
-    for rows in find_shares(ctx.session, ctx.school.id, codes).values():
+    for rows in shares.values():
         mine = [task for task in rows if can_update(ctx.actor, task)]
         if len(mine) > 1:
             return mine

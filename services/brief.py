@@ -50,9 +50,9 @@ from models import (
 from services.permissions import LEADERS
 from services.plan_text import next_due
 from services.progress import is_report
-from services.recurrence import parse_recurrence
-from services.school_settings import SchoolYear, follow_up
-from services.tasks import current
+from services.recurrence import recurrence_of
+from services.school_settings import follow_up
+from services.tasks import current_tasks
 
 SILENT_DAYS = 14  # a unit with open tasks and no report for this long is silent
 PERIOD = {BriefFrequency.DAILY: timedelta(days=1), BriefFrequency.WEEKLY: timedelta(days=7)}
@@ -141,9 +141,7 @@ def compile_brief(
         unit.id: unit
         for unit in session.exec(select(Unit).where(Unit.school_id == school.id).order_by(Unit.id))
     }
-    tasks = session.exec(
-        select(Task).where(Task.school_id == school.id, current()).order_by(Task.id)
-    ).all()
+    tasks = current_tasks(session, school.id)
     open_tasks = [task for task in tasks if task.status != TaskStatus.DONE]
     own = _own_tasks(session, open_tasks, member.id, scopes)
     in_scope = [t for t in open_tasks if scope is None or t.unit_id in scope or t.id in own]
@@ -180,8 +178,8 @@ def compile_brief(
         if task.id in own and task.id not in listed and (d := due[task.id]) is not None
         and d >= today
         and any(new(start(due[task.id] - timedelta(days=lead)), task)
-                for lead in _leads(task, policy.merged(task.reminders).before_days,
-                                   rules.school_year))
+                for lead in policy.merged(task.reminders).leads(
+                    recurrence_of(task.recurrence, rules.school_year)))
     ]  # fmt: skip
     items += [
         BriefItem(Why.DUE, task, units[task.unit_id].name, due[task.id])
@@ -200,13 +198,6 @@ def compile_brief(
         arrived_overdue=sum(task.id in arrived for task in overdue),
         other_overdue=sum(task.id not in listed | arrived for task in overdue),
     )
-
-
-def _leads(task: Task, before_days: tuple[int, ...], school_year: SchoolYear | None) -> list[int]:
-    """The task's reminder leads, without those as long as a recurring task's period (as the
-    planner leaves them out)."""
-    gap = parse_recurrence(task.recurrence, school_year).gap_days if task.recurrence else 10_000
-    return [lead for lead in before_days if lead < gap]
 
 
 def _own_tasks(

@@ -4,10 +4,10 @@ from datetime import date
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from messages import format_date, t
-from models import Kpi, School, Task, Unit
+from models import Kpi, School, Task
 from services.plan_text import (
     countdown,
     describe_recurrence,
@@ -16,18 +16,12 @@ from services.plan_text import (
     next_due,
 )
 from services.progress import done_on
-from services.tasks import current
+from services.tasks import current_tasks, current_units
 
 
 def render_overview(session: Session, school: School, today: date, locale: str = "vi") -> str:
-    units = session.exec(
-        select(Unit)
-        .where(Unit.school_id == school.id, col(Unit.archived_at).is_(None))
-        .order_by(Unit.id)
-    ).all()
-    tasks = session.exec(
-        select(Task).where(Task.school_id == school.id, current()).order_by(Task.id)
-    ).all()
+    units = current_units(session, school.id)
+    tasks = current_tasks(session, school.id)
     kpis = session.exec(
         select(Kpi).where(Kpi.school_id == school.id).order_by(Kpi.target_year, Kpi.id)
     ).all()

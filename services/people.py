@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from messages import t
 from models import Member, Membership, Oversight, Role, School, Unit
+from services.tasks import current_units
 from services.text import fold
 from services.validation import RefusedFile
 from services.workbooks import UnreadableWorkbook, open_workbook
@@ -131,11 +132,7 @@ def import_people(session: Session, school: School, path: Path) -> PeopleSummary
         raise PeopleFileError(path, [t("people.unknown_format")])
     if not path.is_file():
         raise PeopleFileError(path, [t("file.not_found", path=path)])
-    units = session.exec(
-        select(Unit)
-        .where(Unit.school_id == school.id, col(Unit.archived_at).is_(None))
-        .order_by(Unit.id)
-    ).all()  # not units taken out of the plan
+    units = current_units(session, school.id)  # not units taken out of the plan
     unit_by_key = {fold_name(u.code): u for u in units} | {fold_name(u.name): u for u in units}
     known_units = ", ".join(u.code for u in units)
 

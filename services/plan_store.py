@@ -37,9 +37,10 @@ from services.plan_schema import (
     UnitIn,
 )
 from services.progress import done_on, record_progress
-from services.recurrence import parse_recurrence
+from services.recurrence import Recurrence, recurrence_of
 from services.school_settings import school_year_of
 from services.task_shares import set_support, share_row, support_units
+from services.tasks import current, current_tasks, current_units
 
 
 @dataclass
@@ -136,7 +137,7 @@ def _left_out(
     tasks = session.exec(
         select(Task, Unit.code)
         .join(Unit, col(Unit.id) == col(Task.unit_id))
-        .where(Task.school_id == school.id, col(Task.archived_at).is_(None))
+        .where(Task.school_id == school.id, current())
         .order_by(Task.id)
     ).all()
     codes = {code for code, _ in listed}
@@ -146,17 +147,8 @@ def _left_out(
             _leave_out(task, now, summary.pruned, summary.kinds["tasks"], label)
     session.flush()
     listed = {unit.code.upper() for unit in plan.units}
-    busy = set(
-        session.exec(
-            select(Task.unit_id).where(Task.school_id == school.id, col(Task.archived_at).is_(None))
-        ).all()
-    )
-    units = session.exec(
-        select(Unit)
-        .where(Unit.school_id == school.id, col(Unit.archived_at).is_(None))
-        .order_by(Unit.id)
-    ).all()
-    for unit in units:
+    busy = {task.unit_id for task in current_tasks(session, school.id)}
+    for unit in current_units(session, school.id):
         if unit.code.upper() not in listed:
             _leave_out(unit, now, summary.pruned and unit.id not in busy, summary.kinds["units"])
 
@@ -272,6 +264,8 @@ def _upsert_tasks(
     for row in session.exec(select(Task).where(Task.school_id == school.id).order_by(Task.id)):
         rows.setdefault(row.code.upper(), []).append(row)
     problems: list[tuple[Location, str]] = []
+    school_year = school_year_of(school.settings)
+    today = now.astimezone(ZoneInfo(school.timezone)).date()
     for index, task_in in enumerate(tasks_in):
         where: Location = ("tasks", index)
         found = rows.get(task_in.code.upper(), [])
@@ -286,10 +280,13 @@ def _upsert_tasks(
                 created.append(task)
             changed = _restore(task, summary.kinds["tasks"])
             changed = _apply(task, values) or changed
-            changed = _keep_on_rule(task, school, now) or changed
+            rule = recurrence_of(task.recurrence, school_year)
+            changed = _keep_on_rule(task, rule, today) or changed
             changed = set_support(session, task, support) or changed
             at = (*where, "units", number) if task_in.units is not None else where
-            changed = _import_state(session, school, task, share, now, at, problems) or changed
+            changed = (
+                _import_state(session, school, task, rule, share, now, at, problems) or changed
+            )
             if changed:
                 task.updated_at = now
             shares.append((task, changed))
@@ -308,14 +305,12 @@ def _upsert_tasks(
     return problems
 
 
-def _keep_on_rule(task: Task, school: School, now: datetime) -> bool:
+def _keep_on_rule(task: Task, rule: Recurrence | None, today: date) -> bool:
     """A recurring task's coming occurrence follows its rule as the file gives it now (another
     day, the school's own year): one still to come that the rule no longer has moves to the
     rule's next. A past one stays: the task was due then. True if it moved."""
-    if task.recurrence is None or task.occurrence is None:
+    if rule is None or task.occurrence is None:
         return False
-    today = now.astimezone(ZoneInfo(school.timezone)).date()
-    rule = parse_recurrence(task.recurrence, school_year_of(school.settings))
     if task.occurrence < today or rule.next_on_or_after(task.occurrence) == task.occurrence:
         return False
     task.occurrence = rule.next_on_or_after(today)
@@ -343,6 +338,7 @@ def _import_state(
     session: Session,
     school: School,
     task: Task,
+    rule: Recurrence | None,
     state: ShareIn,
     now: datetime,
     where: Location,
@@ -357,8 +353,6 @@ def _import_state(
         return False
     tz = ZoneInfo(school.timezone)
     today = now.astimezone(tz).date()
-    school_year = school_year_of(school.settings)
-    rule = parse_recurrence(task.recurrence, school_year) if task.recurrence else None
     occurrence = rule.next_on_or_after(state.done_on or today) if rule else None
     if state.done_on and occurrence and task.occurrence and occurrence < task.occurrence:
         return False
@@ -417,20 +411,12 @@ def _target(kpi: Kpi) -> float | bool | TargetRange:
 
 
 def export_plan(session: Session, school: School) -> PlanFile:
-    units = session.exec(
-        select(Unit)
-        .where(Unit.school_id == school.id, col(Unit.archived_at).is_(None))
-        .order_by(Unit.id)
-    ).all()
+    units = current_units(session, school.id)
     unit_codes = {unit.id: unit.code for unit in units}
     kpis = session.exec(
         select(Kpi).where(Kpi.school_id == school.id).order_by(Kpi.target_year, Kpi.id)
     ).all()
-    tasks = session.exec(
-        select(Task)
-        .where(Task.school_id == school.id, col(Task.archived_at).is_(None))
-        .order_by(Task.id)
-    ).all()
+    tasks = current_tasks(session, school.id)
     holidays = session.exec(
         select(Holiday).where(Holiday.school_id == school.id).order_by(Holiday.day)
     ).all()

@@ -161,6 +161,13 @@ def parse_recurrence(text: str, school_year: SchoolYearDates | None = None) -> R
     raise RecurrenceError(text)
 
 
+def recurrence_of(
+    rule: str | None, school_year: SchoolYearDates | None = None
+) -> Recurrence | None:
+    """A task's stored rule read (`parse_recurrence`); None for a task due once."""
+    return parse_recurrence(rule, school_year) if rule else None
+
+
 def _school_calendar(named: str, school_year: SchoolYearDates | None) -> Recurrence:
     """Every year on the school's semester ends (`semester`) or on its first day (`school_year`)."""
     if school_year is None:

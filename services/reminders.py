@@ -40,10 +40,10 @@ from services.assignments import assignees, role_holders
 from services.brief import brief_key, brief_since, compile_brief
 from services.permissions import LEADERS
 from services.progress import is_report, record_progress
-from services.recurrence import parse_recurrence
+from services.recurrence import parse_recurrence, recurrence_of
 from services.school_calendar import SchoolCalendar
 from services.school_settings import FollowUp, ReminderPolicy, SchoolYear, follow_up
-from services.tasks import current
+from services.tasks import current, current_tasks
 
 
 @dataclass(frozen=True)
@@ -144,9 +144,7 @@ def _tasks_to_follow(
 ) -> list[Task]:
     """Open tasks, after moving recurring tasks that are done and past to their next occurrence
     (on the school's calendar); archived tasks are not followed up."""
-    tasks = session.exec(
-        select(Task).where(Task.school_id == school.id, current()).order_by(Task.id)
-    ).all()
+    tasks = current_tasks(session, school.id)
     for task in tasks:
         if task.recurrence is None:
             continue
@@ -185,12 +183,15 @@ def _recipients(session: Session, task: Task, leaders: list[int]) -> list[int]:
 
 
 def _latest_moment(
-    due: date, policy: ReminderPolicy, calendar: SchoolCalendar, now: datetime, gap: int
+    due: date,
+    policy: ReminderPolicy,
+    calendar: SchoolCalendar,
+    now: datetime,
+    leads: tuple[int, ...],
 ) -> tuple[ReminderKind, str, date, datetime] | None:
-    """The latest of the task's reminder moments that has come: (kind, lead, occurrence, at).
-    Leads as long as a recurring task's period are left out: they would fall on the last one."""
+    """The latest of the task's reminder moments that has come: (kind, lead, occurrence, at)."""
     latest = None
-    for days in (lead for lead in policy.before_days if lead < gap):
+    for days in leads:
         at = calendar.next_open(calendar.at(due - timedelta(days=days), policy.at))
         kind = {0: ReminderKind.DUE_DAY, 1: ReminderKind.BEFORE_1D}.get(
             days, ReminderKind.BEFORE_7D
@@ -217,9 +218,8 @@ def _task_reminders(
         return []
     policy = rules.policy.merged(task.reminders)
     wanted: list[Due] = []
-    rule = parse_recurrence(task.recurrence, rules.school_year) if task.recurrence else None
-    gap = rule.gap_days if rule else 10_000
-    moment = _latest_moment(due, policy, calendar, now, gap)
+    leads = policy.leads(recurrence_of(task.recurrence, rules.school_year))
+    moment = _latest_moment(due, policy, calendar, now, leads)
     if moment is not None:
         kind, lead, occurrence, at = moment
         snoozes = _snoozes(session, task)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from messages import format_date
 from services.plan_dates import PlanDate
+from services.recurrence import Recurrence
 from services.school_calendar import (
     CalendarError,
     parse_quiet_hours,
@@ -112,6 +113,11 @@ class ReminderPolicy:
     overdue_every_days: int = 2
     escalate_after_days: int = 5
     at: time = time(7, 30)
+
+    def leads(self, rule: Recurrence | None) -> tuple[int, ...]:
+        """The days before the due day a task is reminded, without those as long as a recurring
+        task's period: they would fall on its previous occurrence."""
+        return tuple(days for days in self.before_days if rule is None or days < rule.gap_days)
 
     def merged(self, rules: ReminderRules | dict | None) -> "ReminderPolicy":
         if not rules:

@@ -3,11 +3,11 @@ unit under one code, each unit reporting its own part; the task is done when eve
 Units coordinating on a task (phối hợp) see it and its progress; its own units report."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from models import Task, TaskStatus, TaskSupport, Unit
+from models import Task, TaskSupport, Unit
+from services.tasks import current
 
 
 def share_row(rows: Sequence[Task], unit: Unit, *, alone: bool) -> Task | None:
@@ -43,6 +43,19 @@ def support_units(session: Session, task: Task) -> list[Unit]:
     )
 
 
+def is_shared(session: Session, task: Task) -> bool:
+    """Whether the task is one unit's part of a task given to several."""
+    others = session.exec(
+        select(func.count()).where(
+            Task.school_id == task.school_id,
+            Task.code == task.code,
+            Task.id != task.id,
+            current(),
+        )
+    ).one()
+    return others > 0
+
+
 def shares_of(session: Session, task: Task) -> list[Task]:
     """Every current row of the task's code (the task itself when it is given to one unit)."""
     return list(
@@ -51,27 +64,8 @@ def shares_of(session: Session, task: Task) -> list[Task]:
             .where(
                 Task.school_id == task.school_id,
                 Task.code == task.code,
-                col(Task.archived_at).is_(None),
+                current(),
             )
             .order_by(Task.id)
         ).all()
     )
-
-
-@dataclass(frozen=True)
-class Whole:
-    """A shared task taken as one: done when every unit's part is."""
-
-    shares: tuple[Task, ...]
-
-    @property
-    def done(self) -> int:
-        return sum(share.status == TaskStatus.DONE for share in self.shares)
-
-    @property
-    def progress(self) -> int:
-        return round(sum(share.progress for share in self.shares) / len(self.shares))
-
-    @property
-    def is_done(self) -> bool:
-        return self.done == len(self.shares)

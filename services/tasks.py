@@ -1,6 +1,6 @@
-"""Finding tasks: by code (forgiving), the open tasks of a member, a task's recent history.
-Only current tasks: an archived one (left out of a re-imported plan) is found by `archived_task`
-alone."""
+"""Finding tasks: by code (forgiving), the open tasks of a member, a task's recent history; the
+school's tasks and units as its plan is now. Only current ones: an archived task (left out of a
+re-imported plan) is found by `archived_task` alone."""
 
 import difflib
 from datetime import date
@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, or_, select
 
-from models import Member, ProgressUpdate, Task, TaskStatus
+from models import Member, ProgressUpdate, Task, TaskStatus, Unit
 from services.permissions import Actor, can_update
 from services.plan_text import due_order
 from services.text import code_key, squashed
@@ -17,6 +17,22 @@ from services.text import code_key, squashed
 def current() -> ColumnElement[bool]:
     """A task of the plan as it is now: not archived."""
     return col(Task.archived_at).is_(None)
+
+
+def current_tasks(session: Session, school_id: int) -> list[Task]:
+    """The school's tasks as its plan is now, in the plan's order."""
+    query = select(Task).where(Task.school_id == school_id, current()).order_by(Task.id)
+    return list(session.exec(query).all())
+
+
+def current_units(session: Session, school_id: int) -> list[Unit]:
+    """The school's units as its plan is now (not taken out of it), in the plan's order."""
+    query = (
+        select(Unit)
+        .where(Unit.school_id == school_id, col(Unit.archived_at).is_(None))
+        .order_by(Unit.id)
+    )
+    return list(session.exec(query).all())
 
 
 def find_task(session: Session, school_id: int, code: str) -> Task | None:
