@@ -236,3 +236,20 @@ def test_a_unit_named_twice_is_refused_with_what_to_write(
     with pytest.raises(PlanFileError) as refused:
         read_plan(plan_file(tmp_path, PLAN.replace(change, wrong)))
     assert expected in str(refused.value)
+
+
+def test_a_dash_on_a_shared_tasks_rows_unassigns_everyone(
+    school: Engine, cli: Cli, tmp_path: Path
+) -> None:
+    """In the Excel form "-" under Người thực hiện is nobody, on a task's rows as on one row."""
+    cli("assign", "III.1.9", "Giáo Viên Văn")
+    path = exported_again(school, tmp_path, "xlsx")
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["Nhiệm vụ"]
+    column = [cell.value for cell in sheet[1]].index("Người thực hiện") + 1
+    for row in range(2, sheet.max_row + 1):
+        if sheet.cell(row, 1).value == "III.1.9":
+            sheet.cell(row, column, "-")
+    workbook.save(path)
+    [shared, _] = read_plan(path).tasks
+    assert shared.assignees == []
