@@ -1,6 +1,7 @@
 """Transport-neutral chat messages: what a channel adapter hands to the core and gets back."""
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -39,6 +40,23 @@ class Reply:
     expects: str | None = None  # "blocked": the answer to this message is a reason
     ask_reply: bool = False  # invite the user to answer (Telegram's ForceReply)
     files: tuple[Path, ...] = ()  # sent after the text: images as photos, others as documents
+
+
+def reply_payload(reply: Reply) -> str:
+    """A reply kept in the outbox to be sent later, as JSON."""
+    return json.dumps(asdict(reply) | {"files": [str(path) for path in reply.files]})
+
+
+def reply_of(payload: str) -> Reply:
+    data = json.loads(payload)
+    return Reply(
+        text=data["text"],
+        buttons=tuple(tuple(Button(**button) for button in row) for row in data["buttons"]),
+        tasks=tuple(data["tasks"]),
+        expects=data["expects"],
+        ask_reply=data["ask_reply"],
+        files=tuple(Path(path) for path in data["files"]),
+    )
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from models.conversation import BotMessage, PendingReport
 from models.enums import (
     BriefFrequency,
     Channel,
+    DeliveryFailure,
     Direction,
     ReminderKind,
     ReminderStatus,
@@ -11,7 +12,7 @@ from models.enums import (
     TaskStatus,
     UpdateSource,
 )
-from models.outbox import BotAccount, DigestLog, Reminder, Snooze
+from models.outbox import BotAccount, DigestLog, Instance, Reminder, Snooze
 from models.plan import Attachment, Kpi, KpiValue, ProgressUpdate, Task, TaskAssignee, TaskSupport
 from models.school import (
     ChatIdentity,
@@ -33,9 +34,11 @@ __all__ = [
     "BriefFrequency",
     "Channel",
     "ChatIdentity",
+    "DeliveryFailure",
     "DigestLog",
     "Direction",
     "Holiday",
+    "Instance",
     "Invitation",
     "JoinAttempt",
     "Kpi",

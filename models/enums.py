@@ -56,6 +56,7 @@ class ReminderKind(StrEnum):
     ASSIGNED = "assigned"  # a person was given a task
     BRIEF = "brief"  # a leader's daily brief: what is new since the last one
     KPI_RISK = "kpi_risk"  # a KPI's projection no longer reaches its target
+    REPLY = "reply"  # an answer to a person that could not be sent at once: kept, sent later
 
 
 class BriefFrequency(StrEnum):
@@ -72,6 +73,15 @@ class ReminderStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+class DeliveryFailure(StrEnum):
+    """Why a reminder row ended `failed`."""
+
+    NO_CHAT = "no_chat"  # the person has no chat with the bot yet: sent when they join
+    UNREACHABLE = "unreachable"  # they blocked the bot: sent when they write again
+    REFUSED = "refused"  # the channel refused this message for good (e.g. a bad request)
+    EXPIRED = "expired"  # could not be sent before it was stale (an outage outlasted it)
 
 
 def enum_type(enum: type[StrEnum], name: str | None = None) -> sa.Enum:

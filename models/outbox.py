@@ -6,20 +6,27 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from models.base import utcnow
-from models.enums import Channel, ReminderKind, ReminderStatus, enum_type
+from models.enums import Channel, DeliveryFailure, ReminderKind, ReminderStatus, enum_type
 
 
 class Reminder(SQLModel, table=True):
     """One message the bot owes someone: a task reminder, a leader's brief, a KPI warning, a
-    weekly check-in or the digest (escalations are older rows' kind). `dedupe_key` is unique:
-    (task, recipient, kind, occurrence) for task reminders, (recipient, day) for briefs, (KPI,
-    value, recipient) for KPI warnings, (unit, recipient, week) for check-ins, (school,
-    recipient, week) for digests."""
+    weekly check-in, the digest (escalations are older rows' kind), or an answer that could not
+    be sent at once (`payload` holds it, `channel` and `chat_id` say where). `dedupe_key` is
+    unique: (task, recipient, kind, occurrence) for task reminders, (recipient, day) for briefs,
+    (KPI, value, recipient) for KPI warnings, (unit, recipient, week) for check-ins, (school,
+    recipient, week) for digests.
+
+    A sweep claims a row (`sending`, `claimed_by`, `claim_version` + 1) and records a send only
+    under that same claim: `claimed_by` and `claim_version` are the fencing token. `attempts`
+    counts failed sends, not claims; retries go on until `stale_at`."""
 
     __table_args__ = (sa.Index("ix_reminder_status_due", "status", "due_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    school_id: int = Field(foreign_key="school.id", ondelete="CASCADE", index=True)
+    school_id: int | None = Field(
+        default=None, foreign_key="school.id", ondelete="CASCADE", index=True
+    )  # none: a kept answer to someone the bot does not know yet
     dedupe_key: str = Field(max_length=120, unique=True)
     task_id: int | None = Field(default=None, foreign_key="task.id", ondelete="CASCADE", index=True)
     unit_id: int | None = Field(default=None, foreign_key="unit.id", ondelete="CASCADE")
@@ -34,6 +41,10 @@ class Reminder(SQLModel, table=True):
         default=ReminderStatus.PENDING, sa_type=enum_type(ReminderStatus)
     )
     attempts: int = 0
+    claim_version: int = 0
+    stale_at: datetime | None = None
+    failure: DeliveryFailure | None = Field(default=None, sa_type=enum_type(DeliveryFailure))
+    payload: str | None = Field(default=None, sa_type=sa.Text)
     claimed_at: datetime | None = None
     claimed_by: str | None = Field(default=None, max_length=100)
     sent_at: datetime | None = None
@@ -79,3 +90,15 @@ class BotAccount(SQLModel, table=True):
     channel: Channel = Field(sa_type=enum_type(Channel), primary_key=True)
     username: str = Field(max_length=64)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Instance(SQLModel, table=True):
+    """A running `dondoc run` process: what it does (`role`) and its heartbeat. Rows claimed by
+    an instance whose heartbeat stopped are claimed again at once, without waiting for the
+    lease."""
+
+    name: str = Field(primary_key=True, max_length=100)
+    role: str = Field(max_length=10)
+    started_at: datetime = Field(default_factory=utcnow)
+    heartbeat_at: datetime = Field(default_factory=utcnow)
+    stopped_at: datetime | None = None

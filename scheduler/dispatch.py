@@ -4,24 +4,33 @@ registers a Sender; the scheduler calls `sweep` every REMINDER_SWEEP_SECONDS."""
 
 import asyncio
 import logging
-import os
-import socket
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from handlers.chat import DeliveryError, Reply, RetryLater, Sender, Undeliverable, Unreachable
+from handlers.chat import (
+    DeliveryError,
+    Reply,
+    RetryLater,
+    Sender,
+    Undeliverable,
+    Unreachable,
+    reply_of,
+)
 from handlers.context import ChatConfig, Context
 from handlers.reminders import compose
 from models import (
     Channel,
     ChatIdentity,
+    DeliveryFailure,
     Member,
     Reminder,
+    ReminderKind,
     School,
     Snooze,
     Task,
@@ -31,11 +40,14 @@ from models import (
 from models.base import utcnow
 from models.db import session_scope
 from services import outbox
+from services.instances import instance_name
+from services.outbox import Held
 from services.permissions import load_actor
 
 log = logging.getLogger(__name__)
 CHANNEL_PREFERENCE = (Channel.TELEGRAM, Channel.ZALO, Channel.CONSOLE)
 Remember = Callable[[Channel, str, str, Reply], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -43,7 +55,7 @@ class Message:
     channel: Channel
     chat_id: str
     reply: Reply
-    ids: list[int]
+    claim: Held
 
 
 @dataclass
@@ -53,18 +65,23 @@ class SweepResult:
     retried: int = 0
     failed: int = 0
     cancelled: int = 0
+    expired: int = 0  # failed sends that ran out of time: the row was stale
+    lost: int = 0  # rows another sweep took over (this one stalled past its lease)
 
 
 Recipient = tuple[str, int]  # ("member", member id) or ("group", unit chat id)
 
 
 def by_recipient(rows: list[Reminder]) -> dict[Recipient, list[Reminder]]:
+    """Rows for the same person (or group chat) together; a kept reply stays on its own."""
     groups: dict[Recipient, list[Reminder]] = defaultdict(list)
     for row in rows:
-        recipient = (
-            ("member", row.recipient_id) if row.recipient_id else ("group", row.unit_chat_id)
-        )
-        groups[recipient].append(row)
+        if row.kind == ReminderKind.REPLY:
+            groups[("reply", row.id)].append(row)
+        elif row.recipient_id:
+            groups[("member", row.recipient_id)].append(row)
+        else:
+            groups[("group", row.unit_chat_id)].append(row)
     return groups
 
 
@@ -88,62 +105,90 @@ class Dispatcher:
     remember: Remember
     mark_unreachable: Callable[[Channel, str], None]
     clock: Callable[[], datetime] = utcnow
-    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    worker: str = field(default_factory=instance_name)
     pacing: float = 1.0  # seconds between two messages to the same chat (Telegram: 1/s)
+    rate: float = 25.0  # messages per second the channels take from reminders
+    dead_after: timedelta = outbox.DEAD_AFTER  # an instance silent this long is dead
+    stopping: bool = False  # set on a graceful stop: finish the message in flight, no more
+
+    @property
+    def batch(self) -> int:
+        """As many rows as can be sent in half a lease at the channel's rate (a row per
+        message at worst), so a claim does not outlast its lease even before renewal."""
+        return max(1, min(500, int(self.rate * outbox.LEASE.total_seconds() / 2)))
 
     async def sweep(self) -> SweepResult:
         now = self.clock()
         result = SweepResult()
-        claimed = await asyncio.to_thread(self._claim, now)
-        if not claimed:
+        if self.stopping:
             return result
-        messages = await asyncio.to_thread(self._compose, claimed, now, result)
+        claim = await asyncio.to_thread(self._claim, now)
+        if not claim.versions:
+            return result
+        messages = await asyncio.to_thread(self._compose, claim, now, result)
         last_sent: dict[str, float] = {}
         for message in messages:
+            if self.stopping:
+                break
             await self._pace(message.chat_id, last_sent)
+            if not await self._record(outbox.hold, message.claim, self.clock()):
+                result.lost += len(message.claim.versions)
+                continue
             await self._deliver(message, result)
         return result
 
-    def _claim(self, now: datetime) -> list[int]:
+    def _claim(self, now: datetime) -> Held:
         with session_scope(self.engine) as session:
-            return [row.id for row in outbox.claim_due(session, now, self.worker)]
+            return outbox.claim_due(session, now, self.worker, self.batch, self.dead_after)
 
-    def _compose(self, ids: list[int], now: datetime, result: SweepResult) -> list[Message]:
+    def _compose(self, claim: Held, now: datetime, result: SweepResult) -> list[Message]:
         """Group claimed rows by recipient; drop what no longer needs saying."""
         messages: list[Message] = []
         with session_scope(self.engine) as session:
-            rows = session.exec(select(Reminder).where(col(Reminder.id).in_(ids))).all()
-            groups = by_recipient(self._still_due(session, rows, now, result))
+            rows = session.exec(select(Reminder).where(col(Reminder.id).in_(claim.ids))).all()
+            groups = by_recipient(self._still_due(session, claim, rows, now, result))
             for (kind, recipient_id), group in groups.items():
-                target = self._target(session, kind, recipient_id)
+                ids = [row.id for row in group]
+                target = self._target(session, kind, recipient_id, group[0])
                 if target is None:
-                    outbox.mark_failed(session, [r.id for r in group], "no reachable chat")
+                    outbox.mark_failed(
+                        session, claim.only(ids), DeliveryFailure.NO_CHAT, "no reachable chat"
+                    )
                     result.failed += len(group)
+                    continue
+                if kind == "reply":
+                    reply = reply_of(group[0].payload or "")
+                    messages.append(Message(*target, reply, claim.only(ids)))
                     continue
                 ctx = recipient_context(session, self.config, group[0], now)
                 composed = compose(ctx, group)
                 messages += [
-                    Message(target[0], target[1], reply, row_ids) for reply, row_ids in composed
+                    Message(*target, reply, claim.only(row_ids)) for reply, row_ids in composed
                 ]
                 delivered = {row_id for _, row_ids in composed for row_id in row_ids}
-                idle = [row.id for row in group if row.id not in delivered]
+                idle = [row_id for row_id in ids if row_id not in delivered]
                 if idle:  # e.g. a brief whose news was settled before it went out
-                    outbox.cancel(session, idle, "nothing to say")
+                    outbox.cancel(session, claim.only(idle), "nothing to say")
                     result.cancelled += len(idle)
         return messages
 
     def _still_due(
-        self, session: Session, rows: list[Reminder], now: datetime, result: SweepResult
+        self,
+        session: Session,
+        claim: Held,
+        rows: Sequence[Reminder],
+        now: datetime,
+        result: SweepResult,
     ) -> list[Reminder]:
         due = []
         for row in rows:
             task = session.get(Task, row.task_id) if row.task_id else None
             if task is not None and task.status == TaskStatus.DONE:
-                outbox.cancel(session, [row.id], "task done")
+                outbox.cancel(session, claim.only([row.id]), "task done")
                 result.cancelled += 1
                 continue
             if task is not None and task.archived_at is not None:
-                outbox.cancel(session, [row.id], "task archived")
+                outbox.cancel(session, claim.only([row.id]), "task archived")
                 result.cancelled += 1
                 continue
             snooze = (
@@ -156,13 +201,18 @@ class Dispatcher:
                 else None
             )
             if snooze is not None and snooze.until > now:
-                outbox.retry_later(session, [row.id], at=snooze.until, error="snoozed")
+                outbox.postpone(session, claim.only([row.id]), until=snooze.until, reason="snoozed")
                 result.retried += 1
                 continue
             due.append(row)
         return due
 
-    def _target(self, session: Session, kind: str, recipient_id: int) -> tuple[Channel, str] | None:
+    def _target(
+        self, session: Session, kind: str, recipient_id: int, row: Reminder
+    ) -> tuple[Channel, str] | None:
+        if kind == "reply":
+            served = row.channel in self.senders and row.chat_id is not None
+            return (row.channel, row.chat_id) if served else None
         if kind == "group":
             chat = session.get(UnitChat, recipient_id)
             return (chat.channel, chat.chat_id) if chat and chat.channel in self.senders else None
@@ -183,53 +233,54 @@ class Dispatcher:
         last_sent[chat_id] = loop.time()
 
     async def _deliver(self, message: Message, result: SweepResult) -> None:
+        claim, rows = message.claim, len(message.claim.versions)
         try:
             message_id = await self.senders[message.channel].send(message.chat_id, message.reply)
         except RetryLater as exc:
-            await self._record(
-                outbox.retry_later,
-                message.ids,
-                at=self.clock() + timedelta(seconds=exc.seconds),
-                error=str(exc),
+            after = timedelta(seconds=exc.seconds)
+            expired = await self._record(
+                outbox.retry_later, claim, now=self.clock(), error=str(exc), after=after
             )
-            result.retried += len(message.ids)
+            result.retried += rows - expired
+            result.expired += expired
         except Unreachable as exc:
             await asyncio.to_thread(self.mark_unreachable, message.channel, message.chat_id)
-            await self._record(outbox.mark_failed, message.ids, str(exc) or "unreachable")
-            result.failed += len(message.ids)
+            error = str(exc) or "unreachable"
+            await self._record(outbox.mark_failed, claim, DeliveryFailure.UNREACHABLE, error)
+            result.failed += rows
         except Undeliverable as exc:
-            log.error("reminder refused for good by %s: %s", message.channel, exc)
-            await self._record(outbox.mark_failed, message.ids, str(exc))
-            result.failed += len(message.ids)
+            log.error("a message was refused for good by %s: %s", message.channel, exc)
+            await self._record(outbox.mark_failed, claim, DeliveryFailure.REFUSED, str(exc))
+            result.failed += rows
         except DeliveryError as exc:
-            log.warning("could not send a reminder now (%s); will retry", exc)
-            await self._record(
-                outbox.retry_later,
-                message.ids,
-                at=self.clock() + timedelta(minutes=1),
-                error=str(exc),
+            log.warning("could not send a message now (%s); will retry", exc)
+            expired = await self._record(
+                outbox.retry_later, claim, now=self.clock(), error=str(exc)
             )
-            result.retried += len(message.ids)
+            result.retried += rows - expired
+            result.expired += expired
         else:
-            await self._record(
+            recorded = await self._record(
                 outbox.mark_sent,
-                message.ids,
+                claim,
                 channel=message.channel,
                 chat_id=message.chat_id,
                 message_id=message_id,
                 now=self.clock(),
             )
+            if recorded < rows:
+                log.warning("a message went out after its claim was taken over: %s", claim)
             await asyncio.to_thread(
                 self.remember, message.channel, message.chat_id, message_id, message.reply
             )
-            result.sent += len(message.ids)
+            result.sent += rows
             result.messages += 1
 
     async def _record(
-        self, action: Callable[..., None], ids: list[int], *args: object, **kwargs: object
-    ) -> None:
-        def run() -> None:
+        self, action: Callable[..., T], claim: Held, *args: object, **kwargs: object
+    ) -> T:
+        def run() -> T:
             with session_scope(self.engine) as session:
-                action(session, ids, *args, **kwargs)
+                return action(session, claim, *args, **kwargs)
 
-        await asyncio.to_thread(run)
+        return await asyncio.to_thread(run)

@@ -7,6 +7,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, func, select
 
 from models import Channel, ChatIdentity, Invitation, JoinAttempt, Member
+from services import outbox
 from services.accounts import chosen_now, identities
 from services.invitations import hash_code
 
@@ -82,6 +83,7 @@ def redeem(
                 selected_at=chosen_now(existing, now),
             )
         )
+        outbox.wake(session, join.member.id, now)
     session.flush()
     return join
 

@@ -14,7 +14,12 @@ from bot.cli import app
 from bot.settings import Settings
 from models.db import make_engine, upgrade_schema
 
-pytest_plugins = ["tests.chat_school", "tests.reminder_school", "tests.telegram_harness"]
+pytest_plugins = [
+    "tests.chat_school",
+    "tests.reminder_school",
+    "tests.sweep_rig",
+    "tests.telegram_harness",
+]
 
 
 @pytest.fixture(scope="session")
