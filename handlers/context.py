@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from handlers.chat import Button, Incoming, Outcome, Reply
-from messages import Html, addressing, h
+from messages import Html, addressing, escape, h
 from models import ChatIdentity, Member, School
 from services.permissions import Actor
 
@@ -33,6 +33,9 @@ class Context:
     actor: Actor | None = None
     school: School | None = None
     outcome: Outcome = field(default_factory=Outcome)
+    _you: tuple[Member | None, str, dict[str, Html]] | None = field(
+        default=None, init=False, repr=False
+    )
 
     @property
     def locale(self) -> str:
@@ -49,7 +52,15 @@ class Context:
     def text(self, key: str, /, **params: object) -> Html:
         """A catalogue text for the person spoken to; `{you}`/`{You}` address them ("thầy",
         "cô", or "thầy/cô" when the people file does not say), `{you_name}` by name."""
-        return h(key, self.locale, **addressing(self.member, self.locale), **params)
+        return h(key, self.locale, **self._addressing(), **params)
+
+    def _addressing(self) -> dict[str, Html]:
+        """`addressing`, escaped, worked out once per person spoken to and language."""
+        member, locale = self.member, self.locale
+        if self._you is None or self._you[0] is not member or self._you[1] != locale:
+            words = addressing(member, locale)
+            self._you = (member, locale, {name: escape(word) for name, word in words.items()})
+        return self._you[2]
 
     def say(self, key: str, /, **params: object) -> None:
         self.outcome.replies.append(Reply(self.text(key, **params)))

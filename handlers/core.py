@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -22,13 +23,13 @@ from handlers import (
     schools,
     tasks,
 )
-from handlers.chat import Incoming, Outcome, Reply
+from handlers.chat import Incoming, Outcome, Reply, reply_payload
 from handlers.context import ChatConfig, Context
 from messages import h
 from models import BotMessage, Channel, ChatIdentity
 from models.base import utcnow
 from models.db import session_scope
-from services import accounts
+from services import accounts, outbox
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ COMMANDS: list[tuple[str, str, Handler, str]] = [
 HANDLERS: dict[str, Handler] = {"start": joining.start}
 for vietnamese, english, handler, _ in COMMANDS:
     HANDLERS[vietnamese] = HANDLERS[english] = handler
+REMEMBER = insert(BotMessage)
 
 
 def _clean(text: str) -> str:
@@ -115,28 +117,39 @@ class ChatCore:
             schools.act_as(ctx, schools.acting(session, incoming, account, ctx.now))
             if not incoming.is_group:
                 for link in account:
-                    link.identity.unreachable_at = None  # they wrote to us: reachable again
+                    if link.identity.unreachable_at is not None:  # they wrote: reachable again
+                        link.identity.unreachable_at = None
+                        outbox.wake(session, link.identity.member_id, ctx.now)
         return ctx
+
+    def keep_reply(self, channel: Channel, chat_id: str, reply: Reply) -> None:
+        """An answer the channel would not take now waits in the outbox: never dropped."""
+        with session_scope(self.engine) as session:
+            outbox.keep_reply(session, channel, chat_id, reply_payload(reply), self.clock())
 
     def remember(self, channel: Channel, chat_id: str, message_id: str, reply: Reply) -> None:
         """Record a sent message about tasks, so replies and buttons under it find them: one
         row for a single task, numbered rows (1, 2, …) for a message listing several."""
-        if not reply.tasks:
-            return
-        numbered = len(reply.tasks) > 1
-        with session_scope(self.engine) as session:
-            session.add_all(
-                BotMessage(
-                    channel=channel,
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    line=number if numbered else 0,
-                    task_id=task_id,
-                    expects=reply.expects,
-                    sent_at=self.clock(),
-                )
-                for number, task_id in enumerate(reply.tasks, 1)
-            )
+        self.remember_all(channel, chat_id, [(message_id, reply)])
+
+    def remember_all(self, channel: Channel, chat_id: str, sent: list[tuple[str, Reply]]) -> None:
+        """`remember` for the messages sent in answer to one update, in one transaction."""
+        rows = [
+            {
+                "channel": channel,
+                "chat_id": chat_id,
+                "message_id": message_id,
+                "line": number if len(reply.tasks) > 1 else 0,
+                "task_id": task_id,
+                "expects": reply.expects,
+                "sent_at": self.clock(),
+            }
+            for message_id, reply in sent
+            for number, task_id in enumerate(reply.tasks, 1)
+        ]
+        if rows:
+            with self.engine.begin() as connection:
+                connection.execute(REMEMBER, rows)
 
     def mark_unreachable(self, channel: Channel, chat_id: str) -> None:
         """The user blocked the bot: stop counting on this chat until they write again."""

@@ -11,6 +11,7 @@ from services.permissions import can_update
 from services.plan_text import countdown, describe_recurrence, due_text, next_due
 from services.progress import done_on
 from services.task_shares import is_shared, shares_of, support_units
+from services.tasks import shared_codes
 
 CHOICES = 10  # task buttons under a question; the numbered lines name them all
 
@@ -92,9 +93,10 @@ def _state(ctx: Context, task: Task) -> Html:
     return ctx.text("update.percent", percent=task.progress, status=status)
 
 
-def shown_title(ctx: Context, task: Task) -> str:
-    """The task's title, with its unit for one unit's part of a task given to several."""
-    if not is_shared(ctx.session, task):
+def shown_title(ctx: Context, task: Task, shared: set[str] | None = None) -> str:
+    """The task's title, with its unit for one unit's part of a task given to several.
+    `shared`, the codes of such tasks among those shown, saves asking task by task."""
+    if not (is_shared(ctx.session, task) if shared is None else task.code in shared):
         return task.title
     unit = ctx.session.get(Unit, task.unit_id)
     return str(ctx.text("task.share_title", title=task.title, unit=unit.name))
@@ -117,10 +119,19 @@ def task_message(
 def task_choices(ctx: Context, tasks: list[Task], prefix: str) -> tuple[tuple[Button, ...], ...]:
     """One button per task (the first CHOICES), labelled with its code and the start of its
     title; the payload is `prefix` followed by the task id."""
+    shared = _shared(ctx, tasks[:CHOICES])
     return tuple(
-        (Button(f"{task.code} · {_short(shown_title(ctx, task))}", f"{prefix}{task.id}"),)
+        (Button(f"{task.code} · {_short(shown_title(ctx, task, shared))}", f"{prefix}{task.id}"),)
         for task in tasks[:CHOICES]
     )
+
+
+def _shared(ctx: Context, tasks: list[Task]) -> set[str]:
+    """The codes of `tasks` given to several units, in one query."""
+    schools = {task.school_id for task in tasks}
+    if len(schools) != 1:
+        return {task.code for task in tasks if is_shared(ctx.session, task)}
+    return shared_codes(ctx.session, schools.pop(), list({task.code for task in tasks}))
 
 
 def _short(title: str, limit: int = 32) -> str:
@@ -129,15 +140,22 @@ def _short(title: str, limit: int = 32) -> str:
 
 def numbered_lines(ctx: Context, tasks: list[Task], today: date) -> list[Html]:
     """Tasks as lines 1, 2, … that a reply can name ("1 xong, 2 50%")."""
-    return [task_line(ctx, task, today, number) for number, task in enumerate(tasks, 1)]
+    shared = _shared(ctx, tasks)
+    return [task_line(ctx, task, today, number, shared) for number, task in enumerate(tasks, 1)]
 
 
-def task_line(ctx: Context, task: Task, today: date, number: int | None = None) -> Html:
+def task_line(
+    ctx: Context,
+    task: Task,
+    today: date,
+    number: int | None = None,
+    shared: set[str] | None = None,
+) -> Html:
     return ctx.text(
         "task.line" if number is None else "task.line_numbered",
         number=number,
         code=task.code,
-        title=shown_title(ctx, task),
+        title=shown_title(ctx, task, shared),
         progress=task.progress,
         countdown=due_text(task, today, ctx.locale, done_on(ctx.session, task, ctx.tz)),
     )

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from models import Channel, ChatIdentity, Member, School
@@ -31,19 +32,22 @@ def identities(session: Session, channel: Channel, user_id: str) -> list[ChatIde
     return list(session.exec(query))
 
 
+LINKS = (
+    select(ChatIdentity, Member, School)
+    .join(Member, col(Member.id) == col(ChatIdentity.member_id))
+    .join(School, col(School.id) == col(Member.school_id))
+    .where(
+        ChatIdentity.channel == bindparam("channel"),
+        ChatIdentity.external_user_id == bindparam("user_id"),
+        col(Member.active).is_(True),
+    )
+    .order_by(col(ChatIdentity.linked_at), col(ChatIdentity.id))
+)  # built once: the one query of every message
+
+
 def links(session: Session, channel: Channel, user_id: str) -> list[Link]:
     """The account's schools where its member is active, in the order they were linked."""
-    rows = session.exec(
-        select(ChatIdentity, Member, School)
-        .join(Member, col(Member.id) == col(ChatIdentity.member_id))
-        .join(School, col(School.id) == col(Member.school_id))
-        .where(
-            ChatIdentity.channel == channel,
-            ChatIdentity.external_user_id == user_id,
-            col(Member.active).is_(True),
-        )
-        .order_by(col(ChatIdentity.linked_at), col(ChatIdentity.id))
-    ).all()
+    rows = session.exec(LINKS, params={"channel": channel, "user_id": user_id}).all()
     return [Link(identity, member, school) for identity, member, school in rows]
 
 

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
+from sqlalchemy import CompoundSelect, bindparam, cast, literal, null, union_all
 from sqlmodel import Session, col, select
 
 from models import Member, Membership, Role, Task, TaskAssignee, TaskSupport
@@ -33,31 +35,46 @@ class Actor:
         return [unit for unit, role in self.roles.items() if role != Role.STAFF]
 
 
-def load_actor(session: Session, member: Member) -> Actor:
-    rows = session.exec(select(Membership).where(Membership.member_id == member.id)).all()
-    assigned = session.exec(
-        select(TaskAssignee.task_id).where(TaskAssignee.member_id == member.id)
-    ).all()
-    roles = {row.unit_id: Role(row.role) for row in rows}
-    supporting = session.exec(
-        select(TaskSupport.task_id).where(col(TaskSupport.unit_id).in_(list(roles)))
-    ).all()
-    return Actor(
-        member=member,
-        roles=roles,
-        assigned=frozenset(assigned) | _holds(session, member, roles),
-        supporting=frozenset(supporting),
+def _actor_rows() -> CompoundSelect:
+    """In one query, what makes an actor: their roles by unit ('m'), the tasks given to them
+    ('a'), the tasks their units coordinate on ('s'), the school's tasks given to a role ('r').
+    Built once; `member` and `school` are bound at each call."""
+    member, school, text = bindparam("member"), bindparam("school"), sa.String()
+    units = select(Membership.unit_id).where(Membership.member_id == member)
+    return union_all(
+        select(literal("m"), null(), cast(Membership.role, text), Membership.unit_id).where(
+            Membership.member_id == member
+        ),
+        select(literal("a"), TaskAssignee.task_id, null(), null()).where(
+            TaskAssignee.member_id == member
+        ),
+        select(literal("s"), TaskSupport.task_id, null(), null()).where(
+            col(TaskSupport.unit_id).in_(units)
+        ),
+        select(literal("r"), Task.id, cast(Task.owner_role, text), Task.unit_id).where(
+            Task.school_id == school, col(Task.owner_role).is_not(None)
+        ),
     )
 
 
-def _holds(session: Session, member: Member, roles: dict[int, Role]) -> frozenset[int]:
+ACTOR_ROWS = _actor_rows()
+
+
+def load_actor(session: Session, member: Member) -> Actor:
+    rows = session.execute(ACTOR_ROWS, {"member": member.id, "school": member.school_id}).all()
+    roles = {unit: Role(role) for kind, _, role, unit in rows if kind == "m"}
+    given = [(task, Role(role), unit) for kind, task, role, unit in rows if kind == "r"]
+    return Actor(
+        member=member,
+        roles=roles,
+        assigned=frozenset(task for kind, task, _, _ in rows if kind == "a") | _holds(roles, given),
+        supporting=frozenset(task for kind, task, _, _ in rows if kind == "s"),
+    )
+
+
+def _holds(roles: dict[int, Role], given: list[tuple[int, Role, int]]) -> frozenset[int]:
     """The tasks the plan gives to a role the member holds: a leader's in the school, a head's
     or a teacher's in their unit."""
-    given = session.exec(
-        select(Task.id, Task.owner_role, Task.unit_id).where(
-            Task.school_id == member.school_id, col(Task.owner_role).is_not(None)
-        )
-    ).all()
     held = set(roles.values())
     return frozenset(
         task

@@ -5,7 +5,8 @@ re-imported plan) is found by `archived_task` alone."""
 import difflib
 from datetime import date
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Select, bindparam, func
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, or_, select
 
 from models import Member, ProgressUpdate, Task, TaskStatus, Unit
@@ -65,28 +66,71 @@ def similar_codes(session: Session, school_id: int, code: str, limit: int = 3) -
     return list(dict.fromkeys(found))[:limit]
 
 
+def _open_tasks(mine: ColumnElement[bool]) -> Select:
+    """Built once; the list shows neither a task's description nor its reminder settings."""
+    return (
+        select(Task)
+        .where(Task.school_id == bindparam("school"), Task.status != TaskStatus.DONE, current())
+        .where(mine)
+        .options(defer(Task.description), defer(Task.reminders))
+    )
+
+
+OPEN_IN_UNIT = _open_tasks(Task.unit_id == bindparam("unit"))
+OPEN_MINE = _open_tasks(
+    or_(
+        col(Task.unit_id).in_(bindparam("units", expanding=True)),
+        col(Task.id).in_(bindparam("tasks", expanding=True)),
+    )
+)
+SCHOOL_CODES = (
+    select(Task.code).where(Task.school_id == bindparam("school"), current()).order_by(Task.id)
+)
+SHARED_CODES = (
+    select(Task.code)
+    .where(
+        Task.school_id == bindparam("school"),
+        col(Task.code).in_(bindparam("codes", expanding=True)),
+        current(),
+    )
+    .group_by(Task.code)
+    .having(func.count() > 1)
+)
+SHARES = (
+    select(Task)
+    .where(
+        Task.school_id == bindparam("school"),
+        col(Task.code).in_(bindparam("codes", expanding=True)),
+        current(),
+    )
+    .order_by(Task.id)
+)
+
+
 def open_tasks(
     session: Session, actor: Actor, today: date, unit_id: int | None = None
 ) -> list[Task]:
     """Not-done tasks that are the member's to follow, most urgent first: the tasks of the units
     they head (or lead) and those given to them; or all of one unit's."""
-    query = select(Task).where(
-        Task.school_id == actor.member.school_id, Task.status != TaskStatus.DONE, current()
-    )
+    school = actor.member.school_id
     if unit_id is not None:
-        query = query.where(Task.unit_id == unit_id)
+        rows = session.exec(OPEN_IN_UNIT, params={"school": school, "unit": unit_id})
     else:
-        query = query.where(
-            or_(col(Task.unit_id).in_(actor.led_units), col(Task.id).in_(actor.assigned))
-        )
-    return sorted(session.exec(query).all(), key=lambda task: due_order(task, today))
+        params = {"school": school, "units": actor.led_units, "tasks": list(actor.assigned)}
+        rows = session.exec(OPEN_MINE, params=params)
+    return sorted(rows.all(), key=lambda task: due_order(task, today))
 
 
 def school_codes(session: Session, school_id: int) -> list[str]:
-    codes = session.exec(
-        select(Task.code).where(Task.school_id == school_id, current()).order_by(Task.id)
-    ).all()
+    codes = session.exec(SCHOOL_CODES, params={"school": school_id}).all()
     return list(dict.fromkeys(codes))
+
+
+def shared_codes(session: Session, school_id: int, codes: list[str]) -> set[str]:
+    """Which of `codes` name a task given to several units (a row per unit)."""
+    if not codes:
+        return set()
+    return set(session.exec(SHARED_CODES, params={"school": school_id, "codes": codes}))
 
 
 def find_tasks(
@@ -104,11 +148,7 @@ def find_shares(session: Session, school_id: int, codes: list[str]) -> dict[str,
     """Every current row of each code: one, or one per unit a shared task is given to."""
     if not codes:
         return {}
-    rows = session.exec(
-        select(Task)
-        .where(Task.school_id == school_id, col(Task.code).in_(codes), current())
-        .order_by(Task.id)
-    ).all()
+    rows = session.exec(SHARES, params={"school": school_id, "codes": list(codes)}).all()
     found: dict[str, list[Task]] = {}
     for task in rows:
         found.setdefault(task.code, []).append(task)
