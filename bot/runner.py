@@ -1,12 +1,19 @@
 """`dondoc run`: the process that serves the channels (Telegram now), polling or webhook, and
 runs the scheduler that sends reminders and the weekly digest."""
 
+import asyncio
 import logging
+import signal
+from collections.abc import Callable
+from datetime import timedelta
+from enum import StrEnum
 from urllib.parse import urlparse
 
 from sqlalchemy.engine import Engine
+from telegram.error import Conflict, TelegramError
 from telegram.ext import Application
 
+from bot.health import start_health
 from bot.settings import ConfigError, Settings
 from bot.telegram import TelegramSender, build_application, set_command_menu
 from handlers.chat import Sender
@@ -21,6 +28,7 @@ from scheduler.jobs import FollowUp
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
+DEAD_AFTER_BEATS = 3  # an instance that missed three heartbeats is taken for dead
 
 
 def chat_config(settings: Settings) -> ChatConfig:
@@ -74,39 +82,82 @@ def follow_up(
 ) -> FollowUp:
     """The process's scheduler. It belongs to the process, not to a channel: every channel the
     process runs registers its sender here."""
-    dispatcher = Dispatcher(engine, core.config, senders, core.remember, core.mark_unreachable)
+    dispatcher = Dispatcher(
+        engine, core.config, senders, core.remember, core.mark_unreachable,
+        dead_after=DEAD_AFTER_BEATS * timedelta(seconds=settings.heartbeat_seconds),
+    )  # fmt: skip
     return FollowUp(
         engine,
         dispatcher,
         settings.calendar_defaults,
         sweep_seconds=settings.reminder_sweep_seconds,
+        heartbeat_seconds=settings.heartbeat_seconds,
     )
 
 
-def run_telegram(settings: Settings, engine: Engine) -> None:
+class RunRole(StrEnum):
+    """What a `dondoc run` process does: several may sweep, one polls (or all take the
+    webhook behind a load balancer)."""
+
+    ALL = "all"  # take updates and send reminders
+    POLL = "poll"  # take updates only (polling, or the webhook)
+    SWEEP = "sweep"  # plan and send reminders only
+
+
+def run_telegram(settings: Settings, engine: Engine, role: RunRole = RunRole.ALL) -> None:
+    asyncio.run(serve_telegram(settings, engine, role))
+
+
+async def serve_telegram(
+    settings: Settings, engine: Engine, role: RunRole, stop: asyncio.Event | None = None
+) -> None:
+    """Serve until SIGINT or SIGTERM (or `stop`): then stop taking updates, let the sweep
+    finish the message in flight and give back the rest, within 10 seconds."""
+    if settings.webhook_url is not None and settings.webhook_secret is None:
+        raise ConfigError(t("run.webhook_needs_secret"))
     core = chat_core(settings, engine)
     application = telegram_application(settings, core)
-    scheduler: list[FollowUp] = []
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with application:
+        await start_telegram(application, engine)
+        if role != RunRole.SWEEP:
+            await take_updates(application, settings)
+        await application.start()
+        scheduler = None
+        if role != RunRole.POLL:
+            sender = TelegramSender(application.bot)
+            scheduler = follow_up(settings, engine, core, {Channel.TELEGRAM: sender})
+            scheduler.start(role)
+        instance = scheduler.name if scheduler else None
+        health = start_health(settings.health_port, engine, role, instance)
+        log.info("dondoc is running (%s); stop with Ctrl+C or SIGTERM", role)
+        try:
+            await stop.wait()
+        finally:
+            if health is not None:
+                await health.stop()
+            updater = application.updater
+            await asyncio.gather(
+                updater.stop() if updater and updater.running else asyncio.sleep(0),
+                scheduler.stop() if scheduler else asyncio.sleep(0),
+                return_exceptions=True,
+            )
+            await application.stop()
 
-    async def post_init(app: Application) -> None:
-        await start_telegram(app, engine)
-        scheduler.append(
-            follow_up(settings, engine, core, {Channel.TELEGRAM: TelegramSender(app.bot)})
-        )
-        scheduler[0].start()
 
-    async def post_shutdown(app: Application) -> None:
-        for running in scheduler:
-            running.stop()
-
-    application.post_init = post_init
-    application.post_shutdown = post_shutdown
+async def take_updates(application: Application, settings: Settings) -> None:
+    updater = application.updater
+    assert updater is not None
     if settings.webhook_url is None:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        await updater.start_polling(
+            allowed_updates=ALLOWED_UPDATES, error_callback=poll_errors(application)
+        )
         return
-    if settings.webhook_secret is None:
-        raise ConfigError(t("run.webhook_needs_secret"))
-    application.run_webhook(
+    assert settings.webhook_secret is not None
+    await updater.start_webhook(
         listen=settings.webhook_listen,
         port=settings.webhook_port,
         url_path=urlparse(settings.webhook_url).path.lstrip("/"),
@@ -114,3 +165,19 @@ def run_telegram(settings: Settings, engine: Engine) -> None:
         secret_token=settings.webhook_secret.get_secret_value(),
         allowed_updates=ALLOWED_UPDATES,
     )
+
+
+def poll_errors(application: Application) -> Callable[[TelegramError], None]:
+    """Polling errors are retried by PTB; a Conflict means another process polls this bot: say
+    so once, stop polling here, keep sweeping."""
+
+    def on_error(error: TelegramError) -> None:
+        if not isinstance(error, Conflict):
+            log.warning("getting updates failed (%s); retrying", error)
+            return
+        updater = application.updater
+        if updater is not None and updater.running:
+            log.warning(t("run.other_poller"))
+            asyncio.get_running_loop().create_task(updater.stop())
+
+    return on_error

@@ -2,8 +2,10 @@
 
 import asyncio
 import logging
+from collections import Counter
+from collections.abc import Awaitable
 from dataclasses import replace
-from datetime import timedelta
+from typing import Any
 
 from telegram import (
     Bot,
@@ -19,15 +21,17 @@ from telegram import (
 from telegram.constants import ChatType, MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
     filters,
 )
 
+from bot.rate_limit import BULK, PriorityRateLimiter, retry_seconds
 from handlers.chat import (
     DeliveryError,
     Incoming,
@@ -48,6 +52,7 @@ log = logging.getLogger(__name__)
 GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg")
 NOTICE_LIMIT = 200  # answerCallbackQuery text
+CONCURRENT_UPDATES = 64
 
 
 def build_application(
@@ -56,14 +61,15 @@ def build_application(
     token: str,
     base_url: str,
     base_file_url: str,
-    rate_limiter: AIORateLimiter | None = None,
+    rate_limiter: BaseRateLimiter | None = None,
 ) -> Application:
     application = (
         ApplicationBuilder()
         .token(token)
         .base_url(base_url)
         .base_file_url(base_file_url)
-        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
+        .rate_limiter(rate_limiter or PriorityRateLimiter())
+        .concurrent_updates(ChatByChat(CONCURRENT_UPDATES))
         .build()
     )
     channel = TelegramChannel(core)
@@ -84,6 +90,34 @@ async def set_command_menu(application: Application) -> None:
         await bot.set_my_commands(commands, language_code=language)
         if language == "vi":
             await bot.set_my_commands(commands)
+
+
+class ChatByChat(BaseUpdateProcessor):
+    """Updates of different chats are handled at once (one person waiting out a 429 holds up
+    no one else); a chat's own updates one after the other, in order."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self.locks: dict[int, asyncio.Lock] = {}
+        self.waiting: Counter[int] = Counter()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        key = chat.id if chat else 0
+        self.waiting[key] += 1
+        try:
+            async with self.locks.setdefault(key, asyncio.Lock()):
+                await coroutine
+        finally:
+            self.waiting[key] -= 1
+            if not self.waiting[key]:
+                del self.waiting[key], self.locks[key]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
 
 
 class TelegramChannel:
@@ -149,14 +183,33 @@ class TelegramChannel:
         answer_to: int | None = None,
         mention: User | None = None,
     ) -> None:
-        """The one place that sends the core's replies on Telegram, then fetches evidence files."""
-        for reply in outcome.replies:
-            if mention is not None and reply.ask_reply:
-                reply = replace(reply, text=f"{mention.mention_html()} {reply.text}")
-            sent = await send_reply(context.bot, chat_id, reply, answer_to)
-            await asyncio.to_thread(
-                self.core.remember, Channel.TELEGRAM, str(chat_id), str(sent.message_id), reply
-            )
+        """The one place that sends the core's replies on Telegram, then fetches evidence files.
+        The messages sent about tasks are remembered in one go, even when a later one fails."""
+        kept = False
+        about_tasks: list[tuple[str, Reply]] = []
+        try:
+            for reply in outcome.replies:
+                if mention is not None and reply.ask_reply:
+                    reply = replace(reply, text=f"{mention.mention_html()} {reply.text}")
+                if not kept:
+                    try:
+                        sent = await send_reply(context.bot, chat_id, reply, answer_to)
+                    except TelegramError as exc:
+                        if not transient(exc):
+                            raise
+                        log.warning("an answer to %s waits in the outbox (%s)", chat_id, exc)
+                        kept = True
+                if kept:  # this one and the rest, in order
+                    await asyncio.to_thread(
+                        self.core.keep_reply, Channel.TELEGRAM, str(chat_id), reply
+                    )
+                elif reply.tasks:
+                    about_tasks.append((str(sent.message_id), reply))
+        finally:
+            if about_tasks:
+                await asyncio.to_thread(
+                    self.core.remember_all, Channel.TELEGRAM, str(chat_id), about_tasks
+                )
         for download in outcome.downloads:
             download.path.parent.mkdir(parents=True, exist_ok=True)
             telegram_file = await context.bot.get_file(download.file_id)
@@ -178,9 +231,13 @@ class TelegramChannel:
             log.error("unexpected error", exc_info=error)
 
 
-async def send_reply(bot: Bot, chat_id: int, reply: Reply, answer_to: int | None = None) -> Message:
+async def send_reply(
+    bot: Bot, chat_id: int, reply: Reply, answer_to: int | None = None, *, bulk: bool = False
+) -> Message:
     """The one place that sends a message on Telegram: the text (split at 4096 characters, the
-    buttons under the last part), then any files. Returns the (last) text message."""
+    buttons under the last part), then any files. Returns the (last) text message. `bulk`:
+    a reminder, which waits behind answers to people."""
+    limit = BULK if bulk else None
     parts = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)
     sent = None
     for index, part in enumerate(parts):
@@ -195,13 +252,14 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply, answer_to: int | None
                 if answer_to and index == 0
                 else None
             ),
+            rate_limit_args=limit,
         )
     for path in reply.files:
         with path.open("rb") as content:
             if path.suffix.lower() in PHOTO_SUFFIXES:
-                await bot.send_photo(chat_id, content, filename=path.name)
+                await bot.send_photo(chat_id, content, filename=path.name, rate_limit_args=limit)
             else:
-                await bot.send_document(chat_id, content, filename=path.name)
+                await bot.send_document(chat_id, content, filename=path.name, rate_limit_args=limit)
     return sent
 
 
@@ -213,9 +271,9 @@ class TelegramSender:
 
     async def send(self, chat_id: str, reply: Reply) -> str:
         try:
-            message = await send_reply(self.bot, int(chat_id), reply)
+            message = await send_reply(self.bot, int(chat_id), reply, bulk=True)
         except RetryAfter as exc:
-            raise RetryLater(_seconds(exc.retry_after)) from exc
+            raise RetryLater(retry_seconds(exc)) from exc
         except Forbidden as exc:
             raise Unreachable(str(exc)) from exc
         except BadRequest as exc:
@@ -232,8 +290,11 @@ def for_another_bot(text: str, username: str) -> bool:
     return bool(at) and addressee.casefold() != username.casefold()
 
 
-def _seconds(value: float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+def transient(error: TelegramError) -> bool:
+    """Worth trying again later: a 429, a timeout, a network or server error (not a refusal)."""
+    return isinstance(error, RetryAfter) or (
+        isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+    )
 
 
 def _files(message: Message) -> tuple[IncomingFile, ...]:

@@ -22,6 +22,24 @@ Errors that depend on state (editing a message that does not exist, answering a 
 twice, an injected ``fail_next``) get the same answer as Telegram would give but are not
 violations.
 
+Telegram misbehaving, on demand (nothing of it by default):
+- Flood limits: ``FakeTelegram(limits=TelegramLimits())`` (or ``tg.limits = ...``) refuses
+  sending methods (``SENDING_METHODS``: sendMessage, sendPhoto, sendDocument, editMessageText...)
+  over 30 a second in all, 1 a second per chat or 20 a minute per group, in sliding windows, with
+  HTTP 429 "Too Many Requests: retry after N" and ``parameters.retry_after`` (PTB: RetryAfter).
+  ``tg.flood_wait(seconds, chat_id=None)`` answers sends so until the time is up. The windows
+  and waits run on ``timer`` (``time.monotonic`` unless a test gives its own).
+  ``too_many_requests`` counts every 429 answered; ``send_times`` (per chat) and
+  ``max_sends_in(window)`` tell the rate achieved; ``duplicates()`` the messages sent twice.
+- Outages: ``with tg.outage(502):`` answers every call (``sending_only=True``: every send) with
+  that status and Telegram's JSON body ("Bad Gateway"; PTB: NetworkError).
+- A slow network: ``with tg.stall(seconds):`` delays calls; one whose client gave up meanwhile
+  is dropped, unless ``handled=True``: then it was carried out at once and only its answer is
+  late (PTB: TimedOut, though the message was sent).
+- Two bot instances: with ``conflict_on_second_poller=True`` a getUpdates call ends the long
+  poll in progress with 409 "Conflict: terminated by other getUpdates request; ...", as
+  Telegram's server does (the poll that was waiting gets the 409, the newcomer goes on).
+
 Deliberate differences from Telegram:
 - With ``strict_html=True`` (the default) a ``&`` that starts no HTML entity is refused, as the
   Bot API documentation requires; Telegram's own parser quietly keeps it.
@@ -29,24 +47,29 @@ Deliberate differences from Telegram:
   ids, group or supergroup for negative ones). Use ``fail_next(..., error_code=400,
   description="Bad Request: chat not found")`` to test that path.
 - Inline messages (``inline_message_id``) and webhook delivery are not simulated.
+- Flood limits are exact: a send counts for exactly one second (a minute), refused sends do not
+  count, and no burst is forgiven; Telegram's own accounting is looser and unpublished.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import bisect
 import copy
 import itertools
 import json
+import math
 import re
 import string
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypedDict
+from typing import Any, Self, TypedDict, TypeVar
 
 from aiohttp import web
 
@@ -96,6 +119,39 @@ NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
 )
+POLL_CONFLICT = (
+    "Conflict: terminated by other getUpdates request; "
+    "make sure that only one bot instance is running"
+)
+# The methods that put a message in a chat or change one: Telegram's flood limits count them.
+SENDING_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendAudio",
+        "sendVideo",
+        "sendAnimation",
+        "sendVoice",
+        "sendVideoNote",
+        "sendMediaGroup",
+        "sendLocation",
+        "sendVenue",
+        "sendContact",
+        "sendPoll",
+        "sendDice",
+        "sendSticker",
+        "copyMessage",
+        "copyMessages",
+        "forwardMessage",
+        "forwardMessages",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageMedia",
+        "editMessageReplyMarkup",
+    }
+)
+GROUP_TYPES = frozenset({"group", "supergroup"})
 
 Params = dict[str, Any]
 JsonDict = dict[str, Any]
@@ -914,6 +970,83 @@ class _Failure:
     remaining: int
 
 
+@dataclass(frozen=True)
+class TelegramLimits:
+    """Telegram's flood limits on sending methods; None turns one off.
+
+    Windows slide: an accepted send counts for one second (a minute for the group limit) from
+    the moment the fake's timer read when it was accepted; refused sends do not count.
+    """
+
+    per_second: int | None = 30  # the bot's sends to all chats
+    per_chat_per_second: int | None = 1  # sends to one chat, private or group
+    per_group_per_minute: int | None = 20  # sends to one group or supergroup
+
+    def __post_init__(self) -> None:
+        for name in ("per_second", "per_chat_per_second", "per_group_per_minute"):
+            limit = getattr(self, name)
+            if limit is not None and limit < 1:
+                raise ValueError(f"{name} must be at least 1 or None, got {limit}")
+
+
+@dataclass(kw_only=True, eq=False)
+class Fault:
+    """A fault in force from its creation until ``end()`` or the end of its ``with`` block."""
+
+    sending_only: bool = False
+    hits: int = field(default=0, init=False)  # calls it answered or delayed
+    in_force: list[Fault] = field(repr=False)  # the fake's faults in force
+
+    def __post_init__(self) -> None:
+        self.in_force.append(self)
+
+    def covers(self, method: str) -> bool:
+        return not self.sending_only or method in SENDING_METHODS
+
+    def end(self) -> None:
+        if self in self.in_force:
+            self.in_force.remove(self)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.end()
+
+
+@dataclass(kw_only=True, eq=False)
+class Outage(Fault):
+    """Every call it covers gets that HTTP status and never reaches the fake's Telegram."""
+
+    status: int
+
+
+@dataclass(kw_only=True, eq=False)
+class Stall(Fault):
+    """Calls it covers wait ``seconds``: before Telegram sees them, or (``handled``) after."""
+
+    seconds: float
+    handled: bool = False
+
+
+@dataclass(kw_only=True, eq=False)
+class FloodWait(Fault):
+    """Sends (to one chat, or to all) get 429 until the timer reaches ``until``."""
+
+    chat_id: int | None
+    until: float
+
+
+FaultT = TypeVar("FaultT", bound=Fault)
+
+
+def _window_wait(times: list[float], limit: int, window: float, now: float) -> float:
+    """Seconds until one more send fits: at most ``limit`` of ``times`` within ``window``."""
+    start = bisect.bisect_right(times, now - window)
+    over = len(times) - start - limit
+    return 0.0 if over < 0 else times[start + over] + window - now
+
+
 def _inline_markup(markup: object) -> JsonDict | None:
     """The part of reply_markup Telegram keeps on the message: an inline keyboard only."""
     if isinstance(markup, dict) and "inline_keyboard" in markup:
@@ -1002,12 +1135,24 @@ class FakeTelegram:
         spec: BotApiSpec | None = None,
         strict_html: bool = True,
         clock: Callable[[], float] = time.time,
+        limits: TelegramLimits | None = None,
+        timer: Callable[[], float] = time.monotonic,
+        conflict_on_second_poller: bool = False,
     ) -> None:
+        """``clock`` dates messages; ``timer`` (seconds) measures rate limits and flood waits.
+
+        ``limits`` (also settable later as ``self.limits``) turns Telegram's flood limits on;
+        ``conflict_on_second_poller`` makes a getUpdates call end a long poll in progress with
+        409 Conflict, as Telegram does when two bot instances poll.
+        """
         self.token = token
         self.username = username
         self.spec = spec or BotApiSpec.load()
         self.strict_html = strict_html
+        self.limits = limits
+        self.conflict_on_second_poller = conflict_on_second_poller
         self._clock = clock
+        self._timer = timer
         self.bot_user: JsonDict = {
             "id": int(token.split(":", 1)[0]),
             "is_bot": True,
@@ -1024,6 +1169,8 @@ class FakeTelegram:
         self.commands: dict[tuple[str, str], list[JsonDict]] = {}
         self.webhook: Params | None = None
         self.files: dict[str, FakeFile] = {}
+        self.too_many_requests = 0  # 429 answers given, whatever their cause
+        self.send_times: dict[int, list[float]] = {}  # per chat: timer at each accepted send
 
         # Telegram's side of the conversation.
         self._chats: dict[int, JsonDict] = {}
@@ -1037,6 +1184,9 @@ class FakeTelegram:
         self._allowed_updates: list[str] = []
         self._open_callback_queries: set[str] = set()
         self._failures: list[_Failure] = []
+        self._faults: list[Fault] = []
+        self._send_log: list[float] = []  # timer at each accepted send, all chats
+        self._waiting_poll: asyncio.Event | None = None
         self._serial = itertools.count(1)
 
         self._handlers: dict[str, Handler] = {
@@ -1116,6 +1266,26 @@ class FakeTelegram:
     def calls_of(self, method: str) -> list[Params]:
         return [params for name, params in self.calls if name == method]
 
+    def duplicates(self) -> dict[tuple[int, str], int]:
+        """(chat id, text as sent) of new messages sent more than once, with their counts.
+
+        Edits are not new messages; a photo or document counts by its caption, if any.
+        """
+        counts = Counter(
+            (sent["chat_id"], sent["text"])
+            for sent in self.sent
+            if sent["method"].startswith("send") and sent["text"] is not None
+        )
+        return {key: count for key, count in counts.items() if count > 1}
+
+    def max_sends_in(self, window: float, chat_id: int | None = None) -> int:
+        """The most accepted sends (to that chat, or to all) within any ``window`` seconds."""
+        times = self._send_log if chat_id is None else self.send_times.get(chat_id, [])
+        return max(
+            (bisect.bisect_left(times, start + window) - i for i, start in enumerate(times)),
+            default=0,
+        )
+
     def message(self, chat_id: int, message_id: int) -> JsonDict:
         """A message as Telegram holds it now (after edits), as a Message dict."""
         try:
@@ -1180,6 +1350,40 @@ class FakeTelegram:
             parameters={"retry_after": retry_after} if retry_after is not None else None,
         )
         self._failures.append(_Failure(spec_method.name, chat_id, error, times))
+
+    def outage(self, status: int = 502, *, sending_only: bool = False) -> Outage:
+        """Every call (or every sending method's) gets that HTTP status until the outage ends.
+
+        The answer is Telegram's JSON error (502: "Bad Gateway"; PTB raises NetworkError). The
+        calls never reach the fake's Telegram: they are not in ``calls``, only in ``hits``.
+        Use as ``with tg.outage(): ...`` or keep it and call ``end()``.
+        """
+        HTTPStatus(status)  # refuses a status that does not exist
+        return Outage(in_force=self._faults, status=status, sending_only=sending_only)
+
+    def stall(self, seconds: float, *, sending_only: bool = False, handled: bool = False) -> Stall:
+        """Calls take ``seconds`` longer until the stall ends (a slow network).
+
+        By default a call waits before Telegram sees it and is dropped if the client gave up
+        meanwhile (PTB raises TimedOut; nothing was sent). With ``handled=True`` Telegram
+        carries it out at once and only the answer is late: a client that times out has had
+        its message delivered anyway, so a retry sends it twice (see ``duplicates``).
+        """
+        return Stall(
+            in_force=self._faults, seconds=seconds, sending_only=sending_only, handled=handled
+        )
+
+    def flood_wait(self, seconds: float, chat_id: int | None = None) -> FloodWait:
+        """Sends (to that chat, or to all) get 429 "retry after N" until ``seconds`` elapse.
+
+        N is the whole seconds left, at least 1; the timer given to the fake measures them.
+        """
+        return FloodWait(
+            in_force=self._faults,
+            sending_only=True,
+            chat_id=chat_id,
+            until=self._timer() + seconds,
+        )
 
     def user(
         self,
@@ -1297,9 +1501,30 @@ class FakeTelegram:
     # ---- HTTP -----------------------------------------------------------------------------
 
     async def _handle_api(self, request: web.Request) -> web.Response:
+        requested = request.match_info["method"]
+        known = self.spec.method(requested)
+        method_name = known.name if known is not None else requested
+        stall = self._fault(Stall, method_name)
+        if stall is not None:
+            stall.hits += 1
+            if not stall.handled:
+                await asyncio.sleep(stall.seconds)
+                if request.transport is None or request.transport.is_closing():
+                    return web.Response(status=408)  # the client gave up: Telegram saw nothing
+        outage = self._fault(Outage, method_name)
+        if outage is not None:
+            outage.hits += 1
+            error = ApiError(outage.status, HTTPStatus(outage.status).phrase)
+            response = self._refuse(method_name, error)
+        else:
+            response = await self._answer(request, requested)
+        if stall is not None and stall.handled:
+            await asyncio.sleep(stall.seconds)
+        return response
+
+    async def _answer(self, request: web.Request, requested: str) -> web.Response:
         if request.match_info["token"] != self.token:
             return _json_response(ApiError(401, "Unauthorized").payload(), 401)
-        requested = request.match_info["method"]
         try:
             raw = await _read_params(request)
         except ApiError as error:
@@ -1325,9 +1550,14 @@ class FakeTelegram:
                     f"Not Implemented: FakeTelegram does not implement {method.name}",
                     violation=True,
                 )
+            chat = self._throttle(method.name, params)
             result = await handler(params)
         except ApiError as error:
             return self._refuse(method.name, error)
+        if chat is not None:
+            now = self._timer()
+            self._send_log.append(now)
+            self.send_times.setdefault(chat["id"], []).append(now)
         for problem in self.spec.check_any(result, method.returns, "result"):
             self.violations.append(f"{method.name}: FakeTelegram answered off-spec: {problem}")
         return _json_response({"ok": True, "result": result})
@@ -1342,6 +1572,8 @@ class FakeTelegram:
     def _refuse(self, method: str, error: ApiError) -> web.Response:
         if error.violation:
             self.violations.append(f"{method}: {error.description}")
+        if error.error_code == HTTPStatus.TOO_MANY_REQUESTS:
+            self.too_many_requests += 1
         return _json_response(error.payload(), error.error_code)
 
     def _decode(self, method: SpecMethod, raw: Params) -> tuple[Params, list[str]]:
@@ -1389,6 +1621,60 @@ class FakeTelegram:
             if failure.remaining <= 0:
                 self._failures.remove(failure)
             raise failure.error
+
+    # ---- faults and flood limits ----------------------------------------------------------
+
+    def _fault(self, kind: type[FaultT], method: str) -> FaultT | None:
+        """The latest fault of that kind in force for the method."""
+        for fault in reversed(self._faults):
+            if isinstance(fault, kind) and fault.covers(method):
+                return fault
+        return None
+
+    def _throttle(self, method: str, params: Params) -> JsonDict | None:
+        """The chat of a send, after checking flood waits and limits (429 when over)."""
+        if method not in SENDING_METHODS or "chat_id" not in params:
+            return None
+        chat = self._chat(params["chat_id"])
+        now = self._timer()
+        wait = max(self._flood_wait_left(chat["id"], now), self._limit_wait(chat, now))
+        if wait > 0:
+            seconds = max(1, math.ceil(wait))
+            raise ApiError(
+                429,
+                f"Too Many Requests: retry after {seconds}",
+                parameters={"retry_after": seconds},
+            )
+        return chat
+
+    def _flood_wait_left(self, chat_id: int, now: float) -> float:
+        left = 0.0
+        for fault in [fault for fault in self._faults if isinstance(fault, FloodWait)]:
+            if fault.until <= now:
+                fault.end()
+            elif fault.chat_id in (None, chat_id):
+                fault.hits += 1
+                left = max(left, fault.until - now)
+        return left
+
+    def _limit_wait(self, chat: JsonDict, now: float) -> float:
+        if self.limits is None:
+            return 0.0
+        in_chat = self.send_times.get(chat["id"], [])
+        checks = [
+            (self._send_log, self.limits.per_second, 1.0),
+            (in_chat, self.limits.per_chat_per_second, 1.0),
+        ]
+        if chat["type"] in GROUP_TYPES:
+            checks.append((in_chat, self.limits.per_group_per_minute, 60.0))
+        return max(
+            (
+                _window_wait(times, limit, window, now)
+                for times, limit, window in checks
+                if limit is not None
+            ),
+            default=0.0,
+        )
 
     # ---- state helpers --------------------------------------------------------------------
 
@@ -1601,16 +1887,34 @@ class FakeTelegram:
             self._updates = self._updates[offset:]
         elif offset > 0:  # confirms every update before it
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if self.conflict_on_second_poller and self._waiting_poll is not None:
+            self._waiting_poll.set()  # Telegram ends the long poll in progress with 409
         timeout = params.get("timeout", 0)
         if not self._updates and timeout > 0:
-            self._update_arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._update_arrived.wait(), min(timeout, MAX_LONG_POLL_SECONDS)
-                )
+            await self._long_poll(min(timeout, MAX_LONG_POLL_SECONDS))
         self._updates = [u for u in self._updates if self._is_allowed(u)]
         limit = min(max(params.get("limit", 100), 1), 100)
         return copy.deepcopy(self._updates[:limit])
+
+    async def _long_poll(self, seconds: float) -> None:
+        """Waits for an update; 409 if another getUpdates call ends the wait (when opted in)."""
+        self._update_arrived.clear()
+        terminated = asyncio.Event()
+        if self.conflict_on_second_poller:
+            self._waiting_poll = terminated
+        waits = {
+            asyncio.ensure_future(self._update_arrived.wait()),
+            asyncio.ensure_future(terminated.wait()),
+        }
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+            if self._waiting_poll is terminated:
+                self._waiting_poll = None
+        if terminated.is_set():
+            raise ApiError(409, POLL_CONFLICT)
 
     def _is_allowed(self, update: JsonDict) -> bool:
         kind = next(key for key in update if key != "update_id")

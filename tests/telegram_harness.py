@@ -5,10 +5,11 @@ from dataclasses import dataclass
 
 import pytest
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application
+from telegram.ext import Application
 
+from bot.rate_limit import PriorityRateLimiter
 from bot.telegram import build_application
-from tests.chat_school import ChatSchool
+from tests.chat_school import ChatSchool, Clock
 from tests.fake_telegram import FakeTelegram, SentMessage
 
 GROUP = -100_777
@@ -85,6 +86,16 @@ async def tg() -> AsyncIterator[FakeTelegram]:
         assert fake.violations == []
 
 
+def unlimited(max_retries: int, clock: Clock | None = None) -> PriorityRateLimiter:
+    """The bot's own limiter with Telegram's limits lifted: tests send faster than 1/s a chat.
+    On the school's `clock`, a 429's retry_after runs out when the test moves the clock on."""
+    many = 10**6
+    return PriorityRateLimiter(
+        per_second=many, per_chat_per_second=many, per_group_per_minute=many,
+        max_retries=max_retries, **({"clock": lambda: clock.now.timestamp()} if clock else {}),
+    )  # fmt: skip
+
+
 @pytest.fixture
 async def bot(tg: FakeTelegram, school: ChatSchool) -> AsyncIterator[TelegramBot]:
     app = build_application(
@@ -92,7 +103,7 @@ async def bot(tg: FakeTelegram, school: ChatSchool) -> AsyncIterator[TelegramBot
         token=tg.token,
         base_url=tg.base_url,
         base_file_url=tg.base_file_url,
-        rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=0),
+        rate_limiter=unlimited(max_retries=0, clock=school.clock),
     )
     await app.initialize()
     yield TelegramBot(app, tg, school)

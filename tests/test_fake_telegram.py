@@ -6,8 +6,10 @@ import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import aiohttp
 import pytest
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeChat,
     InlineKeyboardButton,
@@ -24,6 +26,7 @@ from telegram.error import (
     InvalidToken,
     NetworkError,
     RetryAfter,
+    TimedOut,
 )
 from telegram.ext import (
     Application,
@@ -38,6 +41,7 @@ from tests.fake_telegram import (
     BotApiSpec,
     EntityParseError,
     FakeTelegram,
+    TelegramLimits,
     parse_html,
     parse_markdown_v2,
     spec_path,
@@ -566,3 +570,260 @@ async def test_other_implemented_methods(app: Application, tg: FakeTelegram) -> 
     edited = await app.bot.edit_message_reply_markup(42, sent.message_id, reply_markup=None)
     assert edited.reply_markup is None
     assert tg.sent[-1]["method"] == "editMessageReplyMarkup" and tg.sent[-1]["text"] == "x"
+
+
+# ---- (j) Telegram misbehaving: flood limits, outages, stalls, competing pollers --------------
+
+GROUP = -1_001_234_567_890
+# PTB's own RetryAfter.__init__ reads its deprecated int-valued retry_after.
+ptb_retry_after = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+
+class ManualTimer:
+    """The fake's timer for flood limits and waits; it moves only when a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def timer() -> ManualTimer:
+    return ManualTimer()
+
+
+@pytest.fixture
+async def timed(timer: ManualTimer) -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(token=TOKEN, timer=timer) as fake:
+        yield fake
+        assert fake.violations == []
+
+
+@pytest.fixture
+async def bot(timed: FakeTelegram) -> AsyncIterator[Bot]:
+    async with Bot(TOKEN, base_url=timed.base_url) as ptb_bot:
+        yield ptb_bot
+
+
+def retry_after(seconds: int) -> pytest.RaisesExc[RetryAfter]:
+    return pytest.raises(RetryAfter, match=f"Retry in {seconds} seconds$")
+
+
+async def post_raw(tg: FakeTelegram, method: str, **form: str) -> tuple[int, object]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{tg.base_url}{TOKEN}/{method}", data=form) as response,
+    ):
+        return response.status, await response.json()
+
+
+@ptb_retry_after
+async def test_a_flood_wait_reaches_ptb_as_retry_after(
+    bot: Bot, timed: FakeTelegram, timer: ManualTimer
+) -> None:
+    timed.flood_wait(7, chat_id=42)
+
+    with retry_after(7):
+        await bot.send_message(42, "x")
+    await bot.send_message(43, "another chat is not affected")
+    assert await post_raw(timed, "sendMessage", chat_id="42", text="x") == (
+        429,
+        {
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 7",
+            "parameters": {"retry_after": 7},
+        },
+    )
+    timer.now += 2.5
+    with retry_after(5):  # whole seconds left, rounded up
+        await bot.send_message(42, "x")
+    timer.now += 4.5
+    await bot.send_message(42, "after the wait")
+
+    everyone = timed.flood_wait(30)
+    with retry_after(30):
+        await bot.send_message(43, "x")
+    assert await bot.get_me()  # only sends are held back
+    everyone.end()
+    await bot.send_message(43, "ended early")
+
+    timed.fail_next("sendMessage", error_code=429, retry_after=2)
+    with retry_after(2):
+        await bot.send_message(43, "x")
+    assert timed.too_many_requests == 5  # every 429, injected ones too
+    assert [s["text"] for s in timed.sent] == [
+        "another chat is not affected",
+        "after the wait",
+        "ended early",
+    ]
+
+
+async def test_limits_are_off_unless_asked(bot: Bot, timed: FakeTelegram) -> None:
+    for number in range(5):
+        await bot.send_message(42, f"{number}")
+    assert timed.too_many_requests == 0
+    assert timed.max_sends_in(1.0, chat_id=42) == 5
+
+
+@ptb_retry_after
+async def test_limits_allow_30_sends_a_second_and_refuse_the_31st(
+    bot: Bot, timed: FakeTelegram, timer: ManualTimer
+) -> None:
+    timed.limits = TelegramLimits()
+    for chat_id in range(1, 31):
+        await bot.send_message(chat_id, "Nhắc việc")
+    assert timed.too_many_requests == 0
+    with retry_after(1):
+        await bot.send_message(31, "Nhắc việc")
+
+    timer.now += 0.999
+    with retry_after(1):
+        await bot.send_message(31, "Nhắc việc")
+    timer.now += 0.001  # the window slides: the first 30 sends no longer count
+    await bot.send_message(31, "Nhắc việc")
+    assert timed.too_many_requests == 2
+    assert timed.max_sends_in(1.0) == 30
+    assert timed.send_times[31] == [1001.0]
+
+
+@ptb_retry_after
+async def test_limits_allow_one_send_a_second_per_chat(
+    bot: Bot, timed: FakeTelegram, timer: ManualTimer
+) -> None:
+    timed.limits = TelegramLimits()
+    first = await bot.send_message(42, "một")
+    with retry_after(1):
+        await bot.send_message(42, "hai")
+    with retry_after(1):  # edits count like sends
+        await bot.edit_message_text("một (sửa)", 42, first.message_id)
+    await bot.send_message(43, "another chat is not affected")
+    timer.now += 0.5
+    with retry_after(1):
+        await bot.send_message(42, "hai")
+    for step in range(1, 11):  # one a second is fine, edits included
+        timer.now = 1000.0 + step
+        if step % 2:
+            await bot.send_message(42, f"tin {step}")
+        else:
+            await bot.edit_message_text(f"sửa {step}", 42, first.message_id)
+
+    assert timed.too_many_requests == 3
+    assert timed.send_times[42] == [1000.0 + step for step in range(11)]
+    assert timed.max_sends_in(1.0, chat_id=42) == 1
+
+
+@ptb_retry_after
+async def test_limits_allow_twenty_sends_a_minute_per_group(
+    bot: Bot, timed: FakeTelegram, timer: ManualTimer
+) -> None:
+    timed.limits = TelegramLimits()
+    for _ in range(20):
+        await bot.send_message(GROUP, "Nhắc tổ")
+        await bot.send_message(42, "private chats have no per-minute limit")
+        timer.now += 1.0
+    assert timed.too_many_requests == 0
+
+    with retry_after(40):  # the first of the 20 leaves the window at 1060
+        await bot.send_message(GROUP, "Nhắc tổ")
+    await bot.send_message(42, "private chats have no per-minute limit")
+    timer.now = 1059.5
+    with retry_after(1):
+        await bot.send_message(GROUP, "Nhắc tổ")
+    timer.now = 1060.0
+    await bot.send_message(GROUP, "Nhắc tổ")
+
+    assert timed.too_many_requests == 2
+    assert timed.max_sends_in(60.0, chat_id=GROUP) == 20
+    assert len(timed.send_times[42]) == 21
+
+
+async def test_an_outage_raises_network_error_then_recovers(bot: Bot, timed: FakeTelegram) -> None:
+    with timed.outage() as outage:
+        for call in (bot.send_message(42, "x"), bot.get_me(), bot.get_updates()):
+            with pytest.raises(NetworkError, match=r"^Bad Gateway$") as raised:
+                await call
+            assert raised.type is NetworkError  # not one of its subclasses
+        assert await post_raw(timed, "getMe") == (
+            502,
+            {"ok": False, "error_code": 502, "description": "Bad Gateway"},
+        )
+    assert outage.hits == 4
+    assert timed.calls_of("sendMessage") == []  # Telegram never saw them
+
+    await bot.send_message(42, "back")
+    sends_down = timed.outage(503, sending_only=True)
+    assert (await bot.get_me()).username == "dondoc_test_bot"
+    with pytest.raises(NetworkError, match="Service Unavailable"):
+        await bot.send_message(42, "x")
+    sends_down.end()
+    await bot.send_message(42, "back again")
+    assert [s["text"] for s in timed.sent] == ["back", "back again"]
+
+
+async def test_a_stall_times_out_and_the_answer_may_be_lost(bot: Bot, timed: FakeTelegram) -> None:
+    with timed.stall(0.3) as stall:
+        with pytest.raises(TimedOut):
+            await bot.send_message(42, "Nhắc việc", read_timeout=0.1)
+        await asyncio.sleep(0.4)  # the request wakes up at 0.3 s and finds the client gone
+    assert stall.hits == 1
+    assert timed.sent == []  # the client gave up before Telegram saw it
+
+    with timed.stall(0.3, sending_only=True, handled=True):
+        started = asyncio.get_running_loop().time()
+        await bot.get_me()
+        assert asyncio.get_running_loop().time() - started < 0.2
+        with pytest.raises(TimedOut):
+            await bot.send_message(42, "Nhắc việc", read_timeout=0.1)
+    await bot.send_message(42, "Nhắc việc")  # the bot retries: Telegram had it already
+
+    assert timed.duplicates() == {(42, "Nhắc việc"): 2}
+
+
+async def test_a_second_poller_ends_the_long_poll_with_conflict() -> None:
+    async with (
+        FakeTelegram(token=TOKEN, conflict_on_second_poller=True) as tg,
+        Bot(TOKEN, base_url=tg.base_url) as first,
+        Bot(TOKEN, base_url=tg.base_url) as second,
+    ):
+        waiting = asyncio.create_task(first.get_updates(timeout=1))
+        await wait_until(lambda: tg.calls_of("getUpdates"))  # recorded once it waits
+        taking_over = asyncio.create_task(second.get_updates(timeout=1))
+        with pytest.raises(Conflict, match="terminated by other getUpdates request"):
+            await asyncio.wait_for(waiting, 0.5)
+
+        # Each new poll ends the one waiting: two instances both see Conflict in turn.
+        again = asyncio.create_task(first.get_updates(timeout=1))
+        with pytest.raises(Conflict, match="only one bot instance is running"):
+            await asyncio.wait_for(taking_over, 0.5)
+        update = tg.queue(tg.message_update(tg.user(5), "xin chào"))
+        assert [u.update_id for u in await asyncio.wait_for(again, 0.5)] == [update["update_id"]]
+        assert tg.violations == []
+
+
+async def test_without_the_flag_pollers_do_not_conflict(tg: FakeTelegram) -> None:
+    async with Bot(TOKEN, base_url=tg.base_url) as first, Bot(TOKEN, base_url=tg.base_url) as other:
+        waiting = asyncio.create_task(first.get_updates(timeout=1))
+        await wait_until(lambda: tg.calls_of("getUpdates"))
+        assert await other.get_updates(timeout=0) == ()
+        tg.queue(tg.message_update(tg.user(5), "xin chào"))
+        assert len(await asyncio.wait_for(waiting, 0.5)) == 1
+
+
+async def test_duplicates_lists_messages_sent_twice(app: Application, tg: FakeTelegram) -> None:
+    tg.add_file("evidence", b"png")
+    reminder = await app.bot.send_message(42, "Nhắc việc: nộp báo cáo")
+    await app.bot.send_message(43, "Nhắc việc: nộp báo cáo")
+    await app.bot.send_photo(42, "evidence", caption="Minh chứng")
+    await app.bot.send_photo(42, "evidence")
+    await app.bot.send_photo(42, "evidence")  # no caption: not compared
+    await app.bot.edit_message_text("Nhắc việc (sửa)", 42, reminder.message_id)
+    await app.bot.edit_message_text("Nhắc việc: nộp báo cáo", 42, reminder.message_id)
+    assert tg.duplicates() == {}  # edits are not new messages
+
+    await app.bot.send_message(42, "Nhắc việc: nộp báo cáo")
+    await app.bot.send_message(42, "Nhắc việc: nộp báo cáo")
+    await app.bot.send_photo(42, "evidence", caption="Minh chứng")
+    assert tg.duplicates() == {(42, "Nhắc việc: nộp báo cáo"): 3, (42, "Minh chứng"): 2}

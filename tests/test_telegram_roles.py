@@ -18,10 +18,10 @@ import httpx
 import pytest
 from sqlmodel import select
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application
+from telegram.ext import Application
 
 from bot.runner import ALLOWED_UPDATES
-from bot.telegram import build_application
+from bot.telegram import TelegramSender, build_application
 from models import (
     Channel,
     ChatIdentity,
@@ -41,6 +41,7 @@ from models import (
     UpdateSource,
 )
 from models.db import session_scope
+from scheduler.dispatch import Dispatcher
 from services.plan_files import read_plan
 from services.plan_store import import_plan
 from tests.chat_school import (
@@ -53,7 +54,7 @@ from tests.chat_school import (
     VICE,
 )
 from tests.fake_telegram import FakeTelegram
-from tests.telegram_harness import GROUP, TelegramBot, buttons, texts
+from tests.telegram_harness import GROUP, TelegramBot, buttons, texts, unlimited
 
 # Telegram user ids of the six people of the `school` fixture.
 HIEU, LAN, MAI, NAM, THU, BINH = 101, 102, 103, 104, 105, 106
@@ -824,7 +825,7 @@ async def test_a_blocked_user_does_not_mark_others_unreachable(bot: TelegramBot)
 @pytest.mark.parametrize(
     ("code", "retry_after"), [(429, 1), (500, None), (502, None)], ids=["429", "500", "502"]
 )
-async def test_rate_limits_and_server_errors_are_logged_and_the_bot_goes_on(
+async def test_an_answer_telegram_would_not_take_is_kept_and_sent_later(
     bot: TelegramBot, caplog: pytest.LogCaptureFixture, code: int, retry_after: int | None
 ) -> None:
     await join(bot, OFFICE_STAFF)
@@ -833,9 +834,19 @@ async def test_rate_limits_and_server_errors_are_logged_and_the_bot_goes_on(
         assert await bot.say(NAM, "/huongdan") == []
     warnings = [r for r in caplog.records if r.name == "bot.telegram"]
     assert [r.levelno for r in warnings] == [logging.WARNING]
-    assert "the bot keeps running" in warnings[0].getMessage()
+    assert "waits in the outbox" in warnings[0].getMessage()
     assert texts(await bot.say(NAM, "/huongdan")).startswith(HELP_START)
     assert identity_of(bot, OFFICE_STAFF).unreachable_at is None
+
+    bot.school.clock.advance(minutes=1)
+    sweep = Dispatcher(
+        bot.school.engine, bot.school.core.config, {Channel.TELEGRAM: TelegramSender(bot.app.bot)},
+        bot.school.core.remember, bot.school.core.mark_unreachable, clock=bot.school.clock,
+    )  # fmt: skip
+    before = len(bot.tg.sent)
+    assert (await sweep.sweep()).messages == 1
+    assert texts(bot.tg.sent[before:]).startswith(HELP_START)
+    assert bot.tg.sent[-1]["chat_id"] == NAM
 
 
 async def test_a_retry_after_is_waited_out_and_the_message_delivered(
@@ -846,7 +857,7 @@ async def test_a_retry_after_is_waited_out_and_the_message_delivered(
         token=tg.token,
         base_url=tg.base_url,
         base_file_url=tg.base_file_url,
-        rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=1),
+        rate_limiter=unlimited(max_retries=1),
     )
     await app.initialize()
     try:
