@@ -1,24 +1,28 @@
-"""The `dondoc` command line. Every command reads DATABASE_URL and brings the schema up to date."""
+"""The `dondoc` command line. Every command reads DATABASE_URL; only `dondoc db upgrade` migrates
+the schema, the others refuse a schema that is not the newest."""
 
 import functools
 import json
 import logging
+import shlex
+import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import datetime
+from contextlib import closing, contextmanager
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 import typer
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from bot.console import ConsoleChannel, UnknownPerson, console_user, plain
 from bot.demo import run_demo
-from bot.runner import chat_config, chat_core, known_username, run_telegram
+from bot.runner import RunRole, chat_config, chat_core, known_username, run_telegram
 from bot.settings import ConfigError, Settings, load_settings
 from data import DEFAULT_PLAN
 from handlers.context import Context
@@ -26,15 +30,24 @@ from handlers.reports import digest_replies, report_folder
 from messages import format_date, format_datetime, t
 from models import School, Task
 from models.base import utcnow
-from models.db import Migration, make_engine, session_scope, upgrade_schema
+from models.db import Migration, make_engine, normalize_url, session_scope, upgrade_schema
 from scheduler.preview import preview
 from services.assignments import assign, place_assignees
 from services.digest import compile_digest, digest_period, week_period
+from services.instances import alive
 from services.invitations import issue_invitations
+from services.outbox import DEAD_AFTER
 from services.people import PeopleFileError, import_people
 from services.plan_files import PlanFileError, dump_text, read_plan, write_workbook
 from services.plan_store import ImportSummary, export_plan, import_plan
 from services.schools import SchoolNotFound, resolve_school
+from services.status import (
+    UNDELIVERED_DAYS,
+    Status,
+    read_status,
+    schema_advice,
+    schema_revision,
+)
 from services.task_shares import shares_of
 from services.tasks import archived_task, find_task, similar_codes
 from services.weeks import parse_week
@@ -58,7 +71,7 @@ class ExportFormat(StrEnum):
     XLSX = "xlsx"
 
 
-class InviteFormat(StrEnum):
+class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
 
@@ -81,20 +94,37 @@ def user_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _unreachable(engine: Engine, exc: OperationalError) -> NoReturn:
+    engine.dispose()
+    url = engine.url.render_as_string(hide_password=True)
+    fail(t("db.unreachable", url=url, reason=str(exc.orig).strip().splitlines()[0]))
+
+
 def _upgraded(engine: Engine) -> Migration:
     """Bring the schema up to date; an unreachable database ends the command with the reason."""
     try:
         return upgrade_schema(engine)
     except OperationalError as exc:
+        _unreachable(engine, exc)
+
+
+def _checked(engine: Engine) -> None:
+    """The schema must be the newest: otherwise the command ends saying what to run (only
+    `dondoc db upgrade` migrates)."""
+    try:
+        revision = schema_revision(engine)
+    except OperationalError as exc:
+        _unreachable(engine, exc)
+    advice = schema_advice(engine.url.render_as_string(hide_password=True), revision)
+    if advice is not None:
         engine.dispose()
-        url = engine.url.render_as_string(hide_password=True)
-        fail(t("db.unreachable", url=url, reason=str(exc.orig).strip().splitlines()[0]))
+        fail(advice)
 
 
 @contextmanager
 def database(settings: Settings) -> Iterator[Engine]:
     engine = make_engine(settings.database_url)
-    _upgraded(engine)
+    _checked(engine)
     try:
         yield engine
     finally:
@@ -109,6 +139,8 @@ def main() -> None:
         fail(str(exc))
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # A sweep that outlasts its interval is normal under load: the next run simply waits.
+    logging.getLogger("apscheduler").setLevel(max(logging.ERROR, logging.getLevelName(level)))
 
 
 @db_app.command("upgrade", help=t("cli.db.upgrade"))
@@ -124,6 +156,212 @@ def db_upgrade() -> None:
         typer.echo(t("db.up_to_date", url=url, revision=after))
     else:
         typer.echo(t("db.upgraded", url=url, before=before, revision=after))
+
+
+@db_app.command("backup", help=t("cli.db.backup"))
+@user_errors
+def db_backup(file: Path) -> None:
+    url = sa.make_url(normalize_url(load_settings().database_url))
+    if url.get_backend_name() != "sqlite":
+        _postgresql(t("db.backup.postgresql", command=_pg_command("pg_dump", url, file)), url)
+    source = Path(url.database or "")
+    if not source.is_file():
+        fail(t("db.backup.missing", path=source))
+    if file.exists():
+        fail(t("db.backup.exists", path=file))
+    file.parent.mkdir(parents=True, exist_ok=True)
+    _sqlite_copy(source, file)
+    revision = _sqlite_revision(file)
+    shown = url.render_as_string(hide_password=True)
+    typer.echo(t("db.backup.done", url=shown, revision=revision, path=file))
+
+
+@db_app.command("restore", help=t("cli.db.restore"))
+@user_errors
+def db_restore(
+    file: Path,
+    force: Annotated[bool, typer.Option("--force", help=t("cli.db.restore.force"))] = False,
+) -> None:
+    url = sa.make_url(normalize_url(load_settings().database_url))
+    if url.get_backend_name() != "sqlite":
+        tool = "pg_restore" if _is_pg_dump(file) else "psql"
+        command = _pg_command(tool, url, file)
+        _postgresql(t("db.restore.postgresql", tool=tool, command=command), url)
+    target = Path(url.database or "")
+    if not file.is_file():
+        fail(t("db.restore.not_found", path=file))
+    if target.exists() and target.resolve() == file.resolve():
+        fail(t("db.restore.same", path=file))
+    revision = _sqlite_revision(file)
+    if revision is None:
+        fail(t("db.restore.not_dondoc", path=file))
+    if target.exists():
+        running = _alive(url)
+        if running and not force:
+            fail(t("db.restore.alive", count=len(running), names=", ".join(running)))
+        saved = target.with_name(f"{target.stem}.truoc-khoi-phuc-{utcnow():%Y%m%d-%H%M%S}.db")
+        _sqlite_copy(target, saved)
+        typer.echo(t("db.restore.saved", path=saved))
+    _sqlite_copy(file, target)
+    shown = url.render_as_string(hide_password=True)
+    typer.echo(t("db.restore.done", url=shown, path=file, revision=revision))
+    advice = schema_advice(shown, revision)
+    if advice is not None:
+        typer.echo(advice)
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """SQLite's online backup: a consistent copy while other connections write (WAL included)."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def _sqlite_revision(path: Path) -> str | None:
+    """The schema revision of a dondoc SQLite file; None for any other file."""
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return row[0] if row else None
+
+
+def _alive(url: sa.URL) -> list[str]:
+    """The `dondoc run` processes whose heartbeat is recent (none before the instance table)."""
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        with session_scope(engine) as session:
+            return [instance.name for instance in alive(session, utcnow())]
+    except SQLAlchemyError:
+        return []
+    finally:
+        engine.dispose()
+
+
+def _is_pg_dump(file: Path) -> bool:
+    """pg_dump's custom format starts with PGDMP; anything else is taken as plain SQL."""
+    try:
+        with file.open("rb") as stream:
+            return stream.read(5) == b"PGDMP"
+    except OSError:
+        return True
+
+
+def _pg_command(tool: str, url: sa.URL, file: Path) -> str:
+    """The command line for `tool` on the database of `url`, without its password."""
+    args = [tool]
+    args += [f"--host={url.host}"] if url.host else []
+    args += [f"--port={url.port}"] if url.port else []
+    args += [f"--username={url.username}"] if url.username else []
+    if tool == "pg_dump":
+        args += ["--format=custom", f"--file={file}", url.database or ""]
+    elif tool == "pg_restore":
+        args += ["--clean", "--if-exists", "--no-owner", f"--dbname={url.database}", str(file)]
+    else:
+        args += [f"--dbname={url.database}", f"--file={file}"]
+    return shlex.join(args)
+
+
+def _postgresql(message: str, url: sa.URL) -> NoReturn:
+    fail(message + (f"\n{t('db.password_hidden')}" if url.password else ""))
+
+
+@app.command("status", help=t("cli.status"))
+@user_errors
+def status(
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help=t("cli.status.format"))
+    ] = OutputFormat.TEXT,
+) -> None:
+    engine = make_engine(load_settings().database_url)
+    try:
+        report = read_status(engine, utcnow())
+    finally:
+        engine.dispose()
+    if fmt == OutputFormat.JSON:
+        typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo("\n".join(_status_lines(report)))
+    if not report.healthy:
+        raise typer.Exit(1)
+
+
+def _status_lines(report: Status) -> list[str]:
+    if not report.reachable:
+        return [t("status.unreachable", url=report.url, reason=report.error), t("status.unhealthy")]
+    lines = [t("status.database", url=report.url)]
+    advice = schema_advice(report.url, report.revision)
+    if advice is not None:
+        return [*lines, advice, t("status.unhealthy")]
+    lines.append(t("status.schema", revision=report.revision))
+    if report.instances:
+        lines.append(t("status.instances", count=len(report.instances)))
+        lines += [
+            t("status.instance", name=item.name, role=item.role, age=_age(item.heartbeat_age))
+            for item in report.instances
+        ]
+    else:
+        lines.append(t("status.no_instances", age=_age(DEAD_AFTER)))
+    lines += _planner_lines(report)
+    waiting = report.waiting
+    assert waiting is not None  # read whenever the schema is the newest
+    lines.append(t("status.waiting", due=waiting.due, later=waiting.later, sending=waiting.sending))
+    if waiting.oldest_due is not None:
+        lines.append(t("status.oldest_due", age=_age(waiting.oldest_due)))
+    return lines + _undelivered_lines(report) + [t("status.healthy")]
+
+
+def _planner_lines(report: Status) -> list[str]:
+    def when(age: timedelta | None) -> str:
+        return t("status.planner.never") if age is None else t("status.planner.ago", age=_age(age))
+
+    if not report.planner:
+        return [t("status.no_school")]
+    if len(report.planner) == 1:
+        return [t("status.planner", when=when(report.planner[0].age))]
+    return [t("status.planner.schools")] + [
+        t("status.planner.school", school=item.school, when=when(item.age))
+        for item in report.planner
+    ]
+
+
+def _undelivered_lines(report: Status) -> list[str]:
+    if not report.undelivered:
+        return [t("status.undelivered.none", days=UNDELIVERED_DAYS)]
+    total = sum(item.count for item in report.undelivered)
+    lines = [t("status.undelivered", days=UNDELIVERED_DAYS, count=total)]
+    for item in report.undelivered:
+        cause = t(f"status.cause.{item.cause.value}")
+        people = {
+            school: ", ".join(
+                name if rows == 1 else t("status.person", name=name, count=rows)
+                for name, rows in names
+            )
+            for school, names in item.who.items()
+        }
+        if not people:
+            lines.append(t("status.cause", cause=cause, count=item.count))
+        elif len(people) == 1:
+            who = next(iter(people.values()))
+            lines.append(t("status.cause.who", cause=cause, count=item.count, who=who))
+        else:
+            lines.append(t("status.cause", cause=cause, count=item.count))
+            lines += [
+                t("status.cause.school", school=school, who=who) for school, who in people.items()
+            ]
+    return lines
+
+
+def _age(delta: timedelta) -> str:
+    """A duration the way people say it: 40 giây, 3 phút, 5 giờ, 2 ngày."""
+    total = int(delta.total_seconds())
+    if total < 90:
+        return t("duration.seconds", count=total)
+    if total < 90 * 60:
+        return t("duration.minutes", count=round(total / 60))
+    if total < 48 * 3600:
+        return t("duration.hours", count=round(total / 3600))
+    return t("duration.days", count=round(total / 86400))
 
 
 @plan_app.command("import", help=t("cli.plan.import"))
@@ -278,8 +516,8 @@ def _assigned(code: str, names: list[str], already: list[str]) -> str:
 @user_errors
 def invite(
     fmt: Annotated[
-        InviteFormat, typer.Option("--format", help=t("cli.invite.format"))
-    ] = InviteFormat.TEXT,
+        OutputFormat, typer.Option("--format", help=t("cli.invite.format"))
+    ] = OutputFormat.TEXT,
     school: SchoolOption = None,
 ) -> None:
     settings = load_settings()
@@ -302,7 +540,7 @@ def invite(
         }
         for item in issued
     ]
-    if fmt == InviteFormat.JSON:
+    if fmt == OutputFormat.JSON:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not rows:
@@ -339,10 +577,12 @@ def demo(
 
 @app.command("run", help=t("cli.run"))
 @user_errors
-def run() -> None:
+def run(
+    role: Annotated[RunRole, typer.Option("--role", help=t("cli.run.role"))] = RunRole.ALL,
+) -> None:
     settings = load_settings()
     with database(settings) as engine:
-        run_telegram(settings, engine)
+        run_telegram(settings, engine, role)
 
 
 @app.command("console", help=t("cli.console"))

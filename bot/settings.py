@@ -27,19 +27,22 @@ class Settings(BaseSettings):
     invitation_ttl_days: int = Field(default=14, ge=1, le=365)
     evidence_dir: Path = Path("./data/evidence")
     reports_dir: Path = Path("./data/reports")
-    reminder_sweep_seconds: int = Field(default=30, ge=5, le=3600)
+    reminder_sweep_seconds: int = Field(default=30, ge=1, le=3600)
+    heartbeat_seconds: int = Field(default=10, ge=1, le=300)
     quiet_hours: str = "21:00-06:30"
     working_days: str = "mon-sat"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,256}$")
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    health_port: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator(
         "webhook_url",
         "webhook_secret",
         "telegram_bot_username",
         "telegram_bot_token",
+        "health_port",
         mode="before",
     )
     @classmethod

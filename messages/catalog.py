@@ -60,9 +60,17 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "cần số cổng từ 1 đến 65535, ví dụ 8443.",
         "en": "expected a port from 1 to 65535, e.g. 8443.",
     },
+    "config.expected.HEALTH_PORT": {
+        "vi": "cần số cổng từ 1 đến 65535 cho /healthz (để trống nếu không dùng), ví dụ 8081.",
+        "en": "expected a port from 1 to 65535 for /healthz (empty for none), e.g. 8081.",
+    },
     "config.expected.REMINDER_SWEEP_SECONDS": {
-        "vi": "cần số giây giữa hai lần gửi nhắc việc, từ 5 đến 3600 (mặc định 30).",
-        "en": "expected the seconds between two reminder sweeps, 5 to 3600 (default 30).",
+        "vi": "cần số giây giữa hai lần gửi nhắc việc, từ 1 đến 3600 (mặc định 30).",
+        "en": "expected the seconds between two reminder sweeps, 1 to 3600 (default 30).",
+    },
+    "config.expected.HEARTBEAT_SECONDS": {
+        "vi": "cần số giây giữa hai nhịp báo còn chạy, từ 1 đến 300 (mặc định 10).",
+        "en": "expected the seconds between two heartbeats, 1 to 300 (default 10).",
     },
     "config.expected.QUIET_HOURS": {
         "vi": "cần khoảng giờ yên lặng dạng 21:00-06:30, hoặc để trống để tắt.",
@@ -852,6 +860,180 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "Không kết nối được cơ sở dữ liệu {url}: {reason}. Kiểm tra DATABASE_URL.",
         "en": "Cannot connect to the database {url}: {reason}. Check DATABASE_URL.",
     },
+    "db.empty": {
+        "vi": "Cơ sở dữ liệu {url} chưa có bảng của dondoc: chạy dondoc db upgrade trước.",
+        "en": "The database {url} has no dondoc tables yet: run dondoc db upgrade first.",
+    },
+    "db.behind": {
+        "vi": "Cơ sở dữ liệu {url} ở phiên bản {revision}, bản dondoc này cần {head}: "
+        "chạy dondoc db upgrade trước.",
+        "en": "The database {url} is at version {revision}, this dondoc needs {head}: "
+        "run dondoc db upgrade first.",
+    },
+    "db.ahead": {
+        "vi": "Cơ sở dữ liệu {url} ở phiên bản {revision}, mới hơn bản dondoc này ({head}): "
+        "cập nhật dondoc rồi chạy lại.",
+        "en": "The database {url} is at version {revision}, newer than this dondoc ({head}): "
+        "update dondoc, then run again.",
+    },
+    "db.backup.done": {
+        "vi": "Đã sao lưu {url} (phiên bản {revision}) vào {path}.",
+        "en": "Backed up {url} (version {revision}) to {path}.",
+    },
+    "db.backup.exists": {
+        "vi": "Tệp {path} đã có; chọn tên khác (bản sao lưu không ghi đè tệp cũ).",
+        "en": "{path} already exists; choose another name (a backup never overwrites a file).",
+    },
+    "db.backup.missing": {
+        "vi": "Chưa có cơ sở dữ liệu {path} để sao lưu. Kiểm tra DATABASE_URL.",
+        "en": "There is no database {path} to back up. Check DATABASE_URL.",
+    },
+    "db.backup.postgresql": {
+        "vi": "Với PostgreSQL, sao lưu bằng pg_dump (dondoc không tự làm):\n  {command}",
+        "en": "With PostgreSQL, back up with pg_dump (dondoc does not do it itself):\n  {command}",
+    },
+    "db.restore.postgresql": {
+        "vi": "Với PostgreSQL, khôi phục bằng {tool} (nên dừng các tiến trình dondoc run "
+        "trước):\n  {command}",
+        "en": "With PostgreSQL, restore with {tool} (stop the dondoc run processes first):"
+        "\n  {command}",
+    },
+    "db.password_hidden": {
+        "vi": "Mật khẩu không được in ra: đặt biến PGPASSWORD hoặc dùng tệp ~/.pgpass.",
+        "en": "The password is not printed: set PGPASSWORD or use ~/.pgpass.",
+    },
+    "db.restore.not_found": {"vi": "Không có tệp {path}.", "en": "There is no file {path}."},
+    "db.restore.same": {
+        "vi": "Tệp {path} chính là cơ sở dữ liệu đang dùng; chọn một bản sao lưu.",
+        "en": "{path} is the database itself; choose a backup.",
+    },
+    "db.restore.not_dondoc": {
+        "vi": "Tệp {path} không phải cơ sở dữ liệu SQLite của dondoc (không có bảng "
+        "alembic_version); không khôi phục.",
+        "en": "{path} is not a dondoc SQLite database (it has no alembic_version table); "
+        "nothing restored.",
+    },
+    "db.restore.alive": {
+        "vi": "Đang có {count} tiến trình dondoc run dùng cơ sở dữ liệu này ({names}). Dừng "
+        "chúng trước khi khôi phục, hoặc thêm --force.",
+        "en": "{count} dondoc run processes are using this database ({names}). Stop them "
+        "before restoring, or add --force.",
+        "en_one": "{count} dondoc run process is using this database ({names}). Stop it "
+        "before restoring, or add --force.",
+    },
+    "db.restore.saved": {
+        "vi": "Đã lưu cơ sở dữ liệu hiện tại vào {path}.",
+        "en": "Saved the current database to {path}.",
+    },
+    "db.restore.done": {
+        "vi": "Đã khôi phục {url} từ {path} (phiên bản {revision}).",
+        "en": "Restored {url} from {path} (version {revision}).",
+    },
+    "health.port_busy": {
+        "vi": "Không mở được /healthz ở cổng {port} ({reason}); bot vẫn chạy, không có "
+        "/healthz. Mỗi tiến trình trên một máy cần một HEALTH_PORT riêng.",
+        "en": "Cannot serve /healthz on port {port} ({reason}); the bot runs on without it. "
+        "Each process on one machine needs its own HEALTH_PORT.",
+    },
+    # --- dondoc status -----------------------------------------------------------------------
+    "status.database": {
+        "vi": "Cơ sở dữ liệu: {url} — kết nối được.",
+        "en": "Database: {url} — reachable.",
+    },
+    "status.unreachable": {
+        "vi": "Cơ sở dữ liệu: {url} — không kết nối được: {reason}. Kiểm tra DATABASE_URL và "
+        "máy chủ cơ sở dữ liệu.",
+        "en": "Database: {url} — unreachable: {reason}. Check DATABASE_URL and the database "
+        "server.",
+    },
+    "status.schema": {
+        "vi": "Lược đồ: phiên bản {revision} (mới nhất).",
+        "en": "Schema: version {revision} (the newest).",
+    },
+    "status.instances": {
+        "vi": "Tiến trình dondoc run đang chạy: {count}",
+        "en": "dondoc run processes alive: {count}",
+    },
+    "status.instance": {
+        "vi": "  {name} — {role} — nhịp tim {age} trước",
+        "en": "  {name} — {role} — heartbeat {age} ago",
+    },
+    "status.no_instances": {
+        "vi": "Không có tiến trình dondoc run nào đang chạy (không có nhịp tim trong {age} qua): "
+        "không ai nhận tin, không nhắc việc nào được gửi.",
+        "en": "No dondoc run process is alive (no heartbeat in the last {age}): nobody takes "
+        "messages, no reminder is sent.",
+    },
+    "status.planner": {
+        "vi": "Lập nhắc việc: {when}.",
+        "en": "Reminder planner: {when}.",
+    },
+    "status.planner.schools": {
+        "vi": "Lập nhắc việc, lần cuối của từng trường:",
+        "en": "Reminder planner, last run per school:",
+    },
+    "status.planner.school": {"vi": "  {school}: {when}", "en": "  {school}: {when}"},
+    "status.planner.ago": {"vi": "lần cuối {age} trước", "en": "last run {age} ago"},
+    "status.planner.never": {"vi": "chưa chạy lần nào", "en": "never run"},
+    "status.no_school": {
+        "vi": "Chưa có trường nào: chạy dondoc plan import.",
+        "en": "No school yet: run dondoc plan import.",
+    },
+    "status.waiting": {
+        "vi": "Nhắc việc chờ gửi: {due} đã đến hạn, {later} chưa đến hạn, {sending} đang gửi.",
+        "en": "Reminders waiting: {due} due now, {later} due later, {sending} being sent.",
+    },
+    "status.oldest_due": {
+        "vi": "Nhắc việc đến hạn lâu nhất chưa gửi: đến hạn {age} trước.",
+        "en": "Oldest unsent reminder: due {age} ago.",
+    },
+    "status.undelivered": {
+        "vi": "Không gửi được trong {days} ngày qua: {count} nhắc việc.",
+        "en": "Not delivered in the last {days} days: {count} reminders.",
+        "en_one": "Not delivered in the last {days} days: {count} reminder.",
+    },
+    "status.undelivered.none": {
+        "vi": "Không có nhắc việc nào không gửi được trong {days} ngày qua.",
+        "en": "Every reminder of the last {days} days was delivered or is waiting.",
+    },
+    "status.cause": {"vi": "  {cause}: {count}", "en": "  {cause}: {count}"},
+    "status.cause.who": {"vi": "  {cause}: {count} — {who}", "en": "  {cause}: {count} — {who}"},
+    "status.cause.school": {"vi": "    {school}: {who}", "en": "    {school}: {who}"},
+    "status.cause.no_chat": {
+        "vi": "chưa nhắn tin với bot (gửi khi họ tham gia)",
+        "en": "no chat with the bot yet (sent when they join)",
+    },
+    "status.cause.unreachable": {
+        "vi": "đã chặn bot (gửi khi họ nhắn lại)",
+        "en": "blocked the bot (sent when they write again)",
+    },
+    "status.cause.refused": {
+        "vi": "kênh nhắn tin từ chối tin",
+        "en": "refused by the channel",
+    },
+    "status.cause.expired": {
+        "vi": "hết hạn trước khi gửi được",
+        "en": "expired before it could be sent",
+    },
+    "status.person": {"vi": "{name} ({count})", "en": "{name} ({count})"},
+    "status.group": {"vi": "nhóm {unit}", "en": "{unit} group"},
+    "status.healthy": {"vi": "Tình trạng: ổn.", "en": "Health: OK."},
+    "status.unhealthy": {
+        "vi": "Tình trạng: có lỗi (mã thoát 1).",
+        "en": "Health: failing (exit code 1).",
+    },
+    "duration.seconds": {
+        "vi": "{count} giây",
+        "en": "{count} seconds",
+        "en_one": "{count} second",
+    },
+    "duration.minutes": {
+        "vi": "{count} phút",
+        "en": "{count} minutes",
+        "en_one": "{count} minute",
+    },
+    "duration.hours": {"vi": "{count} giờ", "en": "{count} hours", "en_one": "{count} hour"},
+    "duration.days": {"vi": "{count} ngày", "en": "{count} days", "en_one": "{count} day"},
     "run.no_token": {
         "vi": "Chưa có TELEGRAM_BOT_TOKEN. Tạo bot với @BotFather, chép mã vào tệp .env "
         "(TELEGRAM_BOT_TOKEN=...), rồi chạy lại. Muốn thử không cần mã: make demo hoặc dondoc console.",
@@ -865,6 +1047,21 @@ CATALOG: dict[str, dict[str, str]] = {
     "cli.run": {
         "vi": "Chạy bot Telegram (long polling, hoặc webhook khi có WEBHOOK_URL).",
         "en": "Run the Telegram bot (long polling, or a webhook when WEBHOOK_URL is set).",
+    },
+    "cli.run.role": {
+        "vi": "Việc của tiến trình: all (nhận tin và gửi nhắc việc), poll (chỉ nhận tin; chỉ một "
+        "tiến trình được nhận tin bằng polling) hoặc sweep (chỉ lập và gửi nhắc việc; chạy được "
+        "nhiều tiến trình cùng lúc).",
+        "en": "What the process does: all (take updates and send reminders), poll (take updates "
+        "only; one process may poll) or sweep (plan and send reminders only; any number may run).",
+    },
+    "run.other_poller": {
+        "vi": "Một tiến trình khác đang nhận tin của bot này (Telegram trả lời 409 Conflict): "
+        "tiến trình này thôi nhận tin và tiếp tục gửi nhắc việc. Chỉ để một tiến trình chạy "
+        "--role poll hoặc all; các tiến trình khác chạy --role sweep.",
+        "en": "Another process is taking this bot's updates (Telegram answered 409 Conflict): "
+        "this one stops taking updates and keeps sending reminders. Run one process with "
+        "--role poll or all, the others with --role sweep.",
     },
     "cli.console": {
         "vi": "Trò chuyện với bot ngay trong terminal, không cần Telegram.",
@@ -1058,6 +1255,29 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "Tạo hoặc nâng cấp lược đồ cơ sở dữ liệu.",
         "en": "Create or migrate the database schema.",
     },
+    "cli.db.backup": {
+        "vi": "Sao lưu cơ sở dữ liệu vào TỆP (SQLite: sao lưu trực tuyến, bot vẫn chạy được; "
+        "PostgreSQL: in lệnh pg_dump).",
+        "en": "Back up the database to FILE (SQLite: an online backup, the bot may keep "
+        "running; PostgreSQL: prints the pg_dump command).",
+    },
+    "cli.db.restore": {
+        "vi": "Khôi phục cơ sở dữ liệu từ TỆP sao lưu, sau khi lưu bản hiện tại bên cạnh "
+        "(SQLite; PostgreSQL: in lệnh pg_restore).",
+        "en": "Restore the database from a backup FILE, after saving the current one beside it "
+        "(SQLite; PostgreSQL: prints the pg_restore command).",
+    },
+    "cli.db.restore.force": {
+        "vi": "Khôi phục cả khi còn tiến trình dondoc run đang chạy.",
+        "en": "Restore even while dondoc run processes are alive.",
+    },
+    "cli.status": {
+        "vi": "Tình trạng vận hành: cơ sở dữ liệu, lược đồ, tiến trình, hàng đợi nhắc việc, "
+        "nhắc việc không gửi được. Mã thoát 1 khi có lỗi.",
+        "en": "Operations status: database, schema, processes, the reminder queue, undelivered "
+        "reminders. Exit code 1 when failing.",
+    },
+    "cli.status.format": {"vi": "text hoặc json.", "en": "text or json."},
     "cli.plan": {"vi": "Nhập, xuất kế hoạch.", "en": "Import and export the plan."},
     "cli.plan.import": {
         "vi": "Nhập kế hoạch từ tệp YAML/JSON/Excel; không có TỆP thì nhập kế hoạch mặc định.",
