@@ -1,18 +1,21 @@
 """The digest's attachments: an Excel workbook (tasks, units, the period's reports, KPIs) and a
 PNG chart of progress per unit. Texts come from the message catalogue, in the reader's locale."""
 
+import threading
+import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import openpyxl
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from PIL import Image, ImageDraw, ImageFont
 from sqlmodel import Session
 
 from messages import format_percent, t
@@ -22,8 +25,16 @@ from services.plan_text import countdown, describe_target
 
 DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
-# Bundled with matplotlib, so always there, and it has every Vietnamese letter.
-CHART_FONT = "DejaVu Sans"
+# DejaVu Sans has every Vietnamese letter. Bundled with matplotlib, so always there; found
+# without importing matplotlib.
+CHART_FONT = Path(find_spec("matplotlib").origin).parent / "mpl-data/fonts/ttf/DejaVuSans.ttf"
+DPI = 120
+WIDTH = 8 * DPI
+X_MAX = 112  # room for the label of a full bar
+INK = "#000000"
+GRID = "#e7e7e7"  # light grey, as a 30 % grid line on white
+TICK = PAD = 6  # pixels: 3.5 pt at 120 dpi, a tick mark's length and the gap to its label
+_fonts = threading.local()
 
 
 # --- the workbook ------------------------------------------------------------------------------
@@ -32,10 +43,9 @@ CHART_FONT = "DejaVu Sans"
 def write_workbook(digest: Digest, session: Session, path: Path, *, locale: str = "vi") -> None:
     """Four sheets with a bold, frozen header row, every number as of the digest's end. Times
     are written as naive local times of the school's zone (Excel has no time zones), dates and
-    times as real Excel values."""
+    times as real Excel values. Written in openpyxl's write-only mode: rows are streamed out."""
     tz = ZoneInfo(digest.timezone)
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
+    workbook = openpyxl.Workbook(write_only=True)
     tasks = [_task_row(item, digest, tz, locale) for item in digest.tasks]
     _add_sheet(workbook, locale, "tasks", tasks,
                [("code", 12), ("title", 60), ("unit", 24), ("assignee", 24), ("due", 12),
@@ -60,22 +70,34 @@ def _add_sheet(
     rows: list[list[Any]],
     columns: list[tuple[str, int]],
 ) -> None:
+    """A write-only sheet: its widths and frozen row are set before the first row goes out."""
     sheet = workbook.create_sheet(t(f"xlsx.digest.sheet.{name}", locale))
-    sheet.append([t(f"xlsx.digest.{name}.{column}", locale) for column, _ in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([_clean(value) for value in row])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, datetime):
-                cell.number_format = DATETIME_FORMAT
-            elif isinstance(cell.value, date):
-                cell.number_format = DATE_FORMAT
-            elif isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # user text, never a formula
     for index, (_, width) in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for column, _ in columns:
+        cell = WriteOnlyCell(sheet, t(f"xlsx.digest.{name}.{column}", locale))
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for row in rows:
+        sheet.append([_cell(sheet, _clean(value)) for value in row])
+
+
+def _cell(sheet: Any, value: Any) -> Any:
+    """A date or time with its display format, user text never read as a formula; anything
+    else as it is."""
+    if isinstance(value, date):
+        cell = WriteOnlyCell(sheet, value)
+        cell.number_format = DATETIME_FORMAT if isinstance(value, datetime) else DATE_FORMAT
+        return cell
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(sheet, value)
+        cell.data_type = "s"
+        return cell
+    return value
 
 
 def _clean(value: Any) -> Any:
@@ -183,36 +205,66 @@ def _kpi_row(item: KpiItem, tz: ZoneInfo, locale: str) -> list[Any]:
 
 
 def write_chart(digest: Digest, path: Path, *, locale: str = "vi") -> None:
-    """A horizontal bar per unit (plan order, top down): its tasks' average progress, 0–100 %.
+    """A horizontal bar per unit (plan order, top down): its tasks' average progress, 0–100 %,
+    on a grid every 20 %, with the value at the end of each bar.
 
-    No pyplot and no global settings: the figure is drawn on its own and every text is given
-    the font explicitly, so charts drawn at the same time in several threads do not mix."""
-    font = FontProperties(family=CHART_FONT, size=10)
-    names = [_short(unit.name) for unit in digest.units]
+    Drawn with Pillow at 8 × (1.6 + 0.45 per unit) inches and 120 dpi: a fraction of the time a
+    plotting library takes for the same picture. Nothing global is changed (fonts are loaded per
+    thread), so charts drawn at the same time in several threads do not mix."""
+    font, title_font = _font(10), _font(12)
+    names = [unicodedata.normalize("NFC", _short(unit.name)) for unit in digest.units]
     values = [unit.progress for unit in digest.units]
-    figure = Figure(figsize=(8, max(2.5, 1.6 + 0.45 * len(names))), dpi=120)
-    axes = figure.subplots()
-    positions = list(range(len(names)))
-    bars = axes.barh(positions, values, color=[_color(value) for value in values])
-    axes.set_yticks(positions, labels=names)
-    axes.invert_yaxis()
-    axes.set_xlim(0, 112)  # room for the label of a full bar
-    axes.set_xticks(range(0, 101, 20))
-    axes.set_xlabel(t("digest.chart.axis", locale), fontproperties=font)
+    height = round(max(2.5, 1.6 + 0.45 * len(names)) * DPI)
+    image = Image.new("RGB", (WIDTH, height), "white")
+    draw = ImageDraw.Draw(image)
+    line = round(font.size * 1.2)
+    widest = max((draw.textlength(name, font=font) for name in names), default=0)
+    left = round(widest) + TICK + _px(11.5)
+    right = WIDTH - _px(5)
+    top = round(title_font.size * 1.2) + _px(9)
+    bottom = height - (_px(5) + 2 * line + TICK + 2 * PAD)
+    middle = (left + right) / 2
+
+    def x_of(value: float) -> int:
+        return left + round((right - left) * value / X_MAX)
+
     title = t("digest.chart.title", locale, week=digest.week.dates())
-    axes.set_title(title, fontproperties=FontProperties(family=CHART_FONT, size=12))
-    axes.grid(axis="x", alpha=0.3)
-    axes.set_axisbelow(True)
-    for label in [*axes.get_xticklabels(), *axes.get_yticklabels()]:
-        label.set_fontproperties(font)
-    if names:
-        axes.bar_label(bars, labels=_labels(values, locale), padding=3, fontproperties=font)
-    else:
-        axes.text(0.5, 0.5, t("digest.chart.empty", locale), ha="center", va="center",
-                  transform=axes.transAxes, fontproperties=font)  # fmt: skip
-    figure.tight_layout()
+    draw.text((middle, top - _px(4)), title, font=title_font, fill=INK, anchor="md")
+    for tick in range(0, 101, 20):
+        x = x_of(tick)
+        draw.line([(x, top), (x, bottom)], fill=GRID)
+        draw.line([(x, bottom), (x, bottom + TICK)], fill=INK)
+        draw.text((x, bottom + TICK + PAD), str(tick), font=font, fill=INK, anchor="mt")
+    axis = t("digest.chart.axis", locale)
+    draw.text((middle, bottom + TICK + 2 * PAD + line), axis, font=font, fill=INK, anchor="mt")
+    slot = (bottom - top) / (len(names) + 0.1)
+    half = round(0.4 * slot)  # bars fill 80 % of their slot
+    labels = _labels(values, locale)
+    for index, (name, value, label) in enumerate(zip(names, values, labels, strict=True)):
+        y = round(top + slot * (index + 0.55))
+        if value > 0:
+            draw.rectangle([(left, y - half), (x_of(value), y + half)], fill=_color(value))
+        draw.line([(left - TICK, y), (left, y)], fill=INK)
+        draw.text((left - TICK - PAD, y), name, font=font, fill=INK, anchor="rm")
+        draw.text((x_of(value) + _px(3), y), label, font=font, fill=INK, anchor="lm")
+    if not names:
+        empty = t("digest.chart.empty", locale)
+        draw.text((middle, (top + bottom) / 2), empty, font=font, fill=INK, anchor="mm")
+    draw.rectangle([(left, top), (right, bottom)], outline=INK)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format="png")
+    image.save(path, format="PNG", compress_level=3)  # twice as fast as 6, a tenth larger
+
+
+def _px(points: float) -> int:
+    return round(points * DPI / 72)
+
+
+def _font(points: int) -> ImageFont.FreeTypeFont:
+    """The chart's font at a size, loaded once per thread."""
+    fonts = _fonts.__dict__.setdefault("loaded", {})
+    if points not in fonts:
+        fonts[points] = ImageFont.truetype(str(CHART_FONT), _px(points))
+    return fonts[points]
 
 
 def _short(name: str, limit: int = 40) -> str:
