@@ -16,6 +16,7 @@ from services.digest import (
     DUE_SOON_DAYS,
     Digest,
     UnitRow,
+    Unreached,
     compile_digest,
     digest_period,
     record_digest,
@@ -110,11 +111,32 @@ def render_digest(ctx: Context, digest: Digest) -> Html:
     sections = [
         heading,
         _decisions(ctx, digest),
+        *([_unreached(ctx, digest.unreached)] if digest.unreached else []),
         _units(ctx, digest),
         _urgent(ctx, digest),
         join([_kpis(ctx, digest), ctx.text("digest.attached")]),
     ]
     return join(sections, "\n\n")
+
+
+def _unreached(ctx: Context, unreached: Unreached) -> Html:
+    """Who the bot could not remind this week, so that someone can bring them in."""
+    lines = [ctx.text("digest.unreached.header")]
+    for key, names in (("no_chat", unreached.no_chat), ("blocked", unreached.blocked)):
+        if names:
+            lines.append(
+                ctx.text(f"digest.unreached.{key}", count=len(names), names=_few(ctx, names))
+            )
+    for key, count in (("expired", unreached.expired), ("refused", unreached.refused)):
+        if count:
+            lines.append(ctx.text(f"digest.unreached.{key}", count=count))
+    return join(lines)
+
+
+def _few(ctx: Context, names: tuple[str, ...], shown: int = 8) -> str:
+    if len(names) <= shown:
+        return ", ".join(names)
+    return ctx.text("digest.and_others", names=", ".join(names[:shown]), count=len(names) - shown)
 
 
 def one_line(text: str, limit: int | None = None) -> str:

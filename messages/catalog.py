@@ -2199,6 +2199,41 @@ CATALOG: dict[str, dict[str, str]] = {
     "digest.kpi.status.at_risk": {"vi": "có nguy cơ không đạt", "en": "at risk"},
     "digest.kpi.status.no_data": {"vi": "chưa có số liệu", "en": "no data"},
     "digest.kpis.none": {"vi": "Trường chưa có chỉ số nào.", "en": "The school has no KPIs yet."},
+    "digest.unreached.header": {
+        "vi": "📭 <b>Chưa nhắc được</b> trong kỳ này:",
+        "en": "📭 <b>Not reached</b> in this period:",
+    },
+    "digest.unreached.no_chat": {
+        "vi": "• {count} người chưa kết nối với bot: {names}. Lời nhắc sẽ tới khi họ kết nối "
+        "(văn phòng gửi lại mã mời: dondoc invite).",
+        "en": "• {count} people have no chat with the bot yet: {names}. Their reminders go out "
+        "once they join (the office can send their invitations again: dondoc invite).",
+        "en_one": "• 1 person has no chat with the bot yet: {names}. Their reminders go out once "
+        "they join (the office can send the invitation again: dondoc invite).",
+    },
+    "digest.unreached.blocked": {
+        "vi": "• {count} người đã chặn bot: {names}. Lời nhắc sẽ tới khi họ nhắn lại cho bot.",
+        "en": "• {count} people blocked the bot: {names}. Their reminders go out once they "
+        "write to it again.",
+        "en_one": "• 1 person blocked the bot: {names}. Their reminders go out once they write "
+        "to it again.",
+    },
+    "digest.unreached.expired": {
+        "vi": "• {count} lời nhắc không gửi được trước khi hết hạn (mất kết nối kéo dài).",
+        "en": "• {count} reminders could not be sent before they were out of date (a long "
+        "outage).",
+        "en_one": "• 1 reminder could not be sent before it was out of date (a long outage).",
+    },
+    "digest.unreached.refused": {
+        "vi": "• {count} tin nhắn bị Telegram từ chối (chi tiết: dondoc status).",
+        "en": "• {count} messages were refused by Telegram (details: dondoc status).",
+        "en_one": "• 1 message was refused by Telegram (details: dondoc status).",
+    },
+    "digest.and_others": {
+        "vi": "{names} và {count} người khác",
+        "en": "{names} and {count} others",
+        "en_one": "{names} and 1 other",
+    },
     "digest.attached": {
         "vi": "<i>📎 Kèm bảng tính Excel (đủ mọi việc, báo cáo, chỉ số) và biểu đồ tiến độ.</i>",
         "en": "<i>📎 Attached: an Excel workbook (every task, report and KPI) and a progress "

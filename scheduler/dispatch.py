@@ -150,10 +150,8 @@ class Dispatcher:
             for (kind, recipient_id), group in groups.items():
                 ids = [row.id for row in group]
                 target = self._target(session, kind, recipient_id, group[0])
-                if target is None:
-                    outbox.mark_failed(
-                        session, claim.only(ids), DeliveryFailure.NO_CHAT, "no reachable chat"
-                    )
+                if isinstance(target, DeliveryFailure):
+                    outbox.mark_failed(session, claim.only(ids), target, "no reachable chat")
                     result.failed += len(group)
                     continue
                 if kind == "reply":
@@ -209,21 +207,27 @@ class Dispatcher:
 
     def _target(
         self, session: Session, kind: str, recipient_id: int, row: Reminder
-    ) -> tuple[Channel, str] | None:
+    ) -> tuple[Channel, str] | DeliveryFailure:
+        """Where the message goes, or why it cannot: no chat yet, or only chats that blocked
+        the bot (the rows then wait for the person to join or write again)."""
         if kind == "reply":
-            served = row.channel in self.senders and row.chat_id is not None
-            return (row.channel, row.chat_id) if served else None
+            if row.channel in self.senders and row.chat_id is not None:
+                return row.channel, row.chat_id
+            return DeliveryFailure.NO_CHAT
         if kind == "group":
             chat = session.get(UnitChat, recipient_id)
-            return (chat.channel, chat.chat_id) if chat and chat.channel in self.senders else None
+            if chat and chat.channel in self.senders:
+                return chat.channel, chat.chat_id
+            return DeliveryFailure.NO_CHAT
         identities = session.exec(
-            select(ChatIdentity).where(
-                ChatIdentity.member_id == recipient_id, col(ChatIdentity.unreachable_at).is_(None)
-            )
+            select(ChatIdentity).where(ChatIdentity.member_id == recipient_id)
         ).all()
-        usable = [i for i in identities if i.channel in self.senders]
+        served = [i for i in identities if i.channel in self.senders]
+        usable = [i for i in served if i.unreachable_at is None]
+        if not usable:
+            return DeliveryFailure.UNREACHABLE if served else DeliveryFailure.NO_CHAT
         usable.sort(key=lambda identity: CHANNEL_PREFERENCE.index(identity.channel))
-        return (usable[0].channel, usable[0].chat_id) if usable else None
+        return usable[0].channel, usable[0].chat_id
 
     async def _pace(self, chat_id: str, last_sent: dict[str, float]) -> None:
         loop = asyncio.get_running_loop()

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models import (
+    DeliveryFailure,
     DigestLog,
     Direction,
     Kpi,
@@ -34,6 +35,7 @@ from models import (
     Unit,
 )
 from models.enums import ROLE_RANK
+from services import outbox
 from services.brief import SILENT_DAYS
 from services.history import TaskState, reported_by, states_at
 from services.kpi_forecast import Outlook, forecast
@@ -136,6 +138,21 @@ class KpiItem:
 
 
 @dataclass(frozen=True)
+class Unreached:
+    """What the bot could not say this period: who has no chat with it yet, who blocked it
+    (their reminders wait until they join or write), and how many messages ran out of time in
+    an outage or were refused."""
+
+    no_chat: tuple[str, ...]
+    blocked: tuple[str, ...]
+    expired: int
+    refused: int
+
+    def __bool__(self) -> bool:
+        return bool(self.no_chat or self.blocked or self.expired or self.refused)
+
+
+@dataclass(frozen=True)
 class Digest:
     school_id: int
     school_name: str
@@ -155,6 +172,7 @@ class Digest:
     long_overdue: tuple[LongOverdue, ...]
     long_overdue_days: int
     kpis: tuple[KpiItem, ...]
+    unreached: Unreached
 
     @property
     def kpis_at_risk(self) -> tuple[KpiItem, ...]:
@@ -270,6 +288,23 @@ def compile_digest(session: Session, school: School, *, start: datetime, end: da
         long_overdue=_long_overdue(overdue, row_of, today, threshold),
         long_overdue_days=threshold,
         kpis=_kpis(session, school, end, today),
+        unreached=_unreached(session, school, start, end),
+    )
+
+
+def _unreached(session: Session, school: School, start: datetime, end: datetime) -> Unreached:
+    failed = outbox.failures(session, start, end, school.id)
+
+    def names(cause: DeliveryFailure) -> tuple[str, ...]:
+        return tuple(
+            dict.fromkeys(row.member for row in failed if row.cause == cause and row.member)
+        )
+
+    return Unreached(
+        no_chat=names(DeliveryFailure.NO_CHAT),
+        blocked=names(DeliveryFailure.UNREACHABLE),
+        expired=sum(row.cause == DeliveryFailure.EXPIRED for row in failed),
+        refused=sum(row.cause == DeliveryFailure.REFUSED for row in failed),
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, tuple_, update
+from sqlalchemy import and_, func, or_, tuple_, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -26,6 +26,8 @@ from models import (
     Reminder,
     ReminderKind,
     ReminderStatus,
+    School,
+    Unit,
 )
 
 LEASE = timedelta(minutes=2)
@@ -276,6 +278,38 @@ def keep_reply(
     )
     session.add(row)
     return row
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A reminder that ended failed: why, and for whom (a person, or a unit's group chat)."""
+
+    cause: DeliveryFailure
+    school: str | None
+    member: str | None
+    unit: str | None
+
+
+def failures(
+    session: Session, since: datetime, until: datetime | None = None, school_id: int | None = None
+) -> list[Failure]:
+    """Rows that ended failed from `since` (to `until`), by the time of their last try: the
+    claim a failure was recorded under, else their due time (expired while waiting)."""
+    when = func.coalesce(Reminder.claimed_at, Reminder.due_at)
+    query = (
+        select(Reminder.failure, School.name, Member.name, Unit.name)
+        .join(School, col(School.id) == col(Reminder.school_id), isouter=True)
+        .join(Member, col(Member.id) == col(Reminder.recipient_id), isouter=True)
+        .join(Unit, col(Unit.id) == col(Reminder.unit_id), isouter=True)
+        .where(Reminder.status == ReminderStatus.FAILED, col(Reminder.failure).is_not(None))
+        .where(when >= since)
+        .order_by(col(Reminder.id))
+    )
+    if until is not None:
+        query = query.where(when < until)
+    if school_id is not None:
+        query = query.where(Reminder.school_id == school_id)
+    return [Failure(*row) for row in session.exec(query).all()]
 
 
 def wake(session: Session, member_id: int, now: datetime) -> int:

@@ -15,9 +15,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from messages import t
-from models import DeliveryFailure, Member, Reminder, ReminderStatus, School, Unit
+from models import DeliveryFailure, Reminder, ReminderStatus, School
 from models.db import MIGRATIONS_DIR, session_scope
-from services import instances
+from services import instances, outbox
 
 UNDELIVERED_DAYS = 7
 
@@ -215,24 +215,15 @@ def waiting(session: Session, now: datetime) -> Waiting:
 
 
 def undelivered(session: Session, now: datetime, days: int = UNDELIVERED_DAYS) -> list[Undelivered]:
-    """Rows that ended failed in the last `days` days, by cause. A row's last attempt is its claim
-    (kept by a failure under a claim); a row that expired while waiting has its due time."""
-    since = now - timedelta(days=days)
-    rows = session.exec(
-        select(Reminder.failure, School.name, Member.name, Unit.name)
-        .join(School, col(School.id) == col(Reminder.school_id), isouter=True)
-        .join(Member, col(Member.id) == col(Reminder.recipient_id), isouter=True)
-        .join(Unit, col(Unit.id) == col(Reminder.unit_id), isouter=True)
-        .where(Reminder.status == ReminderStatus.FAILED, col(Reminder.failure).is_not(None))
-        .where(func.coalesce(Reminder.claimed_at, Reminder.due_at) >= since)
-    ).all()
-    counts = Counter(failure for failure, *_ in rows)
+    """Rows that ended failed in the last `days` days, by cause."""
+    rows = outbox.failures(session, now - timedelta(days=days))
+    counts = Counter(row.cause for row in rows)
     people: dict[DeliveryFailure, dict[str, Counter[str]]]
     people = defaultdict(lambda: defaultdict(Counter))
-    for failure, school, member, unit in rows:
-        if failure in (DeliveryFailure.NO_CHAT, DeliveryFailure.UNREACHABLE):
-            who = member or (t("status.group", unit=unit) if unit else "?")
-            people[failure][school or "?"][who] += 1
+    for row in rows:
+        if row.cause in (DeliveryFailure.NO_CHAT, DeliveryFailure.UNREACHABLE):
+            who = row.member or (t("status.group", unit=row.unit) if row.unit else "?")
+            people[row.cause][row.school or "?"][who] += 1
     return [
         Undelivered(
             cause,

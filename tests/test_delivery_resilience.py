@@ -25,6 +25,7 @@ from scheduler.jobs import FollowUp
 from services import instances, outbox
 from services.invitations import issue_invitations
 from services.reminders import CalendarDefaults
+from tests.reminder_school import local
 from tests.sweep_rig import MONDAY, RecordingSender, Rig
 
 KINDS = ("before_1d", "before_7d", "overdue")
@@ -260,3 +261,24 @@ def test_instances_that_stopped_long_ago_are_forgotten(rig: Rig) -> None:
     with session_scope(rig.engine) as session:
         assert [i.name for i in session.exec(select(Instance))] == ["new"]
         assert [i.name for i in instances.alive(session, MONDAY)] == ["new"]
+
+
+async def test_the_principal_reads_in_the_digest_who_could_not_be_reminded(rig: Rig) -> None:
+    with session_scope(rig.engine) as session:
+        head = session.exec(select(Member).where(Member.name == "Tổ Trưởng")).one()
+        session.delete(
+            session.exec(select(ChatIdentity).where(ChatIdentity.member_id == head.id)).one()
+        )
+        staff = session.exec(select(Member).where(Member.name == "Trưởng Văn Phòng")).one()
+        blocked = session.exec(select(ChatIdentity).where(ChatIdentity.member_id == staff.id)).one()
+        blocked.unreachable_at = rig.clock.now
+    await rig.follow_up.tick()
+    rig.clock.now = local(4, 16, 31)  # Friday: the digest
+    await rig.follow_up.tick()
+    [digest] = [text for text in rig.sender.to("Hiệu Trưởng") if text.startswith("📊")]
+    assert (
+        "📭 <b>Chưa nhắc được</b> trong kỳ này:\n"
+        "• 1 người chưa kết nối với bot: Tổ Trưởng. Lời nhắc sẽ tới khi họ kết nối "
+        "(văn phòng gửi lại mã mời: dondoc invite).\n"
+        "• 1 người đã chặn bot: Trưởng Văn Phòng. Lời nhắc sẽ tới khi họ nhắn lại cho bot."
+    ) in digest
