@@ -177,12 +177,18 @@ def follow_up(rig: Rig, sender: RecordingSender) -> FollowUp:
     return FollowUp(rig.engine, rig.dispatcher(sender), CalendarDefaults(), clock=rig.clock)
 
 
-async def test_a_sweep_waiting_out_a_long_flood_wait_keeps_its_claim(rig: Rig) -> None:
+async def two_instances(rig: Rig) -> tuple[Stalling, RecordingSender, FollowUp, FollowUp]:
+    """Reminders planned; two running instances, the first with a sender that will stall."""
     await asyncio.to_thread(rig.follow_up.plan)
     a, b = stalling(), RecordingSender()
     first, second = follow_up(rig, a), follow_up(rig, b)
     first.register("all")
     second.register("all")
+    return a, b, first, second
+
+
+async def test_a_sweep_waiting_out_a_long_flood_wait_keeps_its_claim(rig: Rig) -> None:
+    a, b, first, second = await two_instances(rig)
     sweeping = asyncio.create_task(first.dispatcher.sweep())
     await a.started.wait()
     for _ in range(10):  # 100 s of flood wait; both instances' heartbeats go on
@@ -202,11 +208,7 @@ async def test_a_sweep_waiting_out_a_long_flood_wait_keeps_its_claim(rig: Rig) -
 async def test_a_frozen_sweep_loses_its_claim_and_sends_nothing_it_no_longer_holds(
     rig: Rig,
 ) -> None:
-    await asyncio.to_thread(rig.follow_up.plan)
-    a, b = stalling(), RecordingSender()
-    first, second = follow_up(rig, a), follow_up(rig, b)
-    first.register("all")
-    second.register("all")
+    a, b, first, second = await two_instances(rig)
     sweeping = asyncio.create_task(first.dispatcher.sweep())
     await a.started.wait()  # frozen mid-send: no heartbeat any more
     rig.clock.advance(seconds=outbox.DEAD_AFTER.total_seconds() + 1)

@@ -13,7 +13,9 @@ from sqlalchemy.engine import Engine
 
 from models import ReminderStatus
 from models.base import utcnow
-from tests.chat_school import ChatSchool
+from models.db import session_scope
+from services import instances
+from tests.chat_school import OFFICE_HEAD, ChatSchool
 from tests.crowd import owe_reminders, statuses
 from tests.fake_telegram import FakeTelegram
 
@@ -110,3 +112,29 @@ async def test_twenty_kill_9_rounds_lose_nothing_and_duplicate_at_most_once_a_cr
     received = Counter(reminders_sent(tg, chats))
     assert set(received) == chats  # nobody lost their reminder
     assert sum(received.values()) - len(chats) <= crashes
+
+
+async def test_a_second_poller_says_so_once_and_keeps_sending_reminders(
+    school: ChatSchool, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    async with FakeTelegram(conflict_on_second_poller=True) as tg:
+        env = environment(tg, database_url, tmp_path)
+        first = await start(env, tmp_path, role="all")
+        await wait_for(lambda: len(tg.calls_of("getUpdates")) >= 1)
+        second = await start(env, tmp_path, role="all")
+        await wait_for(lambda: len(alive(engine)) == 2)
+        chats = set(owe_reminders(engine, 20, utcnow()))
+        await wait_for(lambda: statuses(engine) == {ReminderStatus.SENT: 20})
+        await asyncio.sleep(1)  # both keep running, one of them no longer polls
+        tg.queue(tg.message_update(tg.user(103), f"/start {school.codes[OFFICE_HEAD]}"))
+        await wait_for(lambda: any("Chào thầy/cô" in (m["plain_text"] or "") for m in tg.sent))
+        assert len(alive(engine)) == 2
+        logs = [(await stop(process))[1] for process in (first, second)]
+    told = [log.count("409 Conflict") for log in logs]
+    assert sorted(told) == [0, 1], logs
+    assert Counter(reminders_sent(tg, chats)) == Counter(chats)
+
+
+def alive(engine: Engine) -> list[str]:
+    with session_scope(engine) as session:
+        return [instance.name for instance in instances.alive(session, utcnow())]

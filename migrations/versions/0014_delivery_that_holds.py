@@ -7,9 +7,9 @@ Create Date: 2026-11-27
 Reminders outlive outages and stay fenced across instances: `claim_version` (with `claimed_by`,
 the fencing token of a claim), `stale_at` (retries go on until then, not for a count of
 attempts), `failure` (why a row failed: no chat yet, unreachable, refused, expired), `payload`
-(an answer to a person kept for later when it could not be sent: kind `reply`; it may
-belong to no school yet, so `school_id` may be empty). `instance`
-holds each running process's heartbeat. Rows failed for want of a chat get their cause.
+(an answer to a person kept for later when it could not be sent: kind `reply`; it may belong to
+no school yet, so `school_id` may be empty). `instance` holds each running process's heartbeat.
+Rows failed for want of a chat get their cause.
 """
 
 from collections.abc import Sequence
