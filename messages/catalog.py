@@ -2220,8 +2220,7 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "digest.unreached.expired": {
         "vi": "• {count} lời nhắc không gửi được trước khi hết hạn (mất kết nối kéo dài).",
-        "en": "• {count} reminders could not be sent before they were out of date (a long "
-        "outage).",
+        "en": "• {count} reminders could not be sent before they were out of date (a long outage).",
         "en_one": "• 1 reminder could not be sent before it was out of date (a long outage).",
     },
     "digest.unreached.refused": {
