@@ -25,7 +25,7 @@ from bot.demo import run_demo
 from bot.runner import RunRole, chat_config, chat_core, known_username, run_telegram
 from bot.settings import ConfigError, Settings, load_settings
 from data import DEFAULT_PLAN
-from handlers.context import Context
+from handlers.context import InSchool
 from handlers.reports import digest_replies, report_folder
 from messages import format_date, format_datetime, t
 from models import School, Task
@@ -634,8 +634,7 @@ def digest(
             else _week(session, target, week, now)
         )
         compiled = compile_digest(session, target, start=start, end=end)
-        ctx = Context(session=session, now=end, config=chat_config(settings))
-        ctx.school = target
+        ctx = InSchool(session=session, now=end, config=chat_config(settings), school=target)
         folder = out or report_folder(ctx, compiled)
         folder.mkdir(parents=True, exist_ok=True)
         replies = digest_replies(ctx, compiled, folder)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.chat import Button, Incoming, Outcome, Reply
 from handlers.core import ChatCore
@@ -98,7 +98,7 @@ def console_user(engine: Engine, who: str) -> tuple[str, str | None]:
     """The console user id for `--as`, and the first line to send (a joining code, if given).
     A member's name comes first, so a short name typed without diacritics is not a code."""
     with session_scope(engine) as session:
-        members = session.exec(select(Member).where(Member.active).order_by(Member.id)).all()
+        members = session.exec(select(Member).where(Member.active).order_by(col(Member.id))).all()
         matches = named(members, who)
         if len(matches) > 1:
             raise UnknownPerson(t("console.ambiguous_person", who=who))

@@ -22,7 +22,9 @@ JSONDict = dict[str, Any]
 
 
 class Window:
-    """At most `limit` events in any `period` seconds (Telegram counts in sliding windows)."""
+    """At most `limit` events in any `period` seconds (Telegram counts in sliding windows). A
+    send is counted from when it was let through, then from when Telegram answered it: Telegram
+    received it in between, so the bot's window never ends before Telegram's does."""
 
     def __init__(self, limit: int, period: float) -> None:
         self.limit, self.period = limit, period
@@ -35,6 +37,13 @@ class Window:
 
     def add(self, now: float) -> None:
         self.times.append(now)
+
+    def answered(self, sent: float, now: float) -> None:
+        """The send let through at `sent` was answered at `now` (it is among the latest)."""
+        for index in range(len(self.times) - 1, -1, -1):
+            if self.times[index] == sent:
+                self.times[index] = now
+                return
 
 
 class PriorityRateLimiter(BaseRateLimiter[str]):
@@ -77,19 +86,24 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
         bulk = rate_limit_args == BULK
         retries = 0 if bulk else self.max_retries  # the outbox retries reminders later
         for attempt in range(retries + 1):
-            await self._turn(chat, bulk)
+            sent = await self._turn(chat, bulk)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 self.held_until[chat] = self.clock() + retry_seconds(exc)
                 if attempt == retries or retry_seconds(exc) > self.longest_wait:
                     raise
+            finally:
+                now = self.clock()
+                self.overall.answered(sent, now)
+                self.chats[chat].answered(sent, now)
         raise AssertionError("unreachable")
 
-    async def _turn(self, chat: int | str, bulk: bool) -> None:
-        """Wait until a message to `chat` fits every window; answers to people first. A chat
-        held back by a 429: a reminder does not wait (the sweep goes on with other chats, the
-        outbox tries the row again later), an answer waits if the hold is short."""
+    async def _turn(self, chat: int | str, bulk: bool) -> float:
+        """Wait until a message to `chat` fits every window and count it there, from the time
+        returned; answers to people first. A chat held back by a 429: a reminder does not wait
+        (the sweep goes on with other chats, the outbox tries the row again later), an answer
+        waits if the hold is short."""
         held = self.held_until.get(chat, 0.0) - self.clock()
         if held > 0 and (bulk or held > self.longest_wait):
             raise RetryAfter(math.ceil(held))
@@ -113,7 +127,7 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
                 if wait <= 0:
                     self.overall.add(now)
                     window.add(now)
-                    return
+                    return now
                 await asyncio.sleep(wait)
         finally:
             if not bulk:

@@ -63,6 +63,9 @@ def build_application(
     base_file_url: str,
     rate_limiter: BaseRateLimiter | None = None,
 ) -> Application:
+    # httpx logs every Bot API request at INFO, with the token in its URL: work for nothing on
+    # every message, and a secret in the log.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     application = (
         ApplicationBuilder()
         .token(token)

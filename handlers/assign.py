@@ -1,7 +1,7 @@
 """/giao (/assign): a unit head gives a task of their unit to its members; leaders any task."""
 
 from handlers.chat import Button, Reply
-from handlers.context import Context
+from handlers.context import Known
 from handlers.tasks import lookup
 from messages import join_html
 from models import Member, Task
@@ -11,7 +11,7 @@ from services.permissions import can_assign
 from services.text import fold
 
 
-def assign_command(ctx: Context, args: str) -> None:
+def assign_command(ctx: Known, args: str) -> None:
     code, _, who = args.strip().partition(" ")
     if not code:
         ctx.say("usage.assign")
@@ -32,7 +32,7 @@ def assign_command(ctx: Context, args: str) -> None:
     _offer(ctx, task, chosen or people)
 
 
-def on_assign_button(ctx: Context, task: Task, member_id: int) -> None:
+def on_assign_button(ctx: Known, task: Task, member_id: int) -> None:
     if not can_assign(ctx.actor, task):
         ctx.outcome.notice = ctx.text("deny.assign", code=task.code)
         return
@@ -48,7 +48,7 @@ def _matching(people: list[Member], who: str) -> list[Member]:
     return named(people, who) or [p for p in people if fold(p.name).endswith(" " + fold(who))]
 
 
-def _offer(ctx: Context, task: Task, people: list[Member]) -> None:
+def _offer(ctx: Known, task: Task, people: list[Member]) -> None:
     current = assignees(ctx.session, task)
     lines = [ctx.text("assign.choose", code=task.code, title=task.title)]
     if current:
@@ -64,7 +64,7 @@ def _offer(ctx: Context, task: Task, people: list[Member]) -> None:
     ctx.send(Reply(join_html(lines), buttons=buttons, tasks=(task.id,)))
 
 
-def _assign(ctx: Context, task: Task, member: Member) -> None:
+def _assign(ctx: Known, task: Task, member: Member) -> None:
     added = assign(ctx.session, task, [member], by=ctx.member, now=ctx.now)
     key = "assign.done" if added else "assign.already"
     ctx.say(key, code=task.code, title=task.title, name=member.name)

@@ -4,7 +4,7 @@ a leader chooses to get it daily, weekly or not at all. Button payload: `t:<choi
 from datetime import date
 
 from handlers.chat import Button, Reply
-from handlers.context import Context
+from handlers.context import Context, Known, Personal
 from messages import Html, format_datetime, join_html
 from models import BriefFrequency, Reminder
 from services.brief import SILENT_DAYS, Brief, BriefItem, Why, brief_since, compile_brief
@@ -24,7 +24,7 @@ TITLE_CHARS = 60  # longer titles are cut; /viec CODE shows them whole
 NOTE_CHARS = 80  # and so are longer blocker notes
 
 
-def brief_message(ctx: Context, rows: list[Reminder]) -> Reply | None:
+def brief_message(ctx: Personal, rows: list[Reminder]) -> Reply | None:
     """The brief delivering `rows` (several only when earlier ones waited): what is new since
     the brief before the first of them; None when nothing is new any more."""
     rows = sorted(rows, key=lambda row: (row.due_at, row.id))
@@ -71,7 +71,7 @@ def _cut(text: str, limit: int) -> str:
     return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
-def brief_command(ctx: Context, args: str) -> None:
+def brief_command(ctx: Known, args: str) -> None:
     """/tomtat: the current choice and three buttons; /tomtat hang ngay|hang tuan|tat sets it."""
     if not ctx.actor.is_leader:
         ctx.say("tomtat.deny")
@@ -86,7 +86,7 @@ def brief_command(ctx: Context, args: str) -> None:
     _set(ctx, choice)
 
 
-def on_brief_button(ctx: Context, value: str) -> None:
+def on_brief_button(ctx: Known, value: str) -> None:
     if not ctx.actor.is_leader:
         ctx.outcome.notice = ctx.text("tomtat.deny_short")
         ctx.say("tomtat.deny")
@@ -98,7 +98,7 @@ def on_brief_button(ctx: Context, value: str) -> None:
     ctx.outcome.notice = ctx.text("tomtat.saved", choice=ctx.text(f"tomtat.choice.{value}"))
 
 
-def _show(ctx: Context) -> None:
+def _show(ctx: Known) -> None:
     current = BriefFrequency(ctx.member.brief)
     buttons = tuple(
         Button(
@@ -111,7 +111,7 @@ def _show(ctx: Context) -> None:
     ctx.send(Reply(text, buttons=(buttons,)))
 
 
-def _set(ctx: Context, choice: BriefFrequency) -> None:
+def _set(ctx: Known, choice: BriefFrequency) -> None:
     ctx.member.brief = choice
     ctx.session.add(ctx.member)
     ctx.say(f"tomtat.set.{choice.value}")

@@ -11,7 +11,7 @@ from handlers import evidence
 from handlers.assign import on_assign_button
 from handlers.brief import on_brief_button
 from handlers.chat import Reply
-from handlers.context import Context
+from handlers.context import Known
 from handlers.progress import (
     Statement,
     allowed,
@@ -52,7 +52,7 @@ def task_in(session: Session, payload: str) -> int | None:
     return update.task_id if update is not None else None
 
 
-def on_button(ctx: Context, payload: str) -> None:
+def on_button(ctx: Known, payload: str) -> None:
     action, *fields = payload.split(":")
     ids = [_row_id(field) for field in fields]
     if action == "t" and len(fields) == 1:
@@ -71,7 +71,7 @@ def on_button(ctx: Context, payload: str) -> None:
         ctx.outcome.notice = ctx.text("button.outdated")
 
 
-def _task(ctx: Context, task_id: int) -> Task | None:
+def _task(ctx: Known, task_id: int) -> Task | None:
     task = ctx.session.get(Task, task_id)
     if task is None or task.school_id != ctx.school.id:
         ctx.outcome.notice = ctx.text("button.outdated")
@@ -82,7 +82,7 @@ def _task(ctx: Context, task_id: int) -> Task | None:
     return task
 
 
-def _on_task(ctx: Context, action: str, task_id: int, choice: str) -> None:
+def _on_task(ctx: Known, action: str, task_id: int, choice: str) -> None:
     task = _task(ctx, task_id)
     if task is None:
         return
@@ -116,11 +116,11 @@ def _on_task(ctx: Context, action: str, task_id: int, choice: str) -> None:
         _snooze(ctx, task, choice)
 
 
-def _record(ctx: Context, task: Task, statement: Statement) -> None:
+def _record(ctx: Known, task: Task, statement: Statement) -> None:
     apply_and_confirm(ctx, task, statement, UpdateSource.BUTTON)
 
 
-def _apply_kept(ctx: Context, kept_id: int, task_id: int, what: str) -> None:
+def _apply_kept(ctx: Known, kept_id: int, task_id: int, what: str) -> None:
     """A tap on a task offered for words the person sent before: apply them to it."""
     kept = ctx.session.get(PendingReport, kept_id)
     task = _task(ctx, task_id)
@@ -149,7 +149,7 @@ def _apply_kept(ctx: Context, kept_id: int, task_id: int, what: str) -> None:
         report_on(ctx, task, read(ctx, kept.text, None, intent), intent, UpdateSource.BUTTON)
 
 
-def _snooze(ctx: Context, task: Task, choice: str) -> None:
+def _snooze(ctx: Known, task: Task, choice: str) -> None:
     if choice not in SNOOZES:
         ctx.send(
             Reply(
@@ -170,14 +170,14 @@ def _snooze(ctx: Context, task: Task, choice: str) -> None:
     ctx.say("snooze.done_long", code=task.code, when=format_datetime(until, ctx.tz))
 
 
-def _snooze_until(ctx: Context, choice: str) -> datetime:
+def _snooze_until(ctx: Known, choice: str) -> datetime:
     if choice == "h1":
         return ctx.now + SNOOZES[choice]
     day = ctx.today + SNOOZES[choice]
     return datetime.combine(day, MORNING, tzinfo=ctx.tz)
 
 
-def _undo(ctx: Context, update_id: int) -> None:
+def _undo(ctx: Known, update_id: int) -> None:
     update = ctx.session.get(ProgressUpdate, update_id)
     task = ctx.session.get(Task, update.task_id) if update else None
     if update is None or task is None or task.school_id != ctx.school.id:

@@ -22,7 +22,8 @@ class ChatConfig:
 
 @dataclass
 class Context:
-    """`incoming` is None when the bot speaks first (reminders, the digest)."""
+    """`incoming` is None when the bot speaks first (reminders, the digest). The subclasses below
+    say what is known for sure: `Known` for a linked person's message."""
 
     session: Session
     now: datetime
@@ -73,3 +74,34 @@ class Context:
 
     def button(self, key: str, payload: str) -> Button:
         return Button(str(self.text(key)), payload)
+
+
+@dataclass(kw_only=True)
+class InSchool(Context):
+    """The bot speaks in a school: a reminder (to a person or a unit's group chat), the digest."""
+
+    school: School = field()
+
+
+@dataclass(kw_only=True)
+class Personal(InSchool):
+    """The bot speaks to a known person, in one of their schools: a brief, a check-in."""
+
+    member: Member = field()
+    actor: Actor = field()
+
+
+@dataclass(kw_only=True)
+class Chat(Context):
+    """A message came in; from a stranger while `member` is None."""
+
+    incoming: Incoming = field()
+
+
+@dataclass(kw_only=True)
+class Known(Personal, Chat):
+    """A linked person's message, in the school it acts in (`handlers.schools.act_as`): what
+    every handler works with once the sender is authorised."""
+
+    incoming: Incoming = field()  # Chat's, which Personal's base fields would hide
+    identity: ChatIdentity = field()

@@ -24,7 +24,7 @@ from handlers import (
     tasks,
 )
 from handlers.chat import Incoming, Outcome, Reply, reply_payload
-from handlers.context import ChatConfig, Context
+from handlers.context import Chat, ChatConfig, Known
 from messages import h
 from models import BotMessage, Channel, ChatIdentity
 from models.base import utcnow
@@ -33,7 +33,7 @@ from services import accounts, outbox
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Context, str], None]
+Handler = Callable[[Known, str], None]
 
 # (Vietnamese name, English alias, handler, catalogue key of the menu description)
 COMMANDS: list[tuple[str, str, Handler, str]] = [
@@ -63,7 +63,6 @@ def _clean(text: str) -> str:
 
 
 def cleaned(incoming: Incoming) -> Incoming:
-    optional = {"reply_to": incoming.reply_to, "button": incoming.button}
     files = tuple(
         replace(
             file,
@@ -78,7 +77,8 @@ def cleaned(incoming: Incoming) -> Incoming:
         incoming,
         text=_clean(incoming.text),
         files=files,
-        **{name: value and _clean(value) for name, value in optional.items()},
+        reply_to=incoming.reply_to and _clean(incoming.reply_to),
+        button=incoming.button and _clean(incoming.button),
     )
 
 
@@ -109,12 +109,12 @@ class ChatCore:
             log.exception("could not handle %s message from %s", incoming.channel, incoming.user_id)
             return Outcome([Reply(h("error.internal"))], notice=str(h("error.internal")))
 
-    def _context(self, session: Session, incoming: Incoming) -> Context:
+    def _context(self, session: Session, incoming: Incoming) -> Chat:
         """Who writes, and in which of their schools: see `schools.acting`."""
-        ctx = Context(session=session, incoming=incoming, now=self.clock(), config=self.config)
+        ctx = Chat(session=session, incoming=incoming, now=self.clock(), config=self.config)
         account = accounts.links(session, incoming.channel, incoming.user_id)
         if account:
-            schools.act_as(ctx, schools.acting(session, incoming, account, ctx.now))
+            ctx = schools.act_as(ctx, schools.acting(session, incoming, account, ctx.now))
             if not incoming.is_group:
                 for link in account:
                     if link.identity.unreachable_at is not None:  # they wrote: reachable again
@@ -165,10 +165,10 @@ def _identities_in(session: Session, channel: Channel, chat_id: str) -> list[Cha
     return list(session.exec(query))
 
 
-def route(ctx: Context) -> None:
+def route(ctx: Chat) -> None:
     incoming = ctx.incoming
     command, args = split_command(incoming.text.strip()) if not incoming.button else (None, "")
-    if ctx.member is None:
+    if not isinstance(ctx, Known):
         joining.stranger(ctx, command, args)
         return
     if incoming.button:

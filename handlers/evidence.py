@@ -6,7 +6,7 @@ is asked which task, and the files wait for the answer. A caption that also repo
 from dataclasses import asdict
 
 from handlers.chat import Download
-from handlers.context import Context
+from handlers.context import Known
 from handlers.progress import (
     Statement,
     allowed,
@@ -22,7 +22,7 @@ from models import Task, UpdateSource
 from services.progress import IncomingFile, evidence_path, record_evidence
 
 
-def on_files(ctx: Context) -> None:
+def on_files(ctx: Known) -> None:
     caption = ctx.incoming.text.strip()
     replied = thread(ctx)
     reading = read(ctx, caption, replied, None)
@@ -60,7 +60,7 @@ def stored_files(kept: list[dict]) -> list[IncomingFile]:
     return [IncomingFile(**file) for file in kept]
 
 
-def record(ctx: Context, task: Task, files: list[IncomingFile], note: str | None) -> None:
+def record(ctx: Known, task: Task, files: list[IncomingFile], note: str | None) -> None:
     if not allowed(ctx, task):
         return
     paths = [evidence_path(ctx.config.evidence_dir, ctx.school.code, task, f) for f in files]

@@ -1,11 +1,11 @@
 """/lienket (/link): a unit head links a group chat to their unit."""
 
-from handlers.context import Context
+from handlers.context import Known
 from services.groups import link_group, linked_unit
 from services.tasks import current_units
 
 
-def link_command(ctx: Context, args: str) -> None:
+def link_command(ctx: Known, args: str) -> None:
     if not ctx.incoming.is_group:
         ctx.say("group.only_in_group")
         return

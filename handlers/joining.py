@@ -3,14 +3,15 @@
 import math
 import re
 
-from handlers.context import Context
+from handlers.context import Chat, Known
+from handlers.schools import act_as
 from messages import join_html
 from models import Member
 from services.accounts import links
 from services.invitations import CODE_LENGTH, normalize_code
 from services.joining import JoinResult, owns_code, redeem
-from services.permissions import load_actor
 
+UNJOINED = (JoinResult.UNKNOWN, JoinResult.THROTTLED)
 LANGUAGES = {"vi": "vi", "tiếng việt": "vi", "tieng viet": "vi", "en": "en", "english": "en"}
 
 
@@ -20,7 +21,7 @@ def looks_like_code(text: str) -> bool:
     )
 
 
-def stranger(ctx: Context, command: str | None, args: str) -> None:
+def stranger(ctx: Chat, command: str | None, args: str) -> None:
     """Someone not linked yet: a code links them; anything else gets how to get one, no data."""
     incoming = ctx.incoming
     code = args.strip() if command == "start" else incoming.text.strip() if command is None else ""
@@ -34,7 +35,7 @@ def stranger(ctx: Context, command: str | None, args: str) -> None:
     ctx.say("join.stranger")
 
 
-def join(ctx: Context, code: str, *, in_passing: bool = False) -> None:
+def join(ctx: Chat, code: str, *, in_passing: bool = False) -> None:
     """Redeem a code. `in_passing`: a linked person's message that merely looks like a code;
     unless it is a real one, they are told they need none (it still counts as an attempt, so
     codes cannot be guessed that way)."""
@@ -48,30 +49,29 @@ def join(ctx: Context, code: str, *, in_passing: bool = False) -> None:
         code=code,
         now=ctx.now,
     )
-    if outcome.result == JoinResult.JOINED:
+    if outcome.member is not None:  # joined
         welcome(ctx, outcome.member)
-    elif in_passing and outcome.result in (JoinResult.UNKNOWN, JoinResult.THROTTLED):
+    elif in_passing and isinstance(ctx, Known) and outcome.result in UNJOINED:
         ctx.say("join.already", name=ctx.member.name)
-    elif outcome.result == JoinResult.THROTTLED:
+    elif outcome.retry_after is not None:  # throttled
         minutes = max(1, math.ceil(outcome.retry_after.total_seconds() / 60))
         ctx.say("join.throttled", minutes=minutes)
     else:
         ctx.say(f"join.{outcome.result.value}")
 
 
-def welcome(ctx: Context, member: Member) -> None:
+def welcome(ctx: Chat, member: Member) -> None:
     """The welcome, then help; joining a further school says how many and how to switch."""
     account = links(ctx.session, ctx.incoming.channel, ctx.incoming.user_id)
     joined = next(link for link in account if link.member.id == member.id)
-    ctx.identity, ctx.member, ctx.school = joined.identity, member, joined.school
-    ctx.actor = load_actor(ctx.session, member)
-    ctx.say("join.welcome", name=member.name)
+    known = act_as(ctx, joined)
+    known.say("join.welcome", name=member.name)
     if len(account) > 1:
-        ctx.say("join.another_school", count=len(account), school=joined.school.name)
-    show_help(ctx, "")
+        known.say("join.another_school", count=len(account), school=joined.school.name)
+    show_help(known, "")
 
 
-def code_again(ctx: Context, code: str, *, in_passing: bool = False) -> None:
+def code_again(ctx: Known, code: str, *, in_passing: bool = False) -> None:
     """A code from someone already linked: their own needs no more use; another school's
     invitation links them there too (through the same checks and limits as anyone's)."""
     account = links(ctx.session, ctx.incoming.channel, ctx.incoming.user_id)
@@ -81,7 +81,7 @@ def code_again(ctx: Context, code: str, *, in_passing: bool = False) -> None:
         join(ctx, code, in_passing=in_passing)
 
 
-def start(ctx: Context, args: str) -> None:
+def start(ctx: Known, args: str) -> None:
     """/start from someone already linked: a greeting, or a code of theirs or another school's."""
     if args.strip():
         code_again(ctx, args.strip())
@@ -90,21 +90,21 @@ def start(ctx: Context, args: str) -> None:
     show_help(ctx, "")
 
 
-def show_help(ctx: Context, args: str) -> None:
+def show_help(ctx: Known, args: str) -> None:
     """What everyone can do, then what their role adds: leaders (reports, KPIs, assigning any
     task, groups) or unit heads (assigning their unit's tasks, groups); nothing they cannot use;
     and, for a person in several schools, how to switch between them."""
     parts = [ctx.text("help.common")]
-    if ctx.actor is not None and ctx.actor.is_leader:
+    if ctx.actor.is_leader:
         parts.append(ctx.text("help.leader"))
-    elif ctx.actor is not None and ctx.actor.headed_units:
+    elif ctx.actor.headed_units:
         parts.append(ctx.text("help.head"))
     if len(links(ctx.session, ctx.incoming.channel, ctx.incoming.user_id)) > 1:
         parts.append(ctx.text("help.schools"))
     ctx.say_html(join_html(parts, "\n\n"))
 
 
-def set_language(ctx: Context, args: str) -> None:
+def set_language(ctx: Known, args: str) -> None:
     choice = LANGUAGES.get(args.strip().lower())
     if choice is None:
         ctx.say("language.usage")
@@ -114,7 +114,7 @@ def set_language(ctx: Context, args: str) -> None:
     ctx.say("language.done")
 
 
-def hint(ctx: Context) -> None:
+def hint(ctx: Known) -> None:
     """Plain text in a private chat that answers nothing: say what the bot understands."""
     if looks_like_code(ctx.incoming.text):
         code_again(ctx, ctx.incoming.text.strip(), in_passing=True)

@@ -2,9 +2,9 @@
 
 from typing import Protocol
 
-from sqlmodel import select
+from sqlmodel import col, select
 
-from handlers.context import Context
+from handlers.context import Context, Known
 from messages import Html, format_date, format_quantity, join_html
 from models import Direction, Kpi, KpiValue
 from services.kpi_forecast import Forecast, forecast, forecast_after
@@ -22,7 +22,7 @@ from services.plan_text import describe_target
 HISTORY = 5  # values listed by /chiso KEY
 
 
-def kpi_command(ctx: Context, args: str) -> None:
+def kpi_command(ctx: Known, args: str) -> None:
     words = args.split(None, 1)
     if not words:
         _list(ctx)
@@ -97,9 +97,11 @@ def _against_target(ctx: Context, kpi: Kpi, value: KpiValue | None) -> Html:
     )
 
 
-def _list(ctx: Context) -> None:
+def _list(ctx: Known) -> None:
     kpis = ctx.session.exec(
-        select(Kpi).where(Kpi.school_id == ctx.school.id).order_by(Kpi.target_year, Kpi.id)
+        select(Kpi)
+        .where(Kpi.school_id == ctx.school.id)
+        .order_by(col(Kpi.target_year), col(Kpi.id))
     ).all()
     if not kpis:
         ctx.say("kpi.none")
@@ -136,7 +138,7 @@ def _list(ctx: Context) -> None:
     ctx.say_html(join_html(lines))
 
 
-def _detail(ctx: Context, kpi: Kpi) -> None:
+def _detail(ctx: Known, kpi: Kpi) -> None:
     """The KPI against its target, its forecast, and its latest values, newest first."""
     values = values_of(ctx.session, kpi)
     lines = [

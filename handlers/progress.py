@@ -4,7 +4,7 @@
 from dataclasses import dataclass
 
 from handlers.chat import Button, Reply
-from handlers.context import Context
+from handlers.context import Known
 from handlers.progress_text import Meaning, Part, Reading, read_progress
 from handlers.render import numbered_lines, shown_title, status_label, task_choices
 from handlers.resolve import Resolution, Thread, resolve, thread
@@ -33,7 +33,7 @@ class Statement:
     note: str | None = None
 
 
-def allowed(ctx: Context, task: Task) -> bool:
+def allowed(ctx: Known, task: Task) -> bool:
     """A refusal says why; after a button press in a group it goes to the presser alone."""
     refusal = update_refusal(ctx.actor, task)
     if refusal is None:
@@ -46,24 +46,24 @@ def allowed(ctx: Context, task: Task) -> bool:
     return False
 
 
-def update_command(ctx: Context, args: str) -> None:
+def update_command(ctx: Known, args: str) -> None:
     report(ctx, args, UpdateSource.COMMAND, Meaning.PERCENT)
 
 
-def done_command(ctx: Context, args: str) -> None:
+def done_command(ctx: Known, args: str) -> None:
     report(ctx, args, UpdateSource.COMMAND, Meaning.DONE)
 
 
-def blocked_command(ctx: Context, args: str) -> None:
+def blocked_command(ctx: Known, args: str) -> None:
     report(ctx, args, UpdateSource.COMMAND, Meaning.BLOCKED)
 
 
-def on_text(ctx: Context) -> None:
+def on_text(ctx: Known) -> None:
     """Plain text, swiped under a bot message or not."""
     report(ctx, ctx.incoming.text, UpdateSource.REPLY, None)
 
 
-def read(ctx: Context, text: str, replied: Thread | None, intent: Meaning | None) -> Reading:
+def read(ctx: Known, text: str, replied: Thread | None, intent: Meaning | None) -> Reading:
     return read_progress(
         text,
         school_codes(ctx.session, ctx.school.id),
@@ -72,7 +72,7 @@ def read(ctx: Context, text: str, replied: Thread | None, intent: Meaning | None
     )
 
 
-def report(ctx: Context, text: str, source: UpdateSource, intent: Meaning | None) -> None:
+def report(ctx: Known, text: str, source: UpdateSource, intent: Meaning | None) -> None:
     """Read the message, find the tasks it is about, record what it says on each; ask back
     (keeping the words) where the task or the meaning is not clear."""
     replied = thread(ctx)
@@ -95,14 +95,14 @@ def report(ctx: Context, text: str, source: UpdateSource, intent: Meaning | None
 
 
 def report_on(
-    ctx: Context, task: Task, reading: Reading, intent: Meaning | None, source: UpdateSource
+    ctx: Known, task: Task, reading: Reading, intent: Meaning | None, source: UpdateSource
 ) -> None:
     """Kept words, now that the person has said which task they are about."""
     _record_all(ctx, [(task, part) for part in reading.parts], [], intent, source)
 
 
 def _record_all(
-    ctx: Context,
+    ctx: Known,
     placed: list[tuple[Task, Part]],
     unplaced: list[Part],
     intent: Meaning | None,
@@ -138,7 +138,7 @@ def _statement(part: Part, intent: Meaning | None, leading: str) -> Statement | 
 
 
 def apply(
-    ctx: Context, task: Task, statement: Statement, source: UpdateSource, words: str | None = None
+    ctx: Known, task: Task, statement: Statement, source: UpdateSource, words: str | None = None
 ) -> ProgressUpdate | None:
     """Record one statement on one task, or say why not, or ask what was meant. In a group,
     words that merely mention a task without answering the bot are not for it."""
@@ -171,13 +171,13 @@ def apply(
     )
 
 
-def apply_and_confirm(ctx: Context, task: Task, statement: Statement, source: UpdateSource) -> None:
+def apply_and_confirm(ctx: Known, task: Task, statement: Statement, source: UpdateSource) -> None:
     update = apply(ctx, task, statement, source)
     if update is not None:
         confirm(ctx, [(task, update)])
 
 
-def confirm(ctx: Context, recorded: list[tuple[Task, ProgressUpdate]]) -> None:
+def confirm(ctx: Known, recorded: list[tuple[Task, ProgressUpdate]]) -> None:
     """One short confirmation naming each task and its new state, each with an undo button."""
     if not recorded:
         return
@@ -199,7 +199,7 @@ def confirm(ctx: Context, recorded: list[tuple[Task, ProgressUpdate]]) -> None:
     ctx.send(Reply(join_html(lines), buttons=undo, tasks=tuple(task.id for task, _ in recorded)))
 
 
-def confirm_one(ctx: Context, task: Task, update: ProgressUpdate, what: Html) -> None:
+def confirm_one(ctx: Known, task: Task, update: ProgressUpdate, what: Html) -> None:
     """The confirmation of one update: the task, what was recorded, the note, an undo button."""
     lines = [ctx.text("update.recorded", code=task.code, title=shown_title(ctx, task)), what]
     if update.note:
@@ -208,16 +208,16 @@ def confirm_one(ctx: Context, task: Task, update: ProgressUpdate, what: Html) ->
     ctx.send(Reply(join_html(lines), buttons=undo, tasks=(task.id,)))
 
 
-def state(ctx: Context, task: Task) -> Html:
+def state(ctx: Known, task: Task) -> Html:
     return ctx.text("update.state", progress=task.progress, status=status_label(ctx, task.status))
 
 
-def ask_reason(ctx: Context, task: Task) -> None:
+def ask_reason(ctx: Known, task: Task) -> None:
     text = ctx.text("blocked.ask", code=task.code, title=task.title)
     ctx.send(Reply(text, tasks=(task.id,), expects="blocked", ask_reply=True))
 
 
-def keep(ctx: Context, text: str, intent: Meaning | None = None, files: list | None = None) -> int:
+def keep(ctx: Known, text: str, intent: Meaning | None = None, files: list | None = None) -> int:
     """Keep what the person wrote (and sent) until they say which task it is about."""
     pending = PendingReport(
         member_id=ctx.member.id,
@@ -231,7 +231,7 @@ def keep(ctx: Context, text: str, intent: Meaning | None = None, files: list | N
     return pending.id
 
 
-def ask_meaning(ctx: Context, task: Task, words: str) -> None:
+def ask_meaning(ctx: Known, task: Task, words: str) -> None:
     """The task is clear but not what the words say about it: offer the choices, and keep the
     words as the note of whichever is picked."""
     kept = keep(ctx, words)
@@ -248,7 +248,7 @@ def ask_meaning(ctx: Context, task: Task, words: str) -> None:
 
 
 def ask_which(
-    ctx: Context,
+    ctx: Known,
     candidates: list[Task],
     text: str,
     intent: Meaning | None = None,
@@ -272,7 +272,7 @@ def ask_which(
 
 
 def _unplaced(
-    ctx: Context, text: str, intent: Meaning | None, reading: Reading, found: Resolution
+    ctx: Known, text: str, intent: Meaning | None, reading: Reading, found: Resolution
 ) -> None:
     if reading.unknown_codes or reading.ambiguous:
         suggest_codes(ctx, reading, text, intent)
@@ -290,7 +290,7 @@ def _unplaced(
 
 
 def suggest_codes(
-    ctx: Context,
+    ctx: Known,
     reading: Reading,
     text: str | None = None,
     intent: Meaning | None = None,

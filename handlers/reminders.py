@@ -5,7 +5,7 @@ from datetime import datetime, time, timedelta
 
 from handlers.brief import brief_message
 from handlers.chat import Button, Reply
-from handlers.context import Context
+from handlers.context import Context, InSchool, Personal
 from handlers.kpi_warnings import kpi_risk
 from handlers.render import numbered_lines, task_line, task_message, update_line
 from handlers.reports import weekly_digest
@@ -26,15 +26,23 @@ LIST_LIMIT = 5  # tasks with a row of buttons in a coalesced reminder
 HEADERS = {0: "reminder.due_day", 1: "reminder.before_1d"}  # by days left; else coming up
 
 
-def compose(ctx: Context, rows: list[Reminder]) -> list[tuple[Reply, list[int]]]:
-    """The messages for one recipient, each with the ids of the rows it delivers."""
-    messages = []
+def compose(ctx: InSchool, rows: list[Reminder]) -> list[tuple[Reply, list[int]]]:
+    """The messages for one recipient, each with the ids of the rows it delivers. A unit's group
+    chat gets task reminders only; the other kinds are for a person (`Personal`)."""
+    messages: list[tuple[Reply, list[int]]] = []
     assigned = [row for row in rows if row.kind == ReminderKind.ASSIGNED]
     if assigned:
         messages.append((_assigned(ctx, assigned), [row.id for row in assigned]))
     task_rows = [row for row in rows if row.kind in TASK_KINDS]
     if task_rows:
         messages.append((_tasks(ctx, task_rows), [row.id for row in task_rows]))
+    if isinstance(ctx, Personal):
+        messages += _personal(ctx, rows)
+    return messages
+
+
+def _personal(ctx: Personal, rows: list[Reminder]) -> list[tuple[Reply, list[int]]]:
+    messages: list[tuple[Reply, list[int]]] = []
     briefs = [row for row in rows if row.kind == ReminderKind.BRIEF]
     brief = brief_message(ctx, briefs) if briefs else None
     if brief is not None:
@@ -53,7 +61,7 @@ def compose(ctx: Context, rows: list[Reminder]) -> list[tuple[Reply, list[int]]]
 
 
 def _unique_tasks(ctx: Context, rows: list[Reminder]) -> list[Task]:
-    tasks = {row.task_id: ctx.session.get(Task, row.task_id) for row in rows}
+    tasks = {row.task_id: ctx.session.get_one(Task, row.task_id) for row in rows}
     return sorted(tasks.values(), key=lambda task: due_order(task, ctx.today))
 
 
@@ -93,7 +101,9 @@ def _tasks(ctx: Context, rows: list[Reminder]) -> Reply:
 def _header(ctx: Context, task: Task) -> Html:
     """What a single-task reminder opens with, as it is true on the day it is sent (a reminder
     sent late never says "tomorrow" of a task due today)."""
-    days = (next_due(task, ctx.today) - ctx.today).days
+    due = next_due(task, ctx.today)
+    assert due is not None, "a task reminder is about a task that falls due"
+    days = (due - ctx.today).days
     return ctx.text("reminder.overdue" if days < 0 else HEADERS.get(days, "reminder.before_7d"))
 
 
@@ -107,14 +117,14 @@ def _assigned(ctx: Context, rows: list[Reminder]) -> Reply:
     return Reply(join_html(lines), tasks=tuple(task.id for task in tasks))
 
 
-def _checkins(ctx: Context, rows: list[Reminder]) -> Reply:
+def _checkins(ctx: Personal, rows: list[Reminder]) -> Reply:
     """The weekly check-in to a unit head: what the unit's people reported this week, then the
     open tasks nobody reported on, numbered so that "1 80%, 2 xong" answers them."""
     since = datetime.combine(week_start(ctx.today), time(0), ctx.tz)
     lines: list[Html] = []
     unanswered: list[Task] = []
     for row in rows:
-        unit = ctx.session.get(Unit, row.unit_id)
+        unit = ctx.session.get_one(Unit, row.unit_id)
         reports = week_reports(ctx.session, unit.id, since)
         reported = {update.task_id for update, _, _ in reports}
         unit_tasks = open_tasks(ctx.session, ctx.actor, ctx.today, unit_id=unit.id)

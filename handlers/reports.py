@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from handlers.chat import Reply
-from handlers.context import Context
+from handlers.context import Context, InSchool, Known
 from handlers.kpis import number_text, value_text
 from messages import Html, format_date, format_percent, t
 from messages import join_html as join
@@ -32,7 +32,7 @@ MAX_NOTE_CHARS = 120  # and blockers' reasons
 MESSAGE_LIMIT = 4096  # Telegram's; a longer digest is sent in several messages, by section
 
 
-def report_command(ctx: Context, args: str) -> None:
+def report_command(ctx: Known, args: str) -> None:
     if ctx.actor is None or not ctx.actor.is_leader:
         ctx.say("report.deny")
         return
@@ -45,7 +45,7 @@ def report_command(ctx: Context, args: str) -> None:
         ctx.send(reply)
 
 
-def weekly_digest(ctx: Context) -> list[Reply]:
+def weekly_digest(ctx: InSchool) -> list[Reply]:
     """The digest the bot sends by itself at the school's digest time. The week's period is
     recorded once (the next digest starts where it ends) and every leader gets the same one."""
     start, end = digest_period(ctx.session, ctx.school, ctx.now)
@@ -54,7 +54,7 @@ def weekly_digest(ctx: Context) -> list[Reply]:
     return digest_replies(ctx, digest, report_folder(ctx, digest))
 
 
-def report_folder(ctx: Context, digest: Digest) -> Path:
+def report_folder(ctx: InSchool, digest: Digest) -> Path:
     """<reports dir>/<school>/<week>: one archive folder per week, refreshed by later reports."""
     safe = re.sub(r"[^0-9A-Za-z_-]", "_", ctx.school.code)
     folder = ctx.config.reports_dir / safe / digest.week.label
@@ -62,7 +62,7 @@ def report_folder(ctx: Context, digest: Digest) -> Path:
     return folder
 
 
-def digest_replies(ctx: Context, digest: Digest, folder: Path) -> list[Reply]:
+def digest_replies(ctx: InSchool, digest: Digest, folder: Path) -> list[Reply]:
     """The digest as a message (several only for a school too big for one), with the workbook
     and the chart (written into `folder`) attached to the last one."""
     week = digest.week.label

@@ -7,15 +7,36 @@ person is asked, and what they wrote is kept."""
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
-from handlers.context import Context
+from handlers.context import Known
 from handlers.progress_text import Part, Reading
 from models import BotMessage, Task, TaskStatus
 from services.permissions import can_update
 from services.tasks import find_shares, open_tasks, own_share
 
 CURRENT_FOR = timedelta(hours=4)
+IN_CHAT = (
+    BotMessage.channel == bindparam("channel"),
+    BotMessage.chat_id == bindparam("chat"),
+)
+LATEST = (
+    select(BotMessage.message_id)
+    .where(*IN_CHAT, col(BotMessage.sent_at) >= bindparam("since"))
+    .order_by(col(BotMessage.sent_at).desc(), col(BotMessage.id).desc())
+    .limit(1)
+)  # the two bot-message lookups are built once: one or both run on each message
+MESSAGE = (
+    select(BotMessage, Task)
+    .join(Task, col(Task.id) == col(BotMessage.task_id))
+    .where(
+        *IN_CHAT,
+        BotMessage.message_id == bindparam("message"),
+        Task.school_id == bindparam("school"),
+    )
+    .order_by(col(BotMessage.line))
+)
 
 
 @dataclass(frozen=True)
@@ -38,7 +59,7 @@ class Resolution:
     candidates: list[Task]  # the tasks to offer when asking which one was meant
 
 
-def thread(ctx: Context) -> Thread | None:
+def thread(ctx: Known) -> Thread | None:
     """The replied-to bot message, else (in a private chat) the latest one about tasks."""
     incoming = ctx.incoming
     if incoming.reply_to:
@@ -47,37 +68,26 @@ def thread(ctx: Context) -> Thread | None:
             return replied
     if incoming.is_group:
         return None
-    latest = ctx.session.exec(
-        select(BotMessage.message_id)
-        .where(
-            BotMessage.channel == incoming.channel,
-            BotMessage.chat_id == incoming.chat_id,
-            col(BotMessage.sent_at) >= ctx.now - CURRENT_FOR,
-        )
-        .order_by(col(BotMessage.sent_at).desc(), col(BotMessage.id).desc())
-        .limit(1)
-    ).first()
+    params = {"channel": incoming.channel, "chat": incoming.chat_id, "since": ctx.now - CURRENT_FOR}
+    latest = ctx.session.exec(LATEST, params=params).first()
     return _message(ctx, latest) if latest is not None else None
 
 
-def _message(ctx: Context, message_id: str) -> Thread | None:
-    rows = ctx.session.exec(
-        select(BotMessage, Task)
-        .join(Task, col(Task.id) == col(BotMessage.task_id))
-        .where(
-            BotMessage.channel == ctx.incoming.channel,
-            BotMessage.chat_id == ctx.incoming.chat_id,
-            BotMessage.message_id == message_id,
-            Task.school_id == ctx.school.id,
-        )
-        .order_by(col(BotMessage.line))
-    ).all()
+def _message(ctx: Known, message_id: str) -> Thread | None:
+    incoming = ctx.incoming
+    params = {
+        "channel": incoming.channel,
+        "chat": incoming.chat_id,
+        "message": message_id,
+        "school": ctx.school.id,
+    }
+    rows = ctx.session.exec(MESSAGE, params=params).all()
     if not rows:
         return None
     return Thread(tuple(task for _, task in rows), rows[0][0].expects)
 
 
-def resolve(ctx: Context, reading: Reading, replied: Thread | None) -> Resolution:
+def resolve(ctx: Known, reading: Reading, replied: Thread | None) -> Resolution:
     """Place each statement on its task: by code, by line number, by the message answered, or
     on the person's only open task; the rest stays unplaced, with the tasks to offer."""
     codes = [code for part in reading.parts for code in part.codes]
@@ -110,7 +120,7 @@ def resolve(ctx: Context, reading: Reading, replied: Thread | None) -> Resolutio
     return Resolution([], unplaced, mine)
 
 
-def _which_unit(ctx: Context, shares: dict[str, list[Task]]) -> list[Task]:
+def _which_unit(ctx: Known, shares: dict[str, list[Task]]) -> list[Task]:
     """The units' rows of a task given to several, when the person may update more than one of
     them (a leader): the one meant is asked."""
     for rows in shares.values():

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from handlers.buttons import task_in
 from handlers.chat import Incoming
-from handlers.context import Context
+from handlers.context import Chat, Context, Known
 from handlers.resolve import CURRENT_FOR
 from messages import Html, join_html
 from models import BotMessage, Task
@@ -70,12 +70,23 @@ def _group_school(session: Session, incoming: Incoming) -> int | None:
     return unit.school_id if unit is not None else None
 
 
-def act_as(ctx: Context, link: Link) -> None:
-    ctx.identity, ctx.member, ctx.school = link.identity, link.member, link.school
-    ctx.actor = load_actor(ctx.session, link.member)
+def act_as(ctx: Chat, link: Link) -> Known:
+    """The message as from `link`'s person in `link`'s school; what is said to either goes to
+    the same outcome."""
+    return Known(
+        session=ctx.session,
+        now=ctx.now,
+        config=ctx.config,
+        outcome=ctx.outcome,
+        incoming=ctx.incoming,
+        identity=link.identity,
+        member=link.member,
+        school=link.school,
+        actor=load_actor(ctx.session, link.member),
+    )
 
 
-def school_command(ctx: Context, args: str) -> None:
+def school_command(ctx: Known, args: str) -> None:
     """/truong: the person's schools, numbered, the current one marked; /truong 2 or
     /truong <part of the name> switches."""
     account = links(ctx.session, ctx.incoming.channel, ctx.incoming.user_id)
@@ -91,8 +102,7 @@ def school_command(ctx: Context, args: str) -> None:
         ctx.say_html(listing(ctx, account, ctx.text(key, choice=args.strip())))
         return
     choose(ctx.session, account, found[0], ctx.now)
-    act_as(ctx, found[0])
-    ctx.say("truong.switched", school=found[0].school.name)
+    act_as(ctx, found[0]).say("truong.switched", school=found[0].school.name)
 
 
 def listing(ctx: Context, account: list[Link], heading: Html) -> Html:

@@ -1,7 +1,7 @@
 """/viec (/tasks): my open tasks, nearest deadline first; /viec CODE: one task and its history."""
 
 from handlers.chat import Reply
-from handlers.context import Context
+from handlers.context import Known
 from handlers.progress_text import Reading, read_progress
 from handlers.render import numbered_lines, task_choices, task_message, update_line
 from messages import format_date, join_html
@@ -21,7 +21,7 @@ LIST_LIMIT = 30
 SUGGESTIONS = 5  # close codes offered for one that matches no task
 
 
-def lookup(ctx: Context, text: str) -> Task | None:
+def lookup(ctx: Known, text: str) -> Task | None:
     """The visible task named in `text` (written the forgiving way: "iii14", "III 1.4"), or None
     after telling the user what to type instead, with the close codes as buttons."""
     reading = read_progress(text, school_codes(ctx.session, ctx.school.id))
@@ -37,7 +37,7 @@ def lookup(ctx: Context, text: str) -> Task | None:
 
 
 def suggest_for(
-    ctx: Context, reading: Reading, prefix: str, otherwise: list[str] | None = None
+    ctx: Known, reading: Reading, prefix: str, otherwise: list[str] | None = None
 ) -> None:
     """The codes written that match no task (or, with none, `otherwise`): an archived task's is
     said to be archived; for the others, the candidates of an ambiguous one and the close ones
@@ -70,7 +70,7 @@ def suggest_for(
     ctx.send(Reply(body, buttons=buttons, tasks=tuple(task.id for task in tasks)))
 
 
-def _say_archived(ctx: Context, task: Task) -> None:
+def _say_archived(ctx: Known, task: Task) -> None:
     if not can_view(ctx.actor, task):
         ctx.say("deny.not_your_unit_view", code=task.code)
         return
@@ -82,7 +82,7 @@ def _say_archived(ctx: Context, task: Task) -> None:
     )
 
 
-def show_tasks(ctx: Context, args: str) -> None:
+def show_tasks(ctx: Known, args: str) -> None:
     if args.strip():
         task = lookup(ctx, args)
         if task is not None:
@@ -101,7 +101,7 @@ def show_tasks(ctx: Context, args: str) -> None:
     ctx.send(Reply(join_html(lines), tasks=tuple(task.id for task in shown)))
 
 
-def show_task(ctx: Context, task: Task) -> None:
+def show_task(ctx: Known, task: Task) -> None:
     history = recent_updates(ctx.session, task)
     extra = [ctx.text("task.history"), *(update_line(ctx, u, who) for u, who in history)]
     if not history:
@@ -109,7 +109,7 @@ def show_task(ctx: Context, task: Task) -> None:
     ctx.send(task_message(ctx, task, extra))
 
 
-def _group_unit(ctx: Context) -> int | None:
+def _group_unit(ctx: Known) -> int | None:
     """In a group linked to a unit the member may see, /viec lists that unit's tasks."""
     if not ctx.incoming.is_group:
         return None

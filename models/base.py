@@ -12,6 +12,10 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+# A table's `id` is None from the row's creation to its flush (`Field(default=None)`), yet typed
+# `int`: the code reads the ids of stored rows only, and `int | None` would make every use check
+# for a None that cannot be there.
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -21,7 +21,7 @@ class BotMessage(SQLModel, table=True):
         sa.Index("ix_bot_message_chat_sent", "channel", "chat_id", "sent_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
     channel: Channel = Field(sa_type=enum_type(Channel))
     chat_id: str = Field(max_length=64)
     message_id: str = Field(max_length=64)
@@ -37,7 +37,7 @@ class PendingReport(SQLModel, table=True):
 
     __tablename__ = "pending_report"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
     member_id: int = Field(foreign_key="member.id", ondelete="CASCADE", index=True)
     text: str = Field(sa_type=sa.Text)
     intent: str | None = Field(default=None, max_length=20)  # the command's: done, percent, blocked

@@ -23,7 +23,7 @@ class Reminder(SQLModel, table=True):
 
     __table_args__ = (sa.Index("ix_reminder_status_due", "status", "due_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
     school_id: int | None = Field(
         default=None, foreign_key="school.id", ondelete="CASCADE", index=True
     )  # none: a kept answer to someone the bot does not know yet
@@ -62,7 +62,7 @@ class DigestLog(SQLModel, table=True):
     __tablename__ = "digest_log"
     __table_args__ = (sa.UniqueConstraint("school_id", "week"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
     school_id: int = Field(foreign_key="school.id", ondelete="CASCADE")
     week: str = Field(max_length=10)
     period_start: datetime
@@ -75,7 +75,7 @@ class Snooze(SQLModel, table=True):
 
     __table_args__ = (sa.UniqueConstraint("member_id", "task_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
     member_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
     task_id: int = Field(foreign_key="task.id", ondelete="CASCADE", index=True)
     until: datetime

@@ -19,7 +19,7 @@ class Task(SQLModel, table=True):
         sa.Index("ix_task_school_status_deadline", "school_id", "status", "deadline"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
     school_id: int = Field(foreign_key="school.id", ondelete="CASCADE")
     code: str = Field(max_length=40)
     title: str = Field(max_length=300)
@@ -75,7 +75,7 @@ class ProgressUpdate(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
     task_id: int = Field(foreign_key="task.id")
     member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
@@ -94,7 +94,7 @@ class ProgressUpdate(SQLModel, table=True):
 class Attachment(SQLModel, table=True):
     """Evidence (minh chứng) for a task: a photo or document received on a channel."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
     task_id: int = Field(foreign_key="task.id", index=True)
     progress_update_id: int | None = Field(default=None, foreign_key="progress_update.id")
     uploaded_by_id: int | None = Field(default=None, foreign_key="member.id")
@@ -111,7 +111,7 @@ class Attachment(SQLModel, table=True):
 class Kpi(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("school_id", "key", "target_year"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
     school_id: int = Field(foreign_key="school.id", ondelete="CASCADE", index=True)
     key: str = Field(max_length=40)
     name: str = Field(max_length=300)
@@ -133,7 +133,7 @@ class KpiValue(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
     kpi_id: int = Field(foreign_key="kpi.id", ondelete="CASCADE")
     value: float
     numerator: int | None = None

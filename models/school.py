@@ -10,7 +10,7 @@ from models.enums import BriefFrequency, Channel, Role, enum_type
 
 
 class School(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
     code: str = Field(max_length=40, unique=True)
     name: str = Field(max_length=200)
     timezone: str = Field(default="Asia/Ho_Chi_Minh", max_length=64)
@@ -25,7 +25,7 @@ class Holiday(SQLModel, table=True):
 
     __table_args__ = (sa.UniqueConstraint("school_id", "day"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
     school_id: int = Field(foreign_key="school.id", ondelete="CASCADE")
     day: date
     name: str = Field(max_length=200)
@@ -34,7 +34,7 @@ class Holiday(SQLModel, table=True):
 class Unit(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("school_id", "code"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
     school_id: int = Field(foreign_key="school.id", ondelete="CASCADE", index=True)
     code: str = Field(max_length=40)
     name: str = Field(max_length=200)
@@ -45,7 +45,7 @@ class Unit(SQLModel, table=True):
 class Member(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_member_school_phone", "school_id", "phone"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
     school_id: int = Field(foreign_key="school.id", ondelete="CASCADE", index=True)
     name: str = Field(max_length=200)
     phone: str | None = Field(default=None, max_length=20)
@@ -80,7 +80,7 @@ class ChatIdentity(SQLModel, table=True):
 
     __table_args__ = (sa.UniqueConstraint("channel", "external_user_id", "member_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
     member_id: int = Field(foreign_key="member.id", ondelete="CASCADE", index=True)
     channel: Channel = Field(sa_type=enum_type(Channel))
     external_user_id: str = Field(max_length=64)
@@ -94,7 +94,7 @@ class ChatIdentity(SQLModel, table=True):
 class Invitation(SQLModel, table=True):
     """A single-use joining code; only its SHA-256 is stored."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
     member_id: int = Field(foreign_key="member.id", ondelete="CASCADE", index=True)
     code_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
@@ -109,7 +109,7 @@ class UnitChat(SQLModel, table=True):
     __tablename__ = "unit_chat"
     __table_args__ = (sa.UniqueConstraint("channel", "chat_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
     unit_id: int = Field(foreign_key="unit.id", ondelete="CASCADE", index=True)
     channel: Channel = Field(sa_type=enum_type(Channel))
     chat_id: str = Field(max_length=64)
@@ -126,7 +126,7 @@ class JoinAttempt(SQLModel, table=True):
         sa.Index("ix_join_attempt_account", "channel", "external_user_id", "attempted_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
     channel: Channel = Field(sa_type=enum_type(Channel))
     external_user_id: str = Field(max_length=64)
     attempted_at: datetime = Field(default_factory=utcnow)

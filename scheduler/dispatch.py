@@ -3,6 +3,7 @@ them through the channels, and record each sent message id. Channel-neutral: a c
 registers a Sender; the scheduler calls `sweep` every REMINDER_SWEEP_SECONDS."""
 
 import asyncio
+import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -22,7 +23,7 @@ from handlers.chat import (
     Unreachable,
     reply_of,
 )
-from handlers.context import ChatConfig, Context
+from handlers.context import ChatConfig, InSchool, Personal
 from handlers.reminders import compose
 from models import (
     Channel,
@@ -69,7 +70,19 @@ class SweepResult:
     lost: int = 0  # rows another sweep took over (this one stalled past its lease)
 
 
-Recipient = tuple[str, int]  # ("member", member id) or ("group", unit chat id)
+# ("member", member id), ("group", unit chat id: None for none, which fails as NO_CHAT) or
+# ("reply", row id)
+Recipient = tuple[str, int | None]
+
+
+def interleaved(messages: list[Message]) -> list[Message]:
+    """The first message of each chat, then the second of each, and so on (each chat's own in
+    order): while one chat waits out its 1 s pacing, the sweep sends to the others."""
+    chats: dict[tuple[Channel, str], list[Message]] = defaultdict(list)
+    for message in messages:
+        chats[(message.channel, message.chat_id)].append(message)
+    rounds = itertools.zip_longest(*chats.values())
+    return [message for turn in rounds for message in turn if message is not None]
 
 
 def by_recipient(rows: list[Reminder]) -> dict[Recipient, list[Reminder]]:
@@ -87,14 +100,16 @@ def by_recipient(rows: list[Reminder]) -> dict[Recipient, list[Reminder]]:
 
 def recipient_context(
     session: Session, config: ChatConfig, row: Reminder, now: datetime
-) -> Context:
+) -> InSchool:
     """What a message to the row's recipient is written with: their school, language, role."""
-    ctx = Context(session=session, now=now, config=config)
-    ctx.school = session.get(School, row.school_id)
-    if row.recipient_id:
-        ctx.member = session.get(Member, row.recipient_id)
-        ctx.actor = load_actor(session, ctx.member)
-    return ctx
+    school = session.get_one(School, row.school_id)  # every row but a kept reply has one
+    if not row.recipient_id:  # a unit's group chat
+        return InSchool(session=session, now=now, config=config, school=school)
+    member = session.get_one(Member, row.recipient_id)
+    actor = load_actor(session, member)
+    return Personal(
+        session=session, now=now, config=config, school=school, member=member, actor=actor
+    )
 
 
 @dataclass
@@ -127,7 +142,7 @@ class Dispatcher:
             return result
         messages = await asyncio.to_thread(self._compose, claim, now, result)
         last_sent: dict[str, float] = {}
-        for message in messages:
+        for message in interleaved(messages):
             if self.stopping:
                 break
             await self._pace(message.chat_id, last_sent)
@@ -206,7 +221,7 @@ class Dispatcher:
         return due
 
     def _target(
-        self, session: Session, kind: str, recipient_id: int, row: Reminder
+        self, session: Session, kind: str, recipient_id: int | None, row: Reminder
     ) -> tuple[Channel, str] | DeliveryFailure:
         """Where the message goes, or why it cannot: no chat yet, or only chats that blocked
         the bot (the rows then wait for the person to join or write again)."""

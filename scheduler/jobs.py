@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models import School
 from models.base import utcnow
@@ -50,7 +50,7 @@ class FollowUp:
         """Plan each school in its own transaction: one school's bad data stops only its own."""
         now = self.clock()
         with session_scope(self.engine) as session:
-            school_ids = session.exec(select(School.id).order_by(School.id)).all()
+            school_ids = session.exec(select(School.id).order_by(col(School.id))).all()
         created = 0
         for school_id in school_ids:
             try:

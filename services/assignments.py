@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, or_, select
 
 from messages import t
@@ -10,16 +11,16 @@ from models import Member, Membership, Reminder, ReminderKind, Task, TaskAssigne
 from services.people import fold_name, normalize_phone
 from services.permissions import LEADERS
 
+ASSIGNEES = (
+    select(Member)
+    .join(TaskAssignee, col(TaskAssignee.member_id) == col(Member.id))
+    .where(TaskAssignee.task_id == bindparam("task"))
+    .order_by(col(TaskAssignee.assigned_at), col(Member.id))
+)  # built once: asked for each task shown or reminded of
+
 
 def assignees(session: Session, task: Task) -> list[Member]:
-    return list(
-        session.exec(
-            select(Member)
-            .join(TaskAssignee, col(TaskAssignee.member_id) == col(Member.id))
-            .where(TaskAssignee.task_id == task.id)
-            .order_by(col(TaskAssignee.assigned_at), col(Member.id))
-        ).all()
-    )
+    return list(session.exec(ASSIGNEES, params={"task": task.id}).all())
 
 
 def role_holders(session: Session, task: Task) -> list[Member]:
@@ -33,7 +34,7 @@ def role_holders(session: Session, task: Task) -> list[Member]:
         .where(
             Member.school_id == task.school_id, Member.active, Membership.role == task.owner_role
         )
-        .order_by(Member.name, Member.id)
+        .order_by(col(Member.name), col(Member.id))
     )
     if task.owner_role not in LEADERS:
         query = query.where(Membership.unit_id == task.unit_id)
@@ -50,7 +51,7 @@ def candidates(session: Session, task: Task) -> list[Member]:
             Member.active,
             or_(Membership.unit_id == task.unit_id, col(Membership.role).in_(LEADERS)),
         )
-        .order_by(Member.name, Member.id)
+        .order_by(col(Member.name), col(Member.id))
     ).all()
     return list({member.id: member for member in rows}.values())
 
@@ -129,9 +130,9 @@ def find_people(session: Session, school_id: int, text: str) -> list[Member]:
     members = select(Member).where(Member.school_id == school_id, Member.active)
     phone = normalize_phone(text)
     if phone is not None:
-        return list(session.exec(members.where(Member.phone == phone).order_by(Member.id)))
+        return list(session.exec(members.where(Member.phone == phone).order_by(col(Member.id))))
     name = fold_name(text)
-    return [m for m in session.exec(members.order_by(Member.id)) if fold_name(m.name) == name]
+    return [m for m in session.exec(members.order_by(col(Member.id))) if fold_name(m.name) == name]
 
 
 def find_assignee(session: Session, task: Task, text: str) -> Member:

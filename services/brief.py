@@ -98,7 +98,7 @@ def leader_scopes(session: Session, school: School) -> dict[int, frozenset[int] 
         select(Member.id, Membership.role)
         .join(Membership, col(Membership.member_id) == col(Member.id))
         .where(Member.school_id == school.id, Member.active, col(Membership.role).in_(LEADERS))
-        .order_by(Member.id)
+        .order_by(col(Member.id))
     ).all()
     principals = {member for member, role in rows if role == Role.PRINCIPAL}
     overseen: dict[int, set[int]] = {}
@@ -139,7 +139,9 @@ def compile_brief(
     scope = scopes.get(member.id)
     units = {
         unit.id: unit
-        for unit in session.exec(select(Unit).where(Unit.school_id == school.id).order_by(Unit.id))
+        for unit in session.exec(
+            select(Unit).where(Unit.school_id == school.id).order_by(col(Unit.id))
+        )
     }
     tasks = current_tasks(session, school.id)
     open_tasks = [task for task in tasks if task.status != TaskStatus.DONE]

@@ -220,11 +220,13 @@ def compile_digest(session: Session, school: School, *, start: datetime, end: da
     tasks = [
         task
         for task in session.exec(
-            select(Task).where(Task.school_id == school.id).order_by(Task.id)
+            select(Task).where(Task.school_id == school.id).order_by(col(Task.id))
         ).all()
         if task.id in states
     ]
-    units = session.exec(select(Unit).where(Unit.school_id == school.id).order_by(Unit.id)).all()
+    units = session.exec(
+        select(Unit).where(Unit.school_id == school.id).order_by(col(Unit.id))
+    ).all()
     names = dict(
         session.exec(select(Member.id, Member.name).where(Member.school_id == school.id)).all()
     )
@@ -319,7 +321,7 @@ def _unit_rows(session: Session, units: list[Unit], items: list[TaskItem]) -> li
             col(Membership.role).in_([Role.UNIT_HEAD, *LEADERS]),
             Member.active,
         )
-        .order_by(Membership.unit_id, Member.id)
+        .order_by(col(Membership.unit_id), col(Member.id))
     ).all()
     heads: dict[int, tuple[str, ...]] = {}
     for unit in units:
@@ -424,7 +426,7 @@ def _assignees(session: Session, school: School, end: datetime) -> dict[int, lis
 
 def _kpis(session: Session, school: School, end: datetime, today: date) -> tuple[KpiItem, ...]:
     kpis = session.exec(
-        select(Kpi).where(Kpi.school_id == school.id).order_by(Kpi.target_year, Kpi.id)
+        select(Kpi).where(Kpi.school_id == school.id).order_by(col(Kpi.target_year), col(Kpi.id))
     ).all()
     values = session.exec(
         select(KpiValue)

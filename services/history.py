@@ -44,7 +44,7 @@ def states_at(session: Session, school: School, moment: datetime) -> dict[int, T
             Task.created_at <= moment,
             or_(col(Task.archived_at).is_(None), col(Task.archived_at) >= moment),
         )
-        .order_by(Task.id)
+        .order_by(col(Task.id))
     ).all()
     updates = session.exec(
         select(ProgressUpdate)

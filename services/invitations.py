@@ -36,7 +36,7 @@ def member_units(session: Session, member: Member) -> list[tuple[Unit, Role]]:
         select(Unit, Membership.role)
         .join(Membership, col(Membership.unit_id) == col(Unit.id))
         .where(Membership.member_id == member.id)
-        .order_by(Unit.id)
+        .order_by(col(Unit.id))
     ).all()
     return [(unit, Role(role)) for unit, role in rows]
 
@@ -53,7 +53,7 @@ def issue_invitations(
     members = session.exec(
         select(Member)
         .where(Member.school_id == school.id, Member.active, col(Member.id).not_in(linked))
-        .order_by(Member.name, Member.id)
+        .order_by(col(Member.name), col(Member.id))
     ).all()
     expires_at = now + timedelta(days=ttl_days)
     issued = []

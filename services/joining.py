@@ -27,8 +27,8 @@ class JoinResult(StrEnum):
 @dataclass(frozen=True)
 class Join:
     result: JoinResult
-    member: Member | None = None
-    retry_after: timedelta | None = None
+    member: Member | None = None  # who joined: set for JOINED only
+    retry_after: timedelta | None = None  # set for THROTTLED only
 
 
 def redeem(
@@ -65,16 +65,17 @@ def redeem(
         )
     )
     session.flush()
-    if join.result != JoinResult.JOINED:
+    member = join.member
+    if member is None:  # not joined
         return join
     invitation = session.exec(
         select(Invitation).where(Invitation.code_hash == hash_code(code))
     ).one()
     invitation.used_at = now
-    if all(identity.member_id != join.member.id for identity in existing):
+    if all(identity.member_id != member.id for identity in existing):
         session.add(
             ChatIdentity(
-                member_id=join.member.id,
+                member_id=member.id,
                 channel=channel,
                 external_user_id=user_id,
                 chat_id=chat_id,
@@ -83,7 +84,7 @@ def redeem(
                 selected_at=chosen_now(existing, now),
             )
         )
-        outbox.wake(session, join.member.id, now)
+        outbox.wake(session, member.id, now)
     session.flush()
     return join
 

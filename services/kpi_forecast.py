@@ -131,7 +131,7 @@ def _warned(session: Session, school_id: int) -> list[int]:
             select(Member.id)
             .join(Membership, col(Membership.member_id) == col(Member.id))
             .where(Member.school_id == school_id, Member.active, Membership.role == role)
-            .order_by(Member.id)
+            .order_by(col(Member.id))
         ).all()
         if ids:
             return list(dict.fromkeys(ids))

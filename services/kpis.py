@@ -55,7 +55,7 @@ def current_kpi(session: Session, school_id: int, key: str, today: date) -> Kpi 
     rows = session.exec(
         select(Kpi)
         .where(Kpi.school_id == school_id, Kpi.key == key.strip().lower())
-        .order_by(Kpi.target_year)
+        .order_by(col(Kpi.target_year))
     ).all()
     upcoming = [kpi for kpi in rows if kpi.target_year >= today.year]
     return upcoming[0] if upcoming else (rows[-1] if rows else None)

@@ -4,7 +4,7 @@ from datetime import date
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from messages import format_date, t
 from models import Kpi, School, Task
@@ -23,7 +23,7 @@ def render_overview(session: Session, school: School, today: date, locale: str =
     units = current_units(session, school.id)
     tasks = current_tasks(session, school.id)
     kpis = session.exec(
-        select(Kpi).where(Kpi.school_id == school.id).order_by(Kpi.target_year, Kpi.id)
+        select(Kpi).where(Kpi.school_id == school.id).order_by(col(Kpi.target_year), col(Kpi.id))
     ).all()
     lines = [t("overview.title", locale, school=school.name, plan=school.plan_title or ""), ""]
     if any(task.date_proposed for task in tasks):

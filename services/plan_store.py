@@ -138,7 +138,7 @@ def _left_out(
         select(Task, Unit.code)
         .join(Unit, col(Unit.id) == col(Task.unit_id))
         .where(Task.school_id == school.id, current())
-        .order_by(Task.id)
+        .order_by(col(Task.id))
     ).all()
     codes = {code for code, _ in listed}
     for task, unit in tasks:
@@ -261,7 +261,7 @@ def _upsert_tasks(
     them, its assignees; return the people who cannot be assignees (the caller refuses the plan
     then)."""
     rows: dict[str, list[Task]] = {}
-    for row in session.exec(select(Task).where(Task.school_id == school.id).order_by(Task.id)):
+    for row in session.exec(select(Task).where(Task.school_id == school.id).order_by(col(Task.id))):
         rows.setdefault(row.code.upper(), []).append(row)
     problems: list[tuple[Location, str]] = []
     school_year = school_year_of(school.settings)
@@ -414,11 +414,11 @@ def export_plan(session: Session, school: School) -> PlanFile:
     units = current_units(session, school.id)
     unit_codes = {unit.id: unit.code for unit in units}
     kpis = session.exec(
-        select(Kpi).where(Kpi.school_id == school.id).order_by(Kpi.target_year, Kpi.id)
+        select(Kpi).where(Kpi.school_id == school.id).order_by(col(Kpi.target_year), col(Kpi.id))
     ).all()
     tasks = current_tasks(session, school.id)
     holidays = session.exec(
-        select(Holiday).where(Holiday.school_id == school.id).order_by(Holiday.day)
+        select(Holiday).where(Holiday.school_id == school.id).order_by(col(Holiday.day))
     ).all()
     written = _how_written(session, school)
     tz = ZoneInfo(school.timezone)

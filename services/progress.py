@@ -5,7 +5,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, bindparam
 from sqlmodel import Session, col, select
 
 from models import Attachment, Channel, Member, ProgressUpdate, Task, TaskStatus, UpdateSource
@@ -87,19 +87,22 @@ def record_progress(
     return update
 
 
+DONE_AT = (
+    select(ProgressUpdate.created_at)
+    .where(
+        ProgressUpdate.task_id == bindparam("task"),
+        ProgressUpdate.status == TaskStatus.DONE,
+        col(ProgressUpdate.undone_at).is_(None),
+    )
+    .order_by(col(ProgressUpdate.created_at).desc(), col(ProgressUpdate.id).desc())
+)  # built once: asked for each done task shown
+
+
 def done_on(session: Session, task: Task, tz: ZoneInfo) -> date | None:
     """The day a done task was marked done (its latest "done" report standing), else None."""
     if task.status != TaskStatus.DONE:
         return None
-    at = session.exec(
-        select(ProgressUpdate.created_at)
-        .where(
-            ProgressUpdate.task_id == task.id,
-            ProgressUpdate.status == TaskStatus.DONE,
-            col(ProgressUpdate.undone_at).is_(None),
-        )
-        .order_by(col(ProgressUpdate.created_at).desc(), col(ProgressUpdate.id).desc())
-    ).first()
+    at = session.exec(DONE_AT, params={"task": task.id}).first()
     return (at or task.updated_at).astimezone(tz).date()
 
 

@@ -134,7 +134,7 @@ def _leaders(session: Session, school: School) -> list[int]:
         select(Member.id)
         .join(Membership, col(Membership.member_id) == col(Member.id))
         .where(Member.school_id == school.id, Member.active, col(Membership.role).in_(LEADERS))
-        .order_by(Member.id)
+        .order_by(col(Member.id))
     ).all()
     return list(dict.fromkeys(rows))
 
@@ -176,7 +176,7 @@ def _recipients(session: Session, task: Task, leaders: list[int]) -> list[int]:
         select(Member.id)
         .join(Membership, col(Membership.member_id) == col(Member.id))
         .where(Membership.unit_id == task.unit_id, Membership.role == Role.UNIT_HEAD, Member.active)
-        .order_by(Member.id)
+        .order_by(col(Member.id))
     ).all()
     leading = set(leaders)
     return [head for head in heads if head not in leading]
@@ -337,7 +337,9 @@ def _briefs(
     (recorded, not sent) when nothing is new since the last one."""
     today = timing.now.astimezone(calendar.tz).date()
     wanted = []
-    members = session.exec(select(Member).where(col(Member.id).in_(leaders)).order_by(Member.id))
+    members = session.exec(
+        select(Member).where(col(Member.id).in_(leaders)).order_by(col(Member.id))
+    )
     for member in members:
         if member.brief == BriefFrequency.OFF:
             continue
@@ -395,6 +397,6 @@ def _insert_new(
 
 def plan_all(session: Session, now: datetime, defaults: CalendarDefaults) -> list[Reminder]:
     created = []
-    for school in session.exec(select(School).order_by(School.id)).all():
+    for school in session.exec(select(School).order_by(col(School.id))).all():
         created += plan_school(session, school, now, defaults)
     return created

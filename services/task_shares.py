@@ -4,6 +4,7 @@ Units coordinating on a task (phối hợp) see it and its progress; its own uni
 
 from collections.abc import Sequence
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from models import Task, TaskSupport, Unit
@@ -32,40 +33,29 @@ def set_support(session: Session, task: Task, units: list[Unit]) -> bool:
     return wanted != have
 
 
+# Built once (a chat update asks them for each task it shows).
+SUPPORT_UNITS = (
+    select(Unit)
+    .join(TaskSupport, col(TaskSupport.unit_id) == col(Unit.id))
+    .where(TaskSupport.task_id == bindparam("task"))
+    .order_by(col(Unit.id))
+)
+SAME_CODE = (Task.school_id == bindparam("school"), Task.code == bindparam("code"), current())
+OTHER_SHARES = select(func.count()).where(*SAME_CODE, Task.id != bindparam("task"))
+SHARES_OF = select(Task).where(*SAME_CODE).order_by(col(Task.id))
+
+
 def support_units(session: Session, task: Task) -> list[Unit]:
-    return list(
-        session.exec(
-            select(Unit)
-            .join(TaskSupport, col(TaskSupport.unit_id) == col(Unit.id))
-            .where(TaskSupport.task_id == task.id)
-            .order_by(Unit.id)
-        ).all()
-    )
+    return list(session.exec(SUPPORT_UNITS, params={"task": task.id}).all())
 
 
 def is_shared(session: Session, task: Task) -> bool:
     """Whether the task is one unit's part of a task given to several."""
-    others = session.exec(
-        select(func.count()).where(
-            Task.school_id == task.school_id,
-            Task.code == task.code,
-            Task.id != task.id,
-            current(),
-        )
-    ).one()
-    return others > 0
+    params = {"school": task.school_id, "code": task.code, "task": task.id}
+    return session.exec(OTHER_SHARES, params=params).one() > 0
 
 
 def shares_of(session: Session, task: Task) -> list[Task]:
     """Every current row of the task's code (the task itself when it is given to one unit)."""
-    return list(
-        session.exec(
-            select(Task)
-            .where(
-                Task.school_id == task.school_id,
-                Task.code == task.code,
-                current(),
-            )
-            .order_by(Task.id)
-        ).all()
-    )
+    params = {"school": task.school_id, "code": task.code}
+    return list(session.exec(SHARES_OF, params=params).all())

@@ -22,7 +22,7 @@ def current() -> ColumnElement[bool]:
 
 def current_tasks(session: Session, school_id: int) -> list[Task]:
     """The school's tasks as its plan is now, in the plan's order."""
-    query = select(Task).where(Task.school_id == school_id, current()).order_by(Task.id)
+    query = select(Task).where(Task.school_id == school_id, current()).order_by(col(Task.id))
     return list(session.exec(query).all())
 
 
@@ -31,7 +31,7 @@ def current_units(session: Session, school_id: int) -> list[Unit]:
     query = (
         select(Unit)
         .where(Unit.school_id == school_id, col(Unit.archived_at).is_(None))
-        .order_by(Unit.id)
+        .order_by(col(Unit.id))
     )
     return list(session.exec(query).all())
 
@@ -47,7 +47,7 @@ def archived_task(session: Session, school_id: int, code: str) -> Task | None:
     rows = session.exec(
         select(Task)
         .where(Task.school_id == school_id, col(Task.archived_at).is_not(None))
-        .order_by(Task.id)
+        .order_by(col(Task.id))
     ).all()
     same = [task for task in rows if code_key(task.code) == code_key(code)]
     return same[0] if len(same) == 1 else None
@@ -84,7 +84,7 @@ OPEN_MINE = _open_tasks(
     )
 )
 SCHOOL_CODES = (
-    select(Task.code).where(Task.school_id == bindparam("school"), current()).order_by(Task.id)
+    select(Task.code).where(Task.school_id == bindparam("school"), current()).order_by(col(Task.id))
 )
 SHARED_CODES = (
     select(Task.code)
@@ -103,7 +103,7 @@ SHARES = (
         col(Task.code).in_(bindparam("codes", expanding=True)),
         current(),
     )
-    .order_by(Task.id)
+    .order_by(col(Task.id))
 )
 
 
@@ -160,14 +160,17 @@ def own_share(rows: list[Task], actor: Actor | None) -> Task:
     return mine[0] if len(mine) == 1 else rows[0]
 
 
+RECENT_UPDATES = (
+    select(ProgressUpdate, Member.name)
+    .join(Member, col(Member.id) == col(ProgressUpdate.member_id), isouter=True)
+    .where(ProgressUpdate.task_id == bindparam("task"), col(ProgressUpdate.undone_at).is_(None))
+    .order_by(col(ProgressUpdate.created_at).desc(), col(ProgressUpdate.id).desc())
+    .limit(bindparam("limit"))
+)
+
+
 def recent_updates(
     session: Session, task: Task, limit: int = 5
 ) -> list[tuple[ProgressUpdate, str]]:
-    rows = session.exec(
-        select(ProgressUpdate, Member.name)
-        .join(Member, col(Member.id) == col(ProgressUpdate.member_id), isouter=True)
-        .where(ProgressUpdate.task_id == task.id, col(ProgressUpdate.undone_at).is_(None))
-        .order_by(col(ProgressUpdate.created_at).desc(), col(ProgressUpdate.id).desc())
-        .limit(limit)
-    ).all()
+    rows = session.exec(RECENT_UPDATES, params={"task": task.id, "limit": limit}).all()
     return [(update, name or "—") for update, name in rows]
