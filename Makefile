@@ -9,13 +9,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-slow lint run bench clean
+.PHONY: install demo test test-slow lint typecheck lock run bench clean
 
-$(STAMP): pyproject.toml
+LOCK := requirements.lock
+
+# Installs exactly the versions in requirements.lock (what CI tested); `make lock` renews it.
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[dev]'
 	touch $(STAMP)
+
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -e '.[dev]'
+	.lock-venv/bin/pip freeze --exclude-editable > $(LOCK)
+	rm -rf .lock-venv
 
 install: $(STAMP)
 
@@ -30,8 +40,20 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/pytest -m slow
 
+# Each bench on SQLite, then B3 and B4 on PostgreSQL when BENCH_DATABASE_URL is set (that
+# database is wiped), then bench/RESULTS.md from bench/results/*.md. Never part of `make test`.
 bench: $(STAMP)
-	$(BIN)/python -m bench.throughput
+	BENCH_DATABASE_URL= $(BIN)/python -m bench.updates
+	BENCH_DATABASE_URL= $(BIN)/python -m bench.fanout
+	BENCH_DATABASE_URL= $(BIN)/python -m bench.digest
+	BENCH_DATABASE_URL= $(BIN)/python -m bench.claim
+	BENCH_DATABASE_URL= $(BIN)/python -m bench.process
+	if [ -n "$$BENCH_DATABASE_URL" ]; then $(BIN)/python -m bench.digest && \
+		$(BIN)/python -m bench.claim; fi
+	$(BIN)/python -m bench.report
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 run: $(STAMP)
 	$(BIN)/dondoc run

@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 import models  # noqa: F401  (registers every table)
 from data import DEFAULT_PLAN, DEMO_PEOPLE
@@ -87,7 +87,9 @@ def build_school(engine: Engine) -> int:
         for unit_id, member in people:
             by_unit.setdefault(unit_id, []).append(member)
         everyone = [member for _, member in people]
-        for task in session.exec(select(Task).where(Task.school_id == school.id).order_by(Task.id)):
+        for task in session.exec(
+            select(Task).where(Task.school_id == school.id).order_by(col(Task.id))
+        ):
             staff = by_unit.get(task.unit_id) or everyone
             who = rng.choice(staff)
             assign(session, task, [who], by=None, now=IMPORTED)

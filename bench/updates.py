@@ -43,12 +43,12 @@ from services.plan_files import read_plan
 from services.plan_store import import_plan
 from services.reminders import CalendarDefaults, plan_school
 from tests.fake_telegram import FakeTelegram, JsonDict, Params
+from tests.processes import DONDOC, run_environment
 
 PEOPLE = 100
 ROUNDS = 5  # each round: /viec, /capnhat CODE N, /viec CODE
 FIRST_USER = 1000
 TICKS = os.sysconf("SC_CLK_TCK")
-DONDOC = Path(sys.executable).with_name("dondoc")
 BARE_BOT = Path(__file__).with_name("bare_bot.py")
 RESULTS = Path(__file__).parent / "results" / "updates.md"
 ANSWER_TIMEOUT = 300.0
@@ -104,7 +104,9 @@ def build_school(folder: Path, now: datetime) -> tuple[str, list[Person]]:
         for task in session.exec(select(Task).where(col(Task.code).not_in(shared))):
             own.setdefault(task.unit_id, []).append(task.id)
             codes[task.id] = task.code
-        units = [unit for unit in session.exec(select(Unit).order_by(Unit.id)) if unit.id in own]
+        units = [
+            unit for unit in session.exec(select(Unit).order_by(col(Unit.id))) if unit.id in own
+        ]
         for n in range(PEOPLE):
             unit = units[n % len(units)]
             head = n < len(units)
@@ -274,16 +276,7 @@ async def run(rate: float, out: Path) -> str:
         root = Path(folder)
         url, people = build_school(root, datetime.now(UTC))
         async with TimedFake() as fake:
-            env = {
-                **os.environ,
-                "DATABASE_URL": url,
-                "TELEGRAM_BOT_TOKEN": fake.token,
-                "TELEGRAM_API_BASE_URL": fake.base_url,
-                "EVIDENCE_DIR": str(root / "evidence"),
-                "REPORTS_DIR": str(root / "reports"),
-                "REMINDER_SWEEP_SECONDS": "3600",
-            }
-            env.pop("WEBHOOK_URL", None)
+            env = run_environment(fake, url, root, REMINDER_SWEEP_SECONDS="3600", LOG_LEVEL="INFO")
             dondoc = await measure("dondoc run", [str(DONDOC), "run"], env, fake, people, rate,
                                    root / "dondoc.log")  # fmt: skip
             bare = await measure("bare PTB", [sys.executable, str(BARE_BOT)], env, fake, people,

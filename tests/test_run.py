@@ -1,9 +1,8 @@
 """`dondoc run` as a real process: long polling against the fake Bot API server on 127.0.0.1."""
 
 import asyncio
-import os
 import signal
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,32 +15,20 @@ from handlers.context import ChatConfig
 from models import BotAccount, Channel, Reminder
 from tests.chat_school import OFFICE_HEAD, PRINCIPAL, ChatSchool
 from tests.fake_telegram import FakeTelegram
+from tests.processes import DONDOC, run_environment, wait_until
 
-DONDOC = Path(sys.executable).with_name("dondoc")
 
-
-async def wait_for(condition, timeout: float = 20.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            pytest.fail("timed out waiting for the bot")
-        await asyncio.sleep(0.05)
+async def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    try:
+        await wait_until(condition, timeout)
+    except TimeoutError:
+        pytest.fail("timed out waiting for the bot")
 
 
 async def test_dondoc_run_polls_answers_and_stops_cleanly(
     tg: FakeTelegram, school: ChatSchool, database_url: str, tmp_path: Path
 ) -> None:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "TELEGRAM_BOT_TOKEN": tg.token,
-        "TELEGRAM_API_BASE_URL": tg.base_url,
-        "EVIDENCE_DIR": str(tmp_path / "evidence"),
-        "REPORTS_DIR": str(tmp_path / "bao-cao"),
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("WEBHOOK_URL", None)
+    env = run_environment(tg, database_url, tmp_path, REPORTS_DIR=str(tmp_path / "bao-cao"))
     process = await asyncio.create_subprocess_exec(
         DONDOC, "run", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
     )

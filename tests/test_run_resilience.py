@@ -2,10 +2,9 @@
 against the fake Bot API on 127.0.0.1: nothing is lost, nothing stranded, duplicates bounded."""
 
 import asyncio
-import os
 import signal
-import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,25 +17,9 @@ from services import instances
 from tests.chat_school import OFFICE_HEAD, ChatSchool
 from tests.crowd import owe_reminders, statuses
 from tests.fake_telegram import FakeTelegram
+from tests.processes import DONDOC, run_environment, wait_until
 
-DONDOC = Path(sys.executable).with_name("dondoc")
-
-
-def environment(tg: FakeTelegram, database_url: str, folder: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "TELEGRAM_BOT_TOKEN": tg.token,
-        "TELEGRAM_API_BASE_URL": tg.base_url,
-        "EVIDENCE_DIR": str(folder / "evidence"),
-        "REPORTS_DIR": str(folder / "reports"),
-        "REMINDER_SWEEP_SECONDS": "1",
-        "HEARTBEAT_SECONDS": "1",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("WEBHOOK_URL", None)
-    env.pop("HEALTH_PORT", None)
-    return env
+FAST = {"REMINDER_SWEEP_SECONDS": "1", "HEARTBEAT_SECONDS": "1"}
 
 
 async def start(
@@ -51,13 +34,11 @@ def reminders_sent(tg: FakeTelegram, chats: set[int]) -> list[int]:
     return [m["chat_id"] for m in tg.sent if m["method"] == "sendMessage" and m["chat_id"] in chats]
 
 
-async def wait_for(condition, timeout: float = 60.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            pytest.fail("timed out waiting for the bot")
-        await asyncio.sleep(0.02)
+async def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    try:
+        await wait_until(condition, timeout)
+    except TimeoutError:
+        pytest.fail("timed out waiting for the bot")
 
 
 async def stop(process: asyncio.subprocess.Process) -> tuple[float, str]:
@@ -73,7 +54,7 @@ async def test_sigterm_mid_sweep_strands_nothing_and_sends_nothing_twice(
     tg: FakeTelegram, school: ChatSchool, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     chats = set(owe_reminders(engine, 150, utcnow()))
-    env = environment(tg, database_url, tmp_path)
+    env = run_environment(tg, database_url, tmp_path, **FAST)
     first = await start(env, tmp_path)
     await wait_for(lambda: len(reminders_sent(tg, chats)) >= 20)
     seconds, stderr = await stop(first)
@@ -97,7 +78,7 @@ async def test_twenty_kill_9_rounds_lose_nothing_and_duplicate_at_most_once_a_cr
     tg: FakeTelegram, school: ChatSchool, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     chats = set(owe_reminders(engine, 1000, utcnow()))
-    env = environment(tg, database_url, tmp_path)
+    env = run_environment(tg, database_url, tmp_path, **FAST)
     crashes = 20
     for _ in range(crashes):
         before = len(reminders_sent(tg, chats))
@@ -118,7 +99,7 @@ async def test_a_second_poller_says_so_once_and_keeps_sending_reminders(
     school: ChatSchool, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     async with FakeTelegram(conflict_on_second_poller=True) as tg:
-        env = environment(tg, database_url, tmp_path)
+        env = run_environment(tg, database_url, tmp_path, **FAST)
         first = await start(env, tmp_path, role="all")
         await wait_for(lambda: len(tg.calls_of("getUpdates")) >= 1)
         second = await start(env, tmp_path, role="all")
