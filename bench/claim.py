@@ -33,12 +33,12 @@ def fill(engine: Engine, total: int, due: int) -> None:
     with engine.begin() as connection:
         connection.execute(sa.delete(Reminder))
         if not connection.execute(sa.select(sa.func.count()).select_from(School)).scalar():
-            connection.execute(sa.insert(School.__table__), [{"code": "BENCH", "name": "Bench",
+            connection.execute(sa.insert(School), [{"code": "BENCH", "name": "Bench",
                                "settings": {}, "timezone": "UTC", "created_at": NOW}])  # fmt: skip
     for start in range(0, total, CHUNK):
         rows = [_row(n, due, total) for n in range(start, min(total, start + CHUNK))]
         with engine.begin() as connection:
-            connection.execute(sa.insert(Reminder.__table__), rows)
+            connection.execute(sa.insert(Reminder), rows)
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(sa.text("ANALYZE reminder"))

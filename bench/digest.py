@@ -81,7 +81,9 @@ def build_school(engine: Engine) -> int:
         school = session.exec(select(School)).one()
         import_people(session, school, DEMO_PEOPLE)
         people = session.exec(
-            select(Membership.unit_id, Member).join(Member, Member.id == Membership.member_id)
+            select(Membership.unit_id, Member).join(
+                Member, col(Member.id) == col(Membership.member_id)
+            )
         ).all()
         by_unit: dict[int, list[Member]] = {}
         for unit_id, member in people:
@@ -171,7 +173,7 @@ def add_copies(engine: Engine, rows: dict[str, list[dict[str, Any]]], first: int
 def time_digest(engine: Engine, school_id: int, folder: Path, schools: int) -> Timing:
     data, workbook, chart, cpu = [], [], [], []
     with Session(engine) as session:
-        school = session.get(School, school_id)
+        school = session.get_one(School, school_id)
         for run in range(RUNS + 1):  # the first run warms up and is not counted
             session.expire_all()
             started, cpu_started = time.perf_counter(), time.process_time()

@@ -11,7 +11,7 @@ from contextlib import closing, contextmanager
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, NoReturn, TypedDict, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -428,7 +428,7 @@ def plan_export(
     settings = load_settings()
     with database(settings) as engine, session_scope(engine) as session:
         plan = export_plan(session, resolve_school(session, school))
-    if fmt == ExportFormat.XLSX:
+    if fmt == ExportFormat.XLSX and out is not None:  # refused above without `out`
         write_workbook(plan, out)
     elif out is None:
         typer.echo(dump_text(plan, fmt), nl=False)
@@ -492,7 +492,7 @@ def assign_task(
 def _task(session: Session, school: School, code: str) -> Task:
     task = find_task(session, school.id, code)
     archived = archived_task(session, school.id, code) if task is None else None
-    if archived is not None:
+    if archived is not None and archived.archived_at is not None:
         day = format_date(archived.archived_at, ZoneInfo(school.timezone))
         fail(t("cli.assign.archived_task", code=archived.code, date=day))
     if task is None:
@@ -512,6 +512,17 @@ def _assigned(code: str, names: list[str], already: list[str]) -> str:
     return t("cli.assign.added_and_already", code=code, names=added, already=had)
 
 
+class InviteRow(TypedDict):
+    name: str
+    unit: str | None
+    units: list[str]
+    role: str
+    phone: str | None
+    code: str
+    expires_at: str
+    telegram_link: str | None
+
+
 @app.command("invite", help=t("cli.invite"))
 @user_errors
 def invite(
@@ -527,7 +538,7 @@ def invite(
             session, target, now=utcnow(), ttl_days=settings.invitation_ttl_days
         )
         username = known_username(engine, settings)
-    rows = [
+    rows: list[InviteRow] = [
         {
             "name": item.member.name,
             "unit": item.units[0].code if item.units else None,

@@ -207,7 +207,10 @@ async def _play_week(engine: Engine, out_dir: Path, script: dict) -> "Week":
         for event in (e for e in events if e.at == moment):
             channel = channels[users[event.who]]
             week.said(event.who, event.say or t("demo.pressed", label=event.press))
-            channel.on_line(event.say) if event.say else channel.press(event.press)
+            if event.say:
+                channel.on_line(event.say)
+            elif event.press is not None:
+                channel.press(event.press)
             week.speaker = None
         await follow_up.tick()
     return week
@@ -254,6 +257,7 @@ def _ending(
         updates = session.exec(
             select(func.count()).select_from(ProgressUpdate).where(is_report())
         ).one()  # what people reported, not the state the school adopted with
+    assert sent_at is not None, "Friday's digest is sent by the end of the week"
     digest = week.digest(principal, sent_at)
     moment = sent_at.astimezone(week.clock.now.tzinfo)
     lines = ["", t("demo.digest", name=principal, time=_time(moment), date=format_date(moment))]

@@ -4,7 +4,7 @@ runs the scheduler that sends reminders and the weekly digest."""
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from urllib.parse import urlparse
@@ -25,6 +25,7 @@ from models.base import utcnow
 from models.db import session_scope
 from scheduler.dispatch import Dispatcher
 from scheduler.jobs import FollowUp
+from services import instances
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -123,16 +124,18 @@ async def serve_telegram(
         loop.add_signal_handler(signum, stop.set)
     async with application:
         await start_telegram(application, engine)
-        if role != RunRole.SWEEP:
-            await take_updates(application, settings)
+        sender = TelegramSender(application.bot)
+        scheduler = follow_up(settings, engine, core, {Channel.TELEGRAM: sender})
+        polling = None
+        if role != RunRole.SWEEP and settings.webhook_url is not None:
+            await take_webhook(application, settings)
+        elif role != RunRole.SWEEP:
+            polling = Polling(application, engine, scheduler.name, scheduler.dispatcher.dead_after)
         await application.start()
-        scheduler = None
-        if role != RunRole.POLL:
-            sender = TelegramSender(application.bot)
-            scheduler = follow_up(settings, engine, core, {Channel.TELEGRAM: sender})
-            scheduler.start(role)
-        instance = scheduler.name if scheduler else None
-        health = start_health(settings.health_port, engine, role, instance)
+        scheduler.start(
+            role, sweeps=role != RunRole.POLL, after_beat=polling.decide if polling else None
+        )
+        health = start_health(settings.health_port, engine, role, scheduler.name)
         log.info("dondoc is running (%s); stop with Ctrl+C or SIGTERM", role)
         try:
             await stop.wait()
@@ -142,21 +145,16 @@ async def serve_telegram(
             updater = application.updater
             await asyncio.gather(
                 updater.stop() if updater and updater.running else asyncio.sleep(0),
-                scheduler.stop() if scheduler else asyncio.sleep(0),
+                scheduler.stop(),
                 return_exceptions=True,
             )
             await application.stop()
 
 
-async def take_updates(application: Application, settings: Settings) -> None:
+async def take_webhook(application: Application, settings: Settings) -> None:
+    """Behind a load balancer every instance may take the webhook."""
     updater = application.updater
-    assert updater is not None
-    if settings.webhook_url is None:
-        await updater.start_polling(
-            allowed_updates=ALLOWED_UPDATES, error_callback=poll_errors(application)
-        )
-        return
-    assert settings.webhook_secret is not None
+    assert updater is not None and settings.webhook_url and settings.webhook_secret
     await updater.start_webhook(
         listen=settings.webhook_listen,
         port=settings.webhook_port,
@@ -167,17 +165,41 @@ async def take_updates(application: Application, settings: Settings) -> None:
     )
 
 
-def poll_errors(application: Application) -> Callable[[TelegramError], None]:
-    """Polling errors are retried by PTB; a Conflict means another process polls this bot: say
-    so once, stop polling here, keep sweeping."""
+@dataclass
+class Polling:
+    """Telegram allows one getUpdates at a time per bot. Of the instances that may poll, the one
+    running longest does (`instances.poller`); the others stand by and take over within three
+    heartbeats of its stopping. Decided after each heartbeat."""
 
-    def on_error(error: TelegramError) -> None:
+    application: Application
+    engine: Engine
+    name: str
+    dead_after: timedelta
+    refused: bool = False  # Telegram answered 409: a poller outside this database
+
+    async def decide(self) -> None:
+        updater = self.application.updater
+        assert updater is not None
+        leader = await asyncio.to_thread(self._leader)
+        if leader == self.name and not updater.running and not self.refused:
+            await updater.start_polling(allowed_updates=ALLOWED_UPDATES, error_callback=self.error)
+            log.info("this instance takes the bot's updates")
+        elif leader != self.name and updater.running:
+            await updater.stop()
+            log.info("instance %s takes the bot's updates now", leader)
+
+    def _leader(self) -> str | None:
+        with session_scope(self.engine) as session:
+            return instances.poller(session, utcnow(), self.dead_after)
+
+    def error(self, error: TelegramError) -> None:
+        """Polling errors are retried by PTB; a Conflict means something else polls this bot:
+        say so once, stop polling here, keep sweeping."""
         if not isinstance(error, Conflict):
             log.warning("getting updates failed (%s); retrying", error)
             return
-        updater = application.updater
-        if updater is not None and updater.running:
+        updater = self.application.updater
+        if updater is not None and updater.running and not self.refused:
+            self.refused = True
             log.warning(t("run.other_poller"))
             asyncio.get_running_loop().create_task(updater.stop())
-
-    return on_error

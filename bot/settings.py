@@ -1,6 +1,6 @@
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -57,9 +57,9 @@ class Settings(BaseSettings):
     @field_validator("quiet_hours", "working_days")
     @classmethod
     def _calendar(cls, value: str, info: ValidationInfo) -> str:
-        parse = {"quiet_hours": parse_quiet_hours, "working_days": parse_working_days}
+        parse = parse_quiet_hours if info.field_name == "quiet_hours" else parse_working_days
         try:
-            parse[info.field_name](value)
+            parse(value)
         except CalendarError as exc:
             raise ValueError("not a calendar setting") from exc
         return value
@@ -102,7 +102,31 @@ class Settings(BaseSettings):
         return ZoneInfo(self.default_timezone)
 
 
-def load_settings(**overrides: object) -> Settings:
+class Overrides(TypedDict, total=False):
+    """Settings given in code rather than the environment (tests), as the environment writes
+    them."""
+
+    database_url: str
+    telegram_bot_token: str
+    telegram_api_base_url: str
+    telegram_bot_username: str
+    default_timezone: str
+    log_level: str
+    invitation_ttl_days: int
+    evidence_dir: Path | str
+    reports_dir: Path | str
+    reminder_sweep_seconds: int
+    heartbeat_seconds: int
+    quiet_hours: str
+    working_days: str
+    webhook_url: str
+    webhook_secret: str
+    webhook_listen: str
+    webhook_port: int
+    health_port: int | str
+
+
+def load_settings(**overrides: Unpack[Overrides]) -> Settings:
     """Read the environment and `.env`; a bad value becomes one readable line, not a traceback."""
     try:
         return Settings(**overrides)

@@ -245,7 +245,9 @@ async def send_reply(
     sent = None
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        sent = await bot.send_message(
+        # the bot is an ExtBot, which takes rate_limit_args for our limiter; PTB's default types
+        # (Bot, ExtBot[None]) cannot say so
+        sent = await bot.send_message(  # type: ignore[call-arg]
             chat_id,
             part,
             parse_mode=ParseMode.HTML,
@@ -257,12 +259,17 @@ async def send_reply(
             ),
             rate_limit_args=limit,
         )
+    assert sent is not None  # split_text gives one part at least
     for path in reply.files:
         with path.open("rb") as content:
             if path.suffix.lower() in PHOTO_SUFFIXES:
-                await bot.send_photo(chat_id, content, filename=path.name, rate_limit_args=limit)
+                await bot.send_photo(  # type: ignore[call-arg]  # as send_message
+                    chat_id, content, filename=path.name, rate_limit_args=limit
+                )
             else:
-                await bot.send_document(chat_id, content, filename=path.name, rate_limit_args=limit)
+                await bot.send_document(  # type: ignore[call-arg]  # as send_message
+                    chat_id, content, filename=path.name, rate_limit_args=limit
+                )
     return sent
 
 

@@ -57,7 +57,7 @@ def render_brief(ctx: Context, brief: Brief) -> Reply:
 def _line(ctx: Context, number: int, item: BriefItem, today: date) -> Html:
     title = _cut(item.task.title, TITLE_CHARS)
     params = {"number": number, "code": item.task.code, "title": title, "unit": item.unit}
-    if item.why == Why.BLOCKED:
+    if item.why == Why.BLOCKED or item.due is None:  # only a blocked task may be never due
         key = "brief.blocked_note" if item.note else "brief.blocked"
         return ctx.text(key, note=_cut(item.note or "", NOTE_CHARS), who=item.who or "—", **params)
     when = countdown(item.due, today, ctx.locale)

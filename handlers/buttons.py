@@ -59,9 +59,9 @@ def on_button(ctx: Known, payload: str) -> None:
         on_brief_button(ctx, fields[0])
     elif action == "u" and ids and ids[0] is not None:
         _undo(ctx, ids[0])
-    elif action == "a" and len(ids) >= 2 and None not in ids[:2]:
+    elif action == "a" and len(ids) >= 2 and ids[0] is not None and ids[1] is not None:
         _apply_kept(ctx, ids[0], ids[1], fields[2] if len(fields) > 2 else "")
-    elif action == "g" and len(ids) == 2 and None not in ids:
+    elif action == "g" and len(ids) == 2 and ids[0] is not None and ids[1] is not None:
         task = _task(ctx, ids[0])
         if task is not None:
             on_assign_button(ctx, task, ids[1])

@@ -32,6 +32,7 @@ def kpi_risk(ctx: Context, rows: list[Reminder]) -> Reply:
             target=describe_target(kpi, ctx.locale),
         )
         for kpi, outlook in warned.values()
+        if outlook.latest is not None and outlook.projected is not None  # its value counts
     ]
     lines.append(ctx.text("kpi_risk.footer"))
     return Reply(join_html(lines))

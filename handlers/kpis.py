@@ -1,7 +1,5 @@
 """/chiso (/kpi): KPIs against target; /chiso KEY VALUE records a value (0,4 · 96% · 3/620)."""
 
-from typing import Protocol
-
 from sqlmodel import col, select
 
 from handlers.context import Context, Known
@@ -61,24 +59,23 @@ def number_text(ctx: Context, kpi: Kpi, number: float) -> str:
     return format_quantity(number, kpi.measure, ctx.locale)
 
 
-class Measured(Protocol):
-    """A recorded value: a KpiValue, or the digest's KpiItem that carries one."""
-
-    value: float
-    numerator: int | None
-    denominator: int | None
+def value_text(ctx: Context, kpi: Kpi, value: KpiValue) -> str:
+    return measured_text(ctx, kpi, value.value, value.numerator, value.denominator)
 
 
-def value_text(ctx: Context, kpi: Kpi, value: Measured) -> str:
-    text = number_text(ctx, kpi, value.value)
-    if value.numerator is not None:
-        text += f" ({value.numerator}/{value.denominator})"
+def measured_text(
+    ctx: Context, kpi: Kpi, number: float, numerator: int | None, denominator: int | None
+) -> str:
+    """A recorded value: of a KpiValue, or of the digest's KpiItem that carries one."""
+    text = number_text(ctx, kpi, number)
+    if numerator is not None:
+        text += f" ({numerator}/{denominator})"
     return text
 
 
 def _projection(ctx: Context, kpi: Kpi, outlook: Forecast) -> list[Html]:
     """The forecast line, when a trend of several values gives one."""
-    if not outlook.trend:
+    if not outlook.trend or outlook.projected is None:  # a trend always projects
         return []
     return [
         ctx.text(

@@ -38,7 +38,7 @@ def allowed(ctx: Known, task: Task) -> bool:
     refusal = update_refusal(ctx.actor, task)
     if refusal is None:
         return True
-    unit = ctx.session.get(Unit, task.unit_id).name
+    unit = ctx.session.get_one(Unit, task.unit_id).name
     if ctx.incoming.button and ctx.incoming.is_group:
         ctx.outcome.notice = ctx.text(refusal, code=task.code, unit=unit)
     else:
@@ -114,8 +114,8 @@ def _record_all(
     recorded = []
     for index, (task, part) in enumerate(placed):
         statement = _statement(part, intent, leading if index == 0 else "")
-        if statement is None:
-            ctx.say(USAGE[intent])
+        if statement is None:  # only /capnhat without a percentage makes none
+            ctx.say(USAGE[Meaning.PERCENT])
             continue
         update = apply(ctx, task, statement, source, part.words)
         if update is not None:

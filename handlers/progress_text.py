@@ -501,10 +501,10 @@ def _line_anchor(
 ) -> tuple[_Anchor, int | None] | None:
     """The clause's line reference, and where the clause should end (None: it is only numbers)."""
     text = key[clause.start : clause.end]
-    if head := _line_run(text, LINE_LEAD.match(text).end(), lines):
+    if head := _line_run(text, _matched(LINE_LEAD.match(text)).end(), lines):
         numbers, start, end = head
         anchor = _Anchor(clause.start + start, clause.start + end, lines=numbers)
-        if not text[AFTER_LINES.match(text, end).end() :]:
+        if not text[_matched(AFTER_LINES.match(text, end)).end() :]:
             return anchor, None
         split = _next_line(text, end, max(numbers), lines)
         return anchor, clause.end if split is None else clause.start + split
@@ -612,12 +612,19 @@ def _spans(pattern: re.Pattern[str], text: str) -> list[Span]:
     return [m.span() for m in pattern.finditer(text)]
 
 
+def _matched(found: re.Match[str] | None) -> re.Match[str]:
+    """The match of a pattern whose every part is optional: there always is one."""
+    if found is None:
+        raise ValueError("a pattern that matches the empty string found nothing")
+    return found
+
+
 def _blocked(region: str) -> list[Span]:
     if found := BLOCKER.search(region) or CAUSED.search(region):
         return [found.span()]
     so_not = SO_NOT.search(region)
     cause = so_not and CAUSE.search(region, 0, so_not.start())
-    return [cause.span(), so_not.span()] if cause else []
+    return [cause.span(), so_not.span()] if cause and so_not else []
 
 
 def _blocked_statement(
@@ -731,8 +738,8 @@ def _trim(fillers: str, start: int, end: int, drop_fillers: bool) -> Span | None
     piece = fillers[start:end]
     if ONLY_FILLERS.fullmatch(piece):
         return None
-    lead = OPENERS_RUN.match(piece).end()
-    tail = CLOSERS_RUN.search(piece, max(lead, len(piece) - CLOSERS_WINDOW)).start()
+    lead = _matched(OPENERS_RUN.match(piece)).end()
+    tail = _matched(CLOSERS_RUN.search(piece, max(lead, len(piece) - CLOSERS_WINDOW))).start()
     start, end = _inside_edges(fillers, start + lead, start + max(lead, tail))
     return (start, end) if start < end else None
 

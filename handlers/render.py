@@ -20,13 +20,13 @@ def when_line(ctx: Context, task: Task) -> Html:
     """When the task is due, saying so when the date is a proposal rather than the plan's."""
     due = next_due(task, ctx.today)
     if due is None:
-        return ctx.text("task.undated", rule=describe_recurrence(task.recurrence, ctx.locale))
+        return ctx.text("task.undated", rule=describe_recurrence(task.rule, ctx.locale))
     left = countdown(due, ctx.today, ctx.locale, done_on(ctx.session, task, ctx.tz))
     proposed = "_proposed" if task.date_proposed else ""
     if task.deadline is not None:
         deadline = task.deadline_text or format_date(due)  # "tháng 3/2026" as the plan gives it
         return ctx.text(f"task.deadline{proposed}", deadline=deadline, countdown=left)
-    rule = describe_recurrence(task.recurrence, ctx.locale)
+    rule = describe_recurrence(task.rule, ctx.locale)
     return ctx.text(f"task.recurring{proposed}", rule=rule, next=format_date(due), countdown=left)
 
 
@@ -49,7 +49,7 @@ def task_card(ctx: Context, task: Task) -> Html:
     people = [p.name for share in shares for p in assignees(ctx.session, share)] or _role(ctx, task)
     lines = [ctx.text("task.title", code=task.code, title=task.title)]
     if len(shares) == 1:
-        unit = ctx.session.get(Unit, task.unit_id)
+        unit = ctx.session.get_one(Unit, task.unit_id)
         lines.append(ctx.text("task.lead_unit" if helpers else "task.unit", unit=unit.name))
     if helpers:
         lines.append(ctx.text("task.support", units=", ".join(unit.name for unit in helpers)))
@@ -63,7 +63,7 @@ def task_card(ctx: Context, task: Task) -> Html:
     done = sum(share.status == TaskStatus.DONE for share in shares)
     lines.append(ctx.text("task.shares", count=len(shares), done=done))
     for share in shares:
-        unit = ctx.session.get(Unit, share.unit_id)
+        unit = ctx.session.get_one(Unit, share.unit_id)
         lines.append(ctx.text("task.share_line", unit=unit.name, state=_state(ctx, share)))
     return join_html(lines)
 
@@ -98,7 +98,7 @@ def shown_title(ctx: Context, task: Task, shared: set[str] | None = None) -> str
     `shared`, the codes of such tasks among those shown, saves asking task by task."""
     if not (is_shared(ctx.session, task) if shared is None else task.code in shared):
         return task.title
-    unit = ctx.session.get(Unit, task.unit_id)
+    unit = ctx.session.get_one(Unit, task.unit_id)
     return str(ctx.text("task.share_title", title=task.title, unit=unit.name))
 
 
@@ -108,8 +108,10 @@ def task_message(
     """A task, with its buttons while it is open and the reader may act on it: in a group
     (or a reminder to one) anyone allowed may press; a reply to it updates it."""
     body = [*(before or []), task_card(ctx, task), *(extra or [])]
-    shared = ctx.actor is None or (ctx.incoming is not None and ctx.incoming.is_group)
-    actionable = task.status != TaskStatus.DONE and (shared or can_update(ctx.actor, task))
+    shared = ctx.incoming is not None and ctx.incoming.is_group
+    actionable = task.status != TaskStatus.DONE and (
+        ctx.actor is None or shared or can_update(ctx.actor, task)
+    )
     if actionable:
         body.append(ctx.text("task.how_to_answer"))
     buttons = task_buttons(ctx, task) if actionable else ()
@@ -163,7 +165,7 @@ def task_line(
 
 def update_line(ctx: Context, update: ProgressUpdate, who: str) -> Html:
     """One entry of a task's history; evidence says only that files came."""
-    if update.source == UpdateSource.EVIDENCE:
+    if update.source == UpdateSource.EVIDENCE or update.status is None:  # evidence: files only
         what = ctx.text("update.evidence_entry")
     else:
         what = status_label(ctx, update.status)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from handlers.chat import Reply
 from handlers.context import Context, InSchool, Known
-from handlers.kpis import number_text, value_text
+from handlers.kpis import measured_text, number_text
 from messages import Html, format_date, format_percent, t
 from messages import join_html as join
 from models import Direction
@@ -178,6 +178,8 @@ def _decisions(ctx: Context, digest: Digest) -> Html:
         else:
             lines.append(ctx.text("digest.decide.blocker_no_note", **common))
     for item in digest.kpis_at_risk:
+        if item.value is None or item.recorded_at is None or item.projected is None:
+            continue  # a KPI is at risk from a value recorded: never without one
         if item.direction == Direction.YES_NO:  # nothing to project: not achieved yet
             lines.append(
                 ctx.text(
@@ -194,7 +196,7 @@ def _decisions(ctx: Context, digest: Digest) -> Html:
             ctx.text(
                 "digest.decide.kpi",
                 name=one_line(item.name, MAX_NAME_CHARS),
-                value=value_text(ctx, kpi, item),
+                value=measured_text(ctx, kpi, item.value, item.numerator, item.denominator),
                 date=_day(item.recorded_at, ctx, today),
                 projected=number_text(ctx, kpi, item.projected),
                 target_date=format_date(item.target_date),
@@ -220,7 +222,7 @@ def _decisions(ctx: Context, digest: Digest) -> Html:
                 count=late.count,
                 days=digest.long_overdue_days,
                 code=late.oldest.code,
-                since=_day(late.oldest.due, ctx, today),
+                since=_day(late.oldest.due_on, ctx, today),
             )
         )
     return join(lines)
@@ -263,7 +265,7 @@ def _urgent(ctx: Context, digest: Digest) -> Html:
                 "digest.urgent.line",
                 code=item.code,
                 title=one_line(item.title, MAX_TITLE_CHARS),
-                countdown=countdown(item.due, digest.today, ctx.locale)
+                countdown=countdown(item.due_on, digest.today, ctx.locale)
                 + (ctx.text("digest.proposed") if item.proposed else ""),
                 progress=item.progress,
             )

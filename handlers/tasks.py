@@ -1,5 +1,7 @@
 """/viec (/tasks): my open tasks, nearest deadline first; /viec CODE: one task and its history."""
 
+from datetime import datetime
+
 from handlers.chat import Reply
 from handlers.context import Known
 from handlers.progress_text import Reading, read_progress
@@ -49,7 +51,8 @@ def suggest_for(
         unknown = otherwise or []
     archived = {code: archived_task(ctx.session, ctx.school.id, code) for code in unknown}
     for task in filter(None, archived.values()):
-        _say_archived(ctx, task)
+        if task.archived_at is not None:  # archived_task finds archived tasks only
+            _say_archived(ctx, task, task.archived_at)
     unknown = [code for code in unknown if archived[code] is None]
     if not unknown and not ambiguous:
         return
@@ -70,7 +73,7 @@ def suggest_for(
     ctx.send(Reply(body, buttons=buttons, tasks=tuple(task.id for task in tasks)))
 
 
-def _say_archived(ctx: Known, task: Task) -> None:
+def _say_archived(ctx: Known, task: Task, archived_at: datetime) -> None:
     if not can_view(ctx.actor, task):
         ctx.say("deny.not_your_unit_view", code=task.code)
         return
@@ -78,7 +81,7 @@ def _say_archived(ctx: Known, task: Task) -> None:
         "task.archived",
         code=task.code,
         title=task.title,
-        date=format_date(task.archived_at, ctx.tz),
+        date=format_date(archived_at, ctx.tz),
     )
 
 

@@ -1,7 +1,7 @@
 """The one message catalogue: every text a user reads comes from `t()` (plain) or `h()` (HTML)."""
 
 import html
-from typing import Protocol
+from typing import Protocol, overload
 
 from messages.catalog import CATALOG, LOCALES
 from messages.formatting import (
@@ -36,7 +36,15 @@ def t(key: str, locale: str | None = None, /, **params: object) -> str:
 
 
 class Html(str):
-    """Text that is already HTML: `h()` inserts it as it is."""
+    """Text that is already HTML: `h()` inserts it as it is. Html joined to Html is Html."""
+
+    @overload
+    def __add__(self, other: "Html", /) -> "Html": ...
+    @overload
+    def __add__(self, other: str, /) -> str: ...
+    def __add__(self, other: str, /) -> str:
+        joined = str.__add__(self, other)
+        return Html(joined) if isinstance(other, Html) else joined
 
 
 def escape(value: object) -> Html:

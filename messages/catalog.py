@@ -1056,12 +1056,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "only; one process may poll) or sweep (plan and send reminders only; any number may run).",
     },
     "run.other_poller": {
-        "vi": "Một tiến trình khác đang nhận tin của bot này (Telegram trả lời 409 Conflict): "
-        "tiến trình này thôi nhận tin và tiếp tục gửi nhắc việc. Chỉ để một tiến trình chạy "
-        "--role poll hoặc all; các tiến trình khác chạy --role sweep.",
-        "en": "Another process is taking this bot's updates (Telegram answered 409 Conflict): "
-        "this one stops taking updates and keeps sending reminders. Run one process with "
-        "--role poll or all, the others with --role sweep.",
+        "vi": "Một chương trình khác, không dùng chung cơ sở dữ liệu này, đang nhận tin của bot "
+        "(Telegram trả lời 409 Conflict): tiến trình này thôi nhận tin và tiếp tục gửi nhắc việc. "
+        "Các tiến trình dùng chung một cơ sở dữ liệu tự chọn một tiến trình nhận tin.",
+        "en": "Another program, not on this database, is taking this bot's updates (Telegram "
+        "answered 409 Conflict): this process stops taking updates and keeps sending reminders. "
+        "Processes on one database choose among themselves the one that takes updates.",
     },
     "cli.console": {
         "vi": "Trò chuyện với bot ngay trong terminal, không cần Telegram.",
@@ -1944,6 +1944,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "No reminder is due at that moment.",
     },
     "preview.member": {"vi": "── Gửi {name} ({channels}) ──", "en": "── To {name} ({channels}) ──"},
+    "preview.kept_answer": {
+        "vi": "── Câu trả lời chờ gửi lại tới chat {chat} ──",
+        "en": "── An answer waiting to be sent again to chat {chat} ──",
+    },
     "preview.group": {"vi": "── Gửi nhóm {title} ──", "en": "── To group {title} ──"},
     "preview.not_linked": {"vi": "chưa liên kết", "en": "not linked"},
     "preview.header": {

@@ -41,6 +41,13 @@ class Task(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     archived_at: datetime | None = None  # left out of a re-imported plan (--prune); kept as history
 
+    @property
+    def rule(self) -> str:
+        """The recurrence of a task without a deadline: the table's check gives it one."""
+        if self.recurrence is None:
+            raise ValueError(f"task {self.code} has neither a deadline nor a recurrence")
+        return self.recurrence
+
 
 class TaskAssignee(SQLModel, table=True):
     """A person who carries out a task: a member of its unit or of the leadership."""

@@ -6,7 +6,7 @@ APScheduler cannot share a job store between processes; it needs none here."""
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -45,6 +45,7 @@ class FollowUp:
         self.clock = clock
         self.scheduler: AsyncIOScheduler | None = None
         self._sweeping: asyncio.Task[SweepResult] | None = None
+        self._after_beat: Callable[[], Awaitable[None]] | None = None
 
     def plan(self) -> int:
         """Plan each school in its own transaction: one school's bad data stops only its own."""
@@ -55,7 +56,7 @@ class FollowUp:
         for school_id in school_ids:
             try:
                 with session_scope(self.engine) as session:
-                    school = session.get(School, school_id)
+                    school = session.get_one(School, school_id)
                     created += len(plan_school(session, school, now, self.defaults))
             except Exception:
                 log.exception("planning reminders for school %s failed", school_id)
@@ -78,19 +79,28 @@ class FollowUp:
         with session_scope(self.engine) as session:
             instances.beat(session, self.name, self.clock())
 
-    def start(self, role: str = "all") -> None:
-        """Start the jobs on the running event loop. Missed runs are coalesced into one, and a
-        late run always runs (the default 1 s grace would drop it)."""
+    def start(
+        self,
+        role: str = "all",
+        *,
+        sweeps: bool = True,
+        after_beat: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Start the jobs on the running event loop: the heartbeat (then `after_beat`), and
+        unless not `sweeps` the planner and the sweep. Missed runs are coalesced into one, and
+        a late run always runs (the default 1 s grace would drop it)."""
         self.register(role)
+        self._after_beat = after_beat
         scheduler = AsyncIOScheduler(timezone=UTC)
         options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
         now = datetime.now(UTC)
         scheduler.add_job(self._heartbeat_job, "interval", seconds=self.heartbeat_seconds,
-                          id="heartbeat", **options)  # fmt: skip
-        scheduler.add_job(self._plan_job, "interval", seconds=PLAN_SECONDS, next_run_time=now,
-                          id="plan", **options)  # fmt: skip
-        scheduler.add_job(self._sweep_job, "interval", seconds=self.sweep_seconds,
-                          next_run_time=now, id="sweep", **options)  # fmt: skip
+                          next_run_time=now, id="heartbeat", **options)  # fmt: skip
+        if sweeps:
+            scheduler.add_job(self._plan_job, "interval", seconds=PLAN_SECONDS,
+                              next_run_time=now, id="plan", **options)  # fmt: skip
+            scheduler.add_job(self._sweep_job, "interval", seconds=self.sweep_seconds,
+                              next_run_time=now, id="sweep", **options)  # fmt: skip
         scheduler.start()
         self.scheduler = scheduler
 
@@ -124,6 +134,8 @@ class FollowUp:
     async def _heartbeat_job(self) -> None:
         try:
             await asyncio.to_thread(self.heartbeat)
+            if self._after_beat is not None:
+                await self._after_beat()
         except Exception:
             log.exception("the heartbeat failed; the next one tries again")
 

@@ -7,11 +7,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.console import plain
+from handlers.chat import reply_of
 from handlers.context import ChatConfig
 from handlers.reminders import compose
 from messages import t
 from models import ChatIdentity, Member, Reminder, ReminderStatus, UnitChat
-from scheduler.dispatch import by_recipient, recipient_context
+from scheduler.dispatch import Recipient, by_recipient, recipient_context
 from services.reminders import CalendarDefaults, plan_all
 
 
@@ -39,18 +40,22 @@ def preview(engine: Engine, at: datetime, config: ChatConfig, defaults: Calendar
 def _block(
     session: Session,
     config: ChatConfig,
-    recipient: tuple[str, int],
+    recipient: Recipient,
     rows: list[Reminder],
     at: datetime,
 ) -> str:
     kind, recipient_id = recipient
+    if kind == "reply":  # an answer kept for a later try: already written
+        row = rows[0]
+        reply = reply_of(row.payload or "")
+        return "\n".join([t("preview.kept_answer", chat=row.chat_id), plain(reply.text)])
     if kind == "group":
-        chat = session.get(UnitChat, recipient_id)
+        chat = session.get_one(UnitChat, recipient_id)
         who = t("preview.group", title=chat.title or chat.chat_id)
     else:
-        member = session.get(Member, recipient_id)
+        member = session.get_one(Member, recipient_id)
         channels = session.exec(
-            select(ChatIdentity.channel).where(ChatIdentity.member_id == recipient_id)
+            select(col(ChatIdentity.channel)).where(ChatIdentity.member_id == recipient_id)
         ).all()
         where = ", ".join(sorted({c.value for c in channels})) or t("preview.not_linked")
         who = t("preview.member", name=member.name, channels=where)

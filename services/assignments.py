@@ -144,7 +144,7 @@ def find_assignee(session: Session, task: Task, text: str) -> Member:
         raise NotAssignable("person.ambiguous", value=" ".join(text.split()), count=len(found))
     member = found[0]
     if member.id not in {candidate.id for candidate in candidates(session, task)}:
-        unit = session.get(Unit, task.unit_id)
+        unit = session.get_one(Unit, task.unit_id)
         raise NotAssignable(
             "person.not_candidate", name=member.name, unit=unit.name, code=task.code
         )

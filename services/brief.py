@@ -69,7 +69,7 @@ class BriefItem:
     why: Why
     task: Task
     unit: str
-    due: date
+    due: date | None  # None: a blocked task that is never due (ongoing, on request)
     note: str | None = None  # the blocker's words
     who: str | None = None  # who reported the blocker
 
@@ -160,7 +160,8 @@ def compile_brief(
 
     blocked = [task for task in in_scope if task.status == TaskStatus.BLOCKED]
     blockers = _blockers(session, blocked, since, until)
-    overdue = [t for t in in_scope if (d := due[t.id]) is not None and d < today]
+    dated = {task_id: day for task_id, day in due.items() if day is not None}
+    overdue = [t for t in in_scope if t.id in dated and dated[t.id] < today]
     rules = follow_up(school.settings)
     policy = rules.policy
     items = [
@@ -169,23 +170,23 @@ def compile_brief(
     ]
     listed = {item.task.id for item in items}
     items += [
-        BriefItem(Why.OVERDUE, task, units[task.unit_id].name, due[task.id])
-        for task in sorted(overdue, key=lambda t: (due[t.id], t.code))
-        if task.id not in listed and new(start(due[task.id] + timedelta(days=1)))
+        BriefItem(Why.OVERDUE, task, units[task.unit_id].name, dated[task.id])
+        for task in sorted(overdue, key=lambda t: (dated[t.id], t.code))
+        if task.id not in listed and new(start(dated[task.id] + timedelta(days=1)))
     ]
     listed = {item.task.id for item in items}
     coming = [
         task
         for task in in_scope
-        if task.id in own and task.id not in listed and (d := due[task.id]) is not None
-        and d >= today
-        and any(new(start(due[task.id] - timedelta(days=lead)), task)
+        if task.id in own and task.id not in listed and task.id in dated
+        and dated[task.id] >= today
+        and any(new(start(dated[task.id] - timedelta(days=lead)), task)
                 for lead in policy.merged(task.reminders).leads(
                     recurrence_of(task.recurrence, rules.school_year)))
     ]  # fmt: skip
     items += [
-        BriefItem(Why.DUE, task, units[task.unit_id].name, due[task.id])
-        for task in sorted(coming, key=lambda t: (due[t.id], t.code))
+        BriefItem(Why.DUE, task, units[task.unit_id].name, dated[task.id])
+        for task in sorted(coming, key=lambda t: (dated[t.id], t.code))
     ]
     listed = {item.task.id for item in items}
     arrived = {t.id for t in overdue if t.id not in listed and since <= t.created_at < until}

@@ -11,6 +11,7 @@ KPI values are those recorded before `end`, reports undone later still count. So
 a past week reads as it did then; a late update shows in the week it was recorded.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -64,6 +65,13 @@ class TaskItem:
     done_at: datetime | None
     last_report: datetime | None
     overdue: bool
+
+    @property
+    def due_on(self) -> date:
+        """The due date of a task that has one (overdue, urgent ones do)."""
+        if self.due is None:
+            raise ValueError(f"task {self.code} is never due")
+        return self.due
 
 
 @dataclass(frozen=True)
@@ -210,7 +218,7 @@ def period_reports(
         )
         .order_by(col(ProgressUpdate.created_at), col(ProgressUpdate.id))
     )
-    return [tuple(row) for row in session.exec(query).all()]
+    return [(update, task, member) for update, task, member in session.exec(query).all()]
 
 
 def compile_digest(session: Session, school: School, *, start: datetime, end: datetime) -> Digest:
@@ -310,7 +318,7 @@ def _unreached(session: Session, school: School, start: datetime, end: datetime)
     )
 
 
-def _unit_rows(session: Session, units: list[Unit], items: list[TaskItem]) -> list[UnitRow]:
+def _unit_rows(session: Session, units: Sequence[Unit], items: list[TaskItem]) -> list[UnitRow]:
     """One row per unit with tasks. Its heads: the unit's active heads, else its highest-ranked
     leaders (the principal, for the leadership's own unit)."""
     members = session.exec(
@@ -334,21 +342,21 @@ def _unit_rows(session: Session, units: list[Unit], items: list[TaskItem]) -> li
         heads[unit.id] = tuple(name for role, name in mine if ROLE_RANK[role] == first)
     rows = []
     for unit in units:
-        mine = [entry for entry in items if entry.unit_id == unit.id]
-        if not mine:
+        unit_items = [entry for entry in items if entry.unit_id == unit.id]
+        if not unit_items:
             continue
-        reports = [entry.last_report for entry in mine if entry.last_report]
+        reports = [entry.last_report for entry in unit_items if entry.last_report]
         rows.append(
             UnitRow(
                 unit_id=unit.id,
                 code=unit.code,
                 name=unit.name,
                 heads=heads.get(unit.id, ()),
-                tasks=len(mine),
-                done=sum(entry.status == TaskStatus.DONE for entry in mine),
-                overdue=sum(entry.overdue for entry in mine),
+                tasks=len(unit_items),
+                done=sum(entry.status == TaskStatus.DONE for entry in unit_items),
+                overdue=sum(entry.overdue for entry in unit_items),
                 last_report=max(reports) if reports else None,
-                progress=sum(entry.progress for entry in mine) / len(mine),
+                progress=sum(entry.progress for entry in unit_items) / len(unit_items),
             )
         )
     return rows
@@ -361,7 +369,7 @@ def _urgent(open_items: list[TaskItem], today: date, threshold: int) -> tuple[Ta
     the decision block's."""
 
     def distance(entry: TaskItem) -> int:
-        return (entry.due - today).days
+        return (entry.due_on - today).days
 
     open_items = [e for e in open_items if e.due is not None]
     near = [e for e in open_items if -threshold <= distance(e) <= DUE_SOON_DAYS]
@@ -402,7 +410,7 @@ def _long_overdue(
 ) -> tuple[LongOverdue, ...]:
     by_unit: dict[int, list[TaskItem]] = {}
     for entry in overdue:  # oldest due date first
-        if (today - entry.due).days > threshold:
+        if (today - entry.due_on).days > threshold:
             by_unit.setdefault(entry.unit_id, []).append(entry)
     return tuple(
         LongOverdue(rows[unit_id], len(entries), entries[0])

@@ -25,9 +25,18 @@ from services.plan_text import countdown, describe_target
 
 DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
-# DejaVu Sans has every Vietnamese letter. Bundled with matplotlib, so always there; found
-# without importing matplotlib.
-CHART_FONT = Path(find_spec("matplotlib").origin).parent / "mpl-data/fonts/ttf/DejaVuSans.ttf"
+
+
+def _chart_font() -> Path:
+    """DejaVu Sans has every Vietnamese letter. Bundled with matplotlib, so always there; found
+    without importing matplotlib."""
+    spec = find_spec("matplotlib")
+    if spec is None or spec.origin is None:
+        raise ImportError("matplotlib, a dependency, is not installed")
+    return Path(spec.origin).parent / "mpl-data/fonts/ttf/DejaVuSans.ttf"
+
+
+CHART_FONT = _chart_font()
 DPI = 120
 WIDTH = 8 * DPI
 X_MAX = 112  # room for the label of a full bar
@@ -90,7 +99,8 @@ def _cell(sheet: Any, value: Any) -> Any:
     """A date or time with its display format, user text never read as a formula; anything
     else as it is."""
     if isinstance(value, date):
-        cell = WriteOnlyCell(sheet, value)
+        # openpyxl's stubs leave out date, which it writes as a date
+        cell = WriteOnlyCell(sheet, value)  # type: ignore[arg-type]
         cell.number_format = DATETIME_FORMAT if isinstance(value, datetime) else DATE_FORMAT
         return cell
     if isinstance(value, str) and value.startswith("="):
@@ -170,6 +180,7 @@ def _update_rows(digest: Digest, session: Session, tz: ZoneInfo, locale: str) ->
 def kpi_model(item: KpiItem) -> Kpi:
     """A detached Kpi with the item's target for the plan_text helpers; never added to a session."""
     return Kpi(
+        school_id=0,  # detached: no school
         key=item.key,
         name=item.name,
         measure=item.measure,

@@ -29,7 +29,7 @@ def link_group(
         select(UnitChat).where(UnitChat.channel == channel, UnitChat.chat_id == chat_id)
     ).first()
     if link is None:
-        link = UnitChat(channel=channel, chat_id=chat_id)
+        link = UnitChat(channel=channel, chat_id=chat_id, unit_id=unit.id)
     link.unit_id, link.title, link.linked_by_id, link.linked_at = unit.id, title, by.id, now
     session.add(link)
     session.flush()

@@ -127,4 +127,4 @@ def _first_occurrence(
     if not moved_later:
         return task.occurrence
     created = task.created_at.astimezone(tz).date()
-    return parse_recurrence(task.recurrence, school_year).next_on_or_after(created)
+    return parse_recurrence(task.rule, school_year).next_on_or_after(created)

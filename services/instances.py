@@ -12,6 +12,7 @@ from models import Instance
 from services import outbox
 
 FORGET_AFTER = timedelta(days=7)  # a stopped or dead instance's row is kept this long
+POLLING_ROLES = ("all", "poll")
 
 
 def instance_name() -> str:
@@ -41,12 +42,21 @@ def stopped(session: Session, name: str, now: datetime) -> int:
     return outbox.release(session, name)
 
 
-def alive(session: Session, now: datetime) -> list[Instance]:
+def alive(
+    session: Session, now: datetime, dead_after: timedelta = outbox.DEAD_AFTER
+) -> list[Instance]:
+    """The running instances, the longest running first."""
     return list(
         session.exec(
             select(Instance)
             .where(col(Instance.stopped_at).is_(None))
-            .where(col(Instance.heartbeat_at) >= now - outbox.DEAD_AFTER)
-            .order_by(col(Instance.started_at))
+            .where(col(Instance.heartbeat_at) >= now - dead_after)
+            .order_by(col(Instance.started_at), col(Instance.name))
         ).all()
     )
+
+
+def poller(session: Session, now: datetime, dead_after: timedelta) -> str | None:
+    """The instance that takes updates by polling: of those that may (roles all and poll), the
+    one running longest. Telegram allows one getUpdates at a time per bot."""
+    return next((i.name for i in alive(session, now, dead_after) if i.role in POLLING_ROLES), None)

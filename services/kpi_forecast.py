@@ -142,7 +142,7 @@ def warning(session: Session, row: Reminder) -> tuple[Kpi, Forecast]:
     """What a `KPI_RISK` row warns of: its KPI and the forecast as the value left it, on the day
     it was recorded (later values do not change what the warning says)."""
     _, kpi_id, value_id, _ = row.dedupe_key.split(":")
-    kpi = session.get(Kpi, int(kpi_id))
+    kpi = session.get_one(Kpi, int(kpi_id))
     values = values_of(session, kpi)
     position = [v.id for v in values].index(int(value_id))
     return kpi, forecast(kpi, values[: position + 1], row.occurrence)

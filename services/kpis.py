@@ -106,7 +106,7 @@ def values_of(session: Session, kpi: Kpi) -> list[KpiValue]:
 
 def meets_target(kpi: Kpi, number: float) -> bool:
     """Whether `number` meets the target; a range (between) includes both bounds."""
-    if kpi.direction == Direction.BETWEEN:
+    if kpi.direction == Direction.BETWEEN and kpi.target_max is not None:
         return kpi.target <= number <= kpi.target_max
     return {
         Direction.AT_MOST: number <= kpi.target,

@@ -82,7 +82,7 @@ def _dead_instances(now: datetime, dead_after: timedelta):
 
 def _lapsed(now: datetime, dead_after: timedelta) -> ColumnElement[bool]:
     return and_(
-        Reminder.status == ReminderStatus.SENDING,
+        col(Reminder.status) == ReminderStatus.SENDING,
         or_(
             col(Reminder.claimed_at) < now - LEASE,
             col(Reminder.claimed_by).in_(_dead_instances(now, dead_after)),
@@ -91,7 +91,7 @@ def _lapsed(now: datetime, dead_after: timedelta) -> ColumnElement[bool]:
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
-    return and_(Reminder.status == ReminderStatus.PENDING, col(Reminder.due_at) <= now)
+    return and_(col(Reminder.status) == ReminderStatus.PENDING, col(Reminder.due_at) <= now)
 
 
 def claim_due(
@@ -134,8 +134,8 @@ def claim_due(
     )
     claimed = session.exec(
         select(Reminder.id, Reminder.claim_version)
-        .where(col(Reminder.id).in_(ids), Reminder.claimed_by == worker)
-        .where(Reminder.claimed_at == now, Reminder.status == ReminderStatus.SENDING)
+        .where(col(Reminder.id).in_(ids), col(Reminder.claimed_by) == worker)
+        .where(col(Reminder.claimed_at) == now, col(Reminder.status) == ReminderStatus.SENDING)
     ).all()
     return Held(worker, dict(claimed))
 
@@ -143,8 +143,8 @@ def claim_due(
 def _under(claim: Held) -> ColumnElement[bool]:
     return and_(
         tuple_(col(Reminder.id), col(Reminder.claim_version)).in_(list(claim.versions.items())),
-        Reminder.claimed_by == claim.worker,
-        Reminder.status == ReminderStatus.SENDING,
+        col(Reminder.claimed_by) == claim.worker,
+        col(Reminder.status) == ReminderStatus.SENDING,
     )
 
 
@@ -169,7 +169,7 @@ def renew(session: Session, worker: str, now: datetime) -> None:
     """Renew the lease of every row `worker` holds, and its heartbeat."""
     session.exec(
         update(Reminder)
-        .where(Reminder.claimed_by == worker, Reminder.status == ReminderStatus.SENDING)
+        .where(col(Reminder.claimed_by) == worker, col(Reminder.status) == ReminderStatus.SENDING)
         .values(claimed_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -179,7 +179,7 @@ def release(session: Session, worker: str) -> int:
     """Give back every row `worker` holds, unsent, as it was: a graceful stop."""
     result = session.exec(
         update(Reminder)
-        .where(Reminder.claimed_by == worker, Reminder.status == ReminderStatus.SENDING)
+        .where(col(Reminder.claimed_by) == worker, col(Reminder.status) == ReminderStatus.SENDING)
         .values(status=ReminderStatus.PENDING, claimed_at=None, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
@@ -301,14 +301,14 @@ def failures(
         .join(School, col(School.id) == col(Reminder.school_id), isouter=True)
         .join(Member, col(Member.id) == col(Reminder.recipient_id), isouter=True)
         .join(Unit, col(Unit.id) == col(Reminder.unit_id), isouter=True)
-        .where(Reminder.status == ReminderStatus.FAILED, col(Reminder.failure).is_not(None))
+        .where(col(Reminder.status) == ReminderStatus.FAILED, col(Reminder.failure).is_not(None))
         .where(when >= since)
         .order_by(col(Reminder.id))
     )
     if until is not None:
         query = query.where(when < until)
     if school_id is not None:
-        query = query.where(Reminder.school_id == school_id)
+        query = query.where(col(Reminder.school_id) == school_id)
     return [Failure(*row) for row in session.exec(query).all()]
 
 
@@ -318,8 +318,8 @@ def wake(session: Session, member_id: int, now: datetime) -> int:
     result = session.exec(
         update(Reminder)
         .where(
-            Reminder.recipient_id == member_id,
-            Reminder.status == ReminderStatus.FAILED,
+            col(Reminder.recipient_id) == member_id,
+            col(Reminder.status) == ReminderStatus.FAILED,
             col(Reminder.failure).in_(WAKE_ON_JOIN),
             col(Reminder.stale_at) > now,
         )

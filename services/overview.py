@@ -68,7 +68,7 @@ def _task_line(task: Task, today: date, locale: str, finished: date | None) -> s
             deadline=task.deadline_text or format_date(task.deadline),
             countdown=countdown(task.deadline, today, locale, finished),
         )
-    rule = describe_recurrence(task.recurrence, locale)
+    rule = describe_recurrence(task.rule, locale)
     due = next_due(task, today)
     if due is None:
         return t("overview.task_undated", locale, code=task.code, title=task.title, rule=rule)

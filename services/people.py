@@ -180,7 +180,7 @@ def import_people(session: Session, school: School, path: Path) -> PeopleSummary
         if codes and role is not None and role != Role.VICE_PRINCIPAL:
             row_problems.append(t("people.oversight_not_vice"))
         problems += [t("people.row", row=number, problem=p) for p in row_problems]
-        if not row_problems:
+        if not row_problems and unit is not None and role is not None:
             parsed.append(StaffRow(number, name, phone, unit, role, salutation, oversees))
     if not parsed and not problems:
         problems.append(t("people.empty"))

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy import CompoundSelect, bindparam, cast, literal, null, union_all
+from sqlalchemy import BindParameter, CompoundSelect, bindparam, cast, literal, null, union_all
 from sqlmodel import Session, col, select
 
 from models import Member, Membership, Role, Task, TaskAssignee, TaskSupport
@@ -39,7 +39,9 @@ def _actor_rows() -> CompoundSelect:
     """In one query, what makes an actor: their roles by unit ('m'), the tasks given to them
     ('a'), the tasks their units coordinate on ('s'), the school's tasks given to a role ('r').
     Built once; `member` and `school` are bound at each call."""
-    member, school, text = bindparam("member"), bindparam("school"), sa.String()
+    member: BindParameter[int] = bindparam("member")
+    school: BindParameter[int] = bindparam("school")
+    text = sa.String()
     units = select(Membership.unit_id).where(Membership.member_id == member)
     return union_all(
         select(literal("m"), null(), cast(Membership.role, text), Membership.unit_id).where(

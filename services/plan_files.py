@@ -15,6 +15,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from messages import format_date, t
 from services.plan_schema import (
@@ -263,7 +264,7 @@ def _read_workbook(path: Path) -> _Source:
     if problems:
         raise PlanFileError(path, problems)
 
-    def spot(loc: Location) -> tuple[str, int | None, str | None]:
+    def spot(loc: Location) -> tuple[str, int | tuple[int, int] | None, str | None]:
         """The sheet, the item (when its row is known) and the field `loc` points at: a task's
         reminder override in its own column, a school's setting on the settings sheet."""
         section = str(loc[0]) if loc else ""
@@ -272,13 +273,15 @@ def _read_workbook(path: Path) -> _Source:
             index = list(settings).index(setting) if setting in settings else None
             return "settings", index, "value"
         parts = (*loc, None, None, None, None)
-        index, field = (0, parts[1]) if section == "school" else (parts[1], parts[2])
+        item, field = (0, parts[1]) if section == "school" else (parts[1], parts[2])
         if field == "reminders" and isinstance(parts[3], str):
             field = f"reminders.{parts[3]}"
-        known = isinstance(index, int) and index < len(rows.get(section, []))
-        if known and field == "units" and isinstance(parts[3], int):
-            return section, (index, parts[3]), parts[4] if isinstance(parts[4], str) else "unit"
-        return section, index if known else None, field if isinstance(field, str) else None
+        named = field if isinstance(field, str) else None
+        if not isinstance(item, int) or item >= len(rows.get(section, [])):
+            return section, None, named
+        if field == "units" and isinstance(parts[3], int):
+            return section, (item, parts[3]), parts[4] if isinstance(parts[4], str) else "unit"
+        return section, item, named
 
     def row_of(section: str, index: int | tuple[int, int]) -> int:
         """The row of an item, or of one unit's row of a task (index, share)."""
@@ -494,7 +497,7 @@ def _as_written(name: str, value: Any) -> Any:
     return text
 
 
-def _field_location(error: dict[str, Any]) -> Location:
+def _field_location(error: ErrorDetails) -> Location:
     """Drop pydantic's union-member and validator tags after the field name, keeping the setting
     or reminder rule a field (settings, reminders) holds; an unknown field's path has none, and
     may be deeper (school.settings.reminders)."""
@@ -540,7 +543,7 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return next((model for arg in get_args(annotation) if (model := _model_in(arg))), None)
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     kind, value, field = error["type"], error.get("input"), error["loc"][-1] if error["loc"] else ""
     ctx = error.get("ctx") or {}
     choices = str(ctx.get("expected", "")).replace(" or ", ", ")
@@ -548,7 +551,7 @@ def _describe(error: dict[str, Any]) -> str:
         return _unknown_field(tuple(error["loc"]))
     if value is None and error["loc"] and kind != "missing":
         return t("plan.empty_value")
-    simple = {
+    simple: dict[str, tuple[str, dict[str, object]]] = {
         "missing": ("plan.missing_field", {"field": field}),
         "string_too_long": ("plan.too_long", {"max": ctx.get("max_length")}),
         "string_too_short": ("plan.empty_value", {}),
@@ -594,7 +597,7 @@ def dump_text(plan: PlanFile, fmt: str) -> str:
 def write_workbook(plan: PlanFile | None, path: Path) -> None:
     """The Excel form of a plan; with no plan, the empty template with a help sheet."""
     workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(workbook.worksheets[0])  # a new workbook's one sheet
     data = plan_as_data(plan) if plan else {}
     for section in SECTIONS:
         items = [data.get(section, {})] if section == "school" else data.get(section, [])

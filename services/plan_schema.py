@@ -187,7 +187,9 @@ DIRECTION_ALIASES = {
 
 
 def _direction_of(value: Any) -> Any:
-    text = str(value).strip().lower() if value is not None else value
+    if value is None:
+        return None
+    text = str(value).strip().lower()
     return DIRECTION_ALIASES.get(text, text)
 
 
@@ -277,12 +279,13 @@ class KpiIn(_Strict):
     def _target_fits_direction(self) -> "KpiIn":
         is_range = isinstance(self.target, TargetRange)
         if self.direction is None:
-            if not is_range and not isinstance(self.target, bool):
+            if not isinstance(self.target, TargetRange | bool):
                 raise invalid("plan.direction_needed", value=_plain(self.target))
             self.direction = Direction.BETWEEN if is_range else Direction.YES_NO
         if is_range != (self.direction == Direction.BETWEEN):
             key = "plan.range_needs_between" if is_range else "plan.target_needs_range"
-            raise invalid(key, value=self.target if is_range else _plain(self.target))
+            target = self.target
+            raise invalid(key, value=target if isinstance(target, TargetRange) else _plain(target))
         is_yes_no = self.direction == Direction.YES_NO
         if is_yes_no != isinstance(self.target, bool):
             key = "plan.target_needs_yes_no" if is_yes_no else "plan.target_needs_number"
@@ -508,7 +511,12 @@ class TaskIn(_Strict):
         """The units the task is given to, each with its state."""
         if self.units is not None:
             return self.units
+        if self.unit is None:  # never: validation gives a task `unit` or `units`
+            raise ValueError(f"task {self.code} is given to no unit")
         return [ShareIn.model_construct(unit=self.unit, **self.state)]
+
+
+Day = date  # within HolidayIn, `date` names its field
 
 
 class HolidayIn(_Strict):
@@ -525,7 +533,7 @@ class HolidayIn(_Strict):
         return self
 
     @property
-    def days(self) -> list[date]:
+    def days(self) -> list[Day]:
         last = self.until or self.date
         return [date.fromordinal(n) for n in range(self.date.toordinal(), last.toordinal() + 1)]
 

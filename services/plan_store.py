@@ -1,9 +1,10 @@
 """The plan in the database: import a validated plan file (upsert by code), export it back."""
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import NotRequired, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
@@ -15,6 +16,7 @@ from models import (
     Kpi,
     Member,
     ProgressUpdate,
+    Role,
     School,
     Task,
     TaskStatus,
@@ -79,7 +81,42 @@ class ImportSummary:
             tally.unchanged += 1
 
 
-def _apply(row: object, values: dict[str, object]) -> bool:
+class _SchoolValues(TypedDict):
+    name: str
+    timezone: str
+    plan_title: str | None
+    settings: NotRequired[dict[str, object]]
+
+
+class _UnitValues(TypedDict):
+    name: str
+    description: str | None
+
+
+class _KpiValues(TypedDict):
+    name: str
+    measure: str | None
+    direction: Direction
+    target: float
+    target_max: float | None
+    target_text: str | None
+    section: str | None
+
+
+class _TaskValues(TypedDict):
+    title: str
+    description: str | None
+    section: str | None
+    unit_id: int
+    deadline: date | None
+    deadline_text: str | None
+    recurrence: str | None
+    date_proposed: bool
+    owner_role: Role | None
+    reminders: NotRequired[dict[str, object]]
+
+
+def _apply(row: object, values: Mapping[str, object]) -> bool:
     """Set the values that differ; True if any did."""
     changed = {name: value for name, value in values.items() if getattr(row, name) != value}
     for name, value in changed.items():
@@ -141,15 +178,15 @@ def _left_out(
         .order_by(col(Task.id))
     ).all()
     codes = {code for code, _ in listed}
-    for task, unit in tasks:
-        if (task.code.upper(), unit.upper()) not in listed:
-            label = f"{task.code} ({unit})" if task.code.upper() in codes else task.code
+    for task, unit_code in tasks:
+        if (task.code.upper(), unit_code.upper()) not in listed:
+            label = f"{task.code} ({unit_code})" if task.code.upper() in codes else task.code
             _leave_out(task, now, summary.pruned, summary.kinds["tasks"], label)
     session.flush()
-    listed = {unit.code.upper() for unit in plan.units}
+    listed_units = {unit.code.upper() for unit in plan.units}
     busy = {task.unit_id for task in current_tasks(session, school.id)}
     for unit in current_units(session, school.id):
-        if unit.code.upper() not in listed:
+        if unit.code.upper() not in listed_units:
             _leave_out(unit, now, summary.pruned and unit.id not in busy, summary.kinds["units"])
 
 
@@ -188,7 +225,7 @@ def _sync_holidays(session: Session, school: School, holidays: list[HolidayIn]) 
 
 def _upsert_school(session: Session, school_in: SchoolIn, summary: ImportSummary) -> School:
     school = session.exec(select(School).where(School.code == school_in.code)).first()
-    values = {
+    values: _SchoolValues = {
         "name": school_in.name,
         "timezone": school_in.timezone,
         "plan_title": school_in.plan,
@@ -212,7 +249,7 @@ def _upsert_unit(
     unit_in: UnitIn,
     summary: ImportSummary,
 ) -> Unit:
-    values = {"name": unit_in.name, "description": unit_in.description}
+    values: _UnitValues = {"name": unit_in.name, "description": unit_in.description}
     unit = units.get(unit_in.code.upper())
     if unit is None:
         unit = Unit(school_id=school.id, code=unit_in.code, **values)
@@ -232,7 +269,8 @@ def _upsert_kpi(
     summary: ImportSummary,
 ) -> None:
     target, target_max = kpi_in.bounds
-    values = {
+    assert kpi_in.direction is not None  # KpiIn's validation gives every KPI its direction
+    values: _KpiValues = {
         "name": kpi_in.name,
         "measure": kpi_in.measure,
         "direction": kpi_in.direction,
@@ -317,8 +355,8 @@ def _keep_on_rule(task: Task, rule: Recurrence | None, today: date) -> bool:
     return True
 
 
-def _task_values(task_in: TaskIn, unit: Unit) -> dict[str, object]:
-    values = {
+def _task_values(task_in: TaskIn, unit: Unit) -> _TaskValues:
+    values: _TaskValues = {
         "title": task_in.title,
         "description": task_in.description,
         "section": task_in.section,
@@ -393,7 +431,7 @@ def _done_on_problem(
 
 
 def _new_task(
-    session: Session, school: School, code: str, values: dict[str, object], now: datetime
+    session: Session, school: School, code: str, values: _TaskValues, now: datetime
 ) -> Task:
     task = Task(school_id=school.id, code=code, created_at=now, updated_at=now, **values)
     session.add(task)
@@ -405,7 +443,7 @@ def _target(kpi: Kpi) -> float | bool | TargetRange:
     """The KPI's target as the plan file writes it: yes/no, a number or a range."""
     if kpi.direction == Direction.YES_NO:
         return bool(kpi.target)
-    if kpi.direction == Direction.BETWEEN:
+    if kpi.direction == Direction.BETWEEN and kpi.target_max is not None:
         return TargetRange(kpi.target, kpi.target_max)
     return kpi.target
 
@@ -507,13 +545,18 @@ def _how_written(session: Session, school: School) -> Callable[[Member], str]:
     return lambda m: m.phone if m.phone and names[fold_name(m.name)] > 1 else m.name
 
 
-def _holiday_ranges(holidays: list[Holiday]) -> list[HolidayIn]:
+def _holiday_ranges(holidays: Sequence[Holiday]) -> list[HolidayIn]:
     """Consecutive days with the same name read back as one range."""
     ranges: list[HolidayIn] = []
     for holiday in holidays:
         last = ranges[-1] if ranges else None
-        end = last.until or last.date if last else None
-        if last and last.name == holiday.name and end.toordinal() + 1 == holiday.day.toordinal():
+        end = (last.until or last.date) if last else None
+        if (
+            last
+            and end
+            and last.name == holiday.name
+            and end.toordinal() + 1 == holiday.day.toordinal()
+        ):
             ranges[-1] = HolidayIn(date=last.date, until=holiday.day, name=last.name)
         else:
             ranges.append(HolidayIn(date=holiday.day, name=holiday.name))

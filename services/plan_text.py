@@ -47,11 +47,7 @@ def next_due(task: Task, today: date) -> date | None:
     """The deadline; for a recurring task the occurrence under way (which stays until it is
     done, even when overdue), else its next occurrence from `today` on; None for a task that is
     never due (ongoing, on request)."""
-    return (
-        task.deadline
-        or task.occurrence
-        or parse_recurrence(task.recurrence).next_on_or_after(today)
-    )
+    return task.deadline or task.occurrence or parse_recurrence(task.rule).next_on_or_after(today)
 
 
 def due_order(task: Task, today: date) -> tuple[date, str]:
@@ -64,7 +60,7 @@ def due_text(task: Task, today: date, locale: str = "vi", done_on: date | None =
     never due."""
     due = next_due(task, today)
     if due is None:
-        return describe_recurrence(task.recurrence, locale)
+        return describe_recurrence(task.rule, locale)
     return countdown(due, today, locale, done_on)
 
 
@@ -76,7 +72,7 @@ def describe_target(kpi: Kpi, locale: str = "vi") -> str:
         return kpi.target_text
     if kpi.direction == Direction.YES_NO:
         return t("target.yes" if kpi.target else "target.no", locale)
-    if kpi.direction == Direction.BETWEEN:
+    if kpi.direction == Direction.BETWEEN and kpi.target_max is not None:
         percent = kpi.measure == "%"
         low = format_quantity(kpi.target, kpi.measure if percent else None, locale)
         high = format_quantity(kpi.target_max, kpi.measure, locale)

@@ -119,7 +119,7 @@ def undo_update(session: Session, update: ProgressUpdate, member: Member, now: d
     ).first()
     if latest is None or latest.id != update.id:
         raise UndoRefused("undo.newer_exists")
-    task = session.get(Task, update.task_id)
+    task = session.get_one(Task, update.task_id)
     task.status, task.progress, task.updated_at = (
         update.previous_status,
         update.previous_progress,

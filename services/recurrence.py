@@ -59,6 +59,20 @@ class Recurrence:
     named: str | None = None  # yearly rules of the school calendar: `semester`, `school_year`
 
     @property
+    def on_weekday(self) -> int:
+        """The weekday of a weekly rule, or of a monthly rule on a weekday."""
+        if self.weekday is None:
+            raise RecurrenceError(f"a {self.every} rule without a weekday")
+        return self.weekday
+
+    @property
+    def on_day(self) -> int:
+        """The day of the month of a monthly rule on a date."""
+        if self.day is None:
+            raise RecurrenceError(f"a {self.every} rule without a day")
+        return self.day
+
+    @property
     def dated(self) -> bool:
         return self.every not in UNDATED
 
@@ -69,13 +83,13 @@ class Recurrence:
         if self.named:
             return self.named
         if self.every == "week" and (self.weeks, self.start) == (1, None):
-            return f"weekly:{WEEKDAYS[self.weekday]}"
+            return f"weekly:{WEEKDAYS[self.on_weekday]}"
         if self.every == "week":
             start = f":{self.start:%d/%m/%Y}" if self.start else ""
-            return f"every:{self.weeks}w:{WEEKDAYS[self.weekday]}{start}"
+            return f"every:{self.weeks}w:{WEEKDAYS[self.on_weekday]}{start}"
         if self.every == "month" and self.nth is not None:
             nth = next(key for key, value in NTH.items() if value == self.nth)
-            return f"monthly:{nth}-{WEEKDAYS[self.weekday]}"
+            return f"monthly:{nth}-{WEEKDAYS[self.on_weekday]}"
         if self.every == "month":
             return f"monthly:{self.day}"
         return "yearly:" + ",".join(f"{d:02d}/{m:02d}" for d, m in self.dates)
@@ -113,19 +127,21 @@ class Recurrence:
 
     def _next_week(self, start: date) -> date:
         """Weeks are counted from the first occurrence; none comes before it."""
-        first = self.start or EPOCH + timedelta(days=self.weekday)
+        first = self.start or EPOCH + timedelta(days=self.on_weekday)
         period = 7 * self.weeks
         periods = -(-(start - first).days // period)  # rounded up
         return first + timedelta(days=period * (max(periods, 0) if self.start else periods))
 
     def _in_month(self, year: int, month: int) -> date:
         if self.nth is None:
-            return _month_day(year, month, self.day)
+            return _month_day(year, month, self.on_day)
         if self.nth > 0:
             first = date(year, month, 1)
-            return first + timedelta(days=(self.weekday - first.weekday()) % 7 + 7 * (self.nth - 1))
+            return first + timedelta(
+                days=(self.on_weekday - first.weekday()) % 7 + 7 * (self.nth - 1)
+            )
         last = date(year, month, calendar.monthrange(year, month)[1])
-        return last - timedelta(days=(last.weekday() - self.weekday) % 7)
+        return last - timedelta(days=(last.weekday() - self.on_weekday) % 7)
 
 
 def _month_day(year: int, month: int, day: int) -> date:

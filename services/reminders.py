@@ -95,7 +95,7 @@ def school_rules(
     rules = follow_up(
         school.settings, quiet_hours=defaults.quiet_hours, working_days=defaults.working_days
     )
-    holidays = session.exec(select(Holiday.day).where(Holiday.school_id == school.id)).all()
+    holidays = session.exec(select(col(Holiday.day)).where(Holiday.school_id == school.id)).all()
     calendar = SchoolCalendar(
         ZoneInfo(school.timezone), rules.working_days, rules.quiet_hours, frozenset(holidays)
     )
@@ -153,11 +153,12 @@ def _tasks_to_follow(
             task.occurrence = rule.next_on_or_after(today)
         elif task.status == TaskStatus.DONE and task.occurrence < today:
             task.occurrence = rule.next_on_or_after(today)
-            note = t("update.next_occurrence", date=task.occurrence.strftime("%d/%m/%Y"))
-            record_progress(
-                session, task, None, source=UpdateSource.SYSTEM, now=now,
-                status=TaskStatus.TODO, percent=0, note=note,
-            )  # fmt: skip
+            if task.occurrence is not None:  # None: the file made the rule undated (ongoing)
+                note = t("update.next_occurrence", date=task.occurrence.strftime("%d/%m/%Y"))
+                record_progress(
+                    session, task, None, source=UpdateSource.SYSTEM, now=now,
+                    status=TaskStatus.TODO, percent=0, note=note,
+                )  # fmt: skip
         session.add(task)
     return [task for task in tasks if task.status != TaskStatus.DONE]
 

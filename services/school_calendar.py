@@ -71,7 +71,7 @@ class SchoolCalendar:
                 return local
             if not self.is_school_day(local.date()):
                 local = datetime.combine(local.date() + timedelta(days=1), time(0), self.tz)
-            else:
+            elif self.quiet_hours is not None:  # a school day, in quiet hours
                 end = self.quiet_hours[1]
                 day = local.date() if local.time() < end else local.date() + timedelta(days=1)
                 local = datetime.combine(day, end, self.tz)

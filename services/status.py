@@ -9,7 +9,7 @@ from functools import cache
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -195,10 +195,10 @@ def planner_runs(session: Session, now: datetime) -> list[Planned]:
 
 
 def waiting(session: Session, now: datetime) -> Waiting:
-    pending = Reminder.status == ReminderStatus.PENDING
+    pending = col(Reminder.status) == ReminderStatus.PENDING
     due = col(Reminder.due_at) <= now
 
-    def count(*where: object) -> int:
+    def count(*where: ColumnElement[bool]) -> int:
         return session.exec(select(func.count()).select_from(Reminder).where(*where)).one()
 
     oldest = session.exec(
@@ -209,7 +209,7 @@ def waiting(session: Session, now: datetime) -> Waiting:
     return Waiting(
         due=count(pending, due),
         later=count(pending, ~due),
-        sending=count(Reminder.status == ReminderStatus.SENDING),
+        sending=count(col(Reminder.status) == ReminderStatus.SENDING),
         oldest_due=_age(now, oldest),
     )
 

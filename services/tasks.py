@@ -5,9 +5,10 @@ re-imported plan) is found by `archived_task` alone."""
 import difflib
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, bindparam, func
+from sqlalchemy import ColumnElement, bindparam, func
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, or_, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models import Member, ProgressUpdate, Task, TaskStatus, Unit
 from services.permissions import Actor, can_update
@@ -66,17 +67,18 @@ def similar_codes(session: Session, school_id: int, code: str, limit: int = 3) -
     return list(dict.fromkeys(found))[:limit]
 
 
-def _open_tasks(mine: ColumnElement[bool]) -> Select:
+def _open_tasks(mine: ColumnElement[bool]) -> SelectOfScalar[Task]:
     """Built once; the list shows neither a task's description nor its reminder settings."""
     return (
         select(Task)
         .where(Task.school_id == bindparam("school"), Task.status != TaskStatus.DONE, current())
         .where(mine)
-        .options(defer(Task.description), defer(Task.reminders))
+        # SQLModel types a column attribute as its value, not as the InstrumentedAttribute it is
+        .options(defer(Task.description), defer(Task.reminders))  # type: ignore[arg-type]
     )
 
 
-OPEN_IN_UNIT = _open_tasks(Task.unit_id == bindparam("unit"))
+OPEN_IN_UNIT = _open_tasks(col(Task.unit_id) == bindparam("unit"))
 OPEN_MINE = _open_tasks(
     or_(
         col(Task.unit_id).in_(bindparam("units", expanding=True)),

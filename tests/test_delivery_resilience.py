@@ -284,3 +284,10 @@ async def test_the_principal_reads_in_the_digest_who_could_not_be_reminded(rig: 
         "(văn phòng gửi lại mã mời: dondoc invite).\n"
         "• 1 người đã chặn bot: Trưởng Văn Phòng. Lời nhắc sẽ tới khi họ nhắn lại cho bot."
     ) in digest
+
+
+def test_the_dry_run_shows_an_answer_waiting_in_the_outbox(rig: Rig, cli) -> None:
+    core = ChatCore(rig.engine, rig.follow_up.dispatcher.config, clock=rig.clock)
+    core.keep_reply(Channel.TELEGRAM, "505", Reply("Đã ghi nhận <b>T.TCM</b>: 50%."))
+    output = cli("reminders", "--at", "2026-11-30T08:00").output
+    assert "── Câu trả lời chờ gửi lại tới chat 505 ──\nĐã ghi nhận T.TCM: 50%." in output

@@ -12,10 +12,12 @@ from messages import (
     CATALOG,
     LOCALES,
     PLURAL_BY,
+    Html,
     format_date,
     format_number,
     format_percent,
     format_quantity,
+    h,
     t,
 )
 
@@ -85,3 +87,10 @@ def test_percent_quantities_and_dates_read_the_vietnamese_way() -> None:
     assert format_date(date(2026, 3, 5)) == "05/03/2026"
     late_evening_utc = datetime(2026, 12, 31, 18, 0, tzinfo=UTC)
     assert format_date(late_evening_utc, ZoneInfo("Asia/Ho_Chi_Minh")) == "01/01/2027"
+
+
+def test_html_joined_to_html_stays_html_and_is_not_escaped_again() -> None:
+    line = Html("<b>T.1</b>") + Html(" — Nguyễn &amp; Trần")
+    assert isinstance(line, Html)
+    shown = h("checkin.reported", "vi", code="T.1", what=line)
+    assert shown == "• <b>T.1</b>: <b>T.1</b> — Nguyễn &amp; Trần"
