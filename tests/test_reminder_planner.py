@@ -24,7 +24,7 @@ from models import (
 )
 from models.db import session_scope
 from services.progress import record_progress
-from services.reminders import CalendarDefaults, plan_all
+from services.reminders import CalendarDefaults, plan_all, plan_school
 from tests.reminder_school import HCM, local, make_school
 
 
@@ -267,3 +267,19 @@ def test_a_school_may_also_remind_in_the_units_linked_group(engine: Engine, tmp_
     to_group = sorted(r[1] for r in rows if r[2] == "group")
     assert to_group == ["T.1", "T.7", "T.OVER"]
     assert ("overdue", "T.OVER", "Trưởng Văn Phòng", local(30, 7, 31, month=11)) in rows
+
+
+def test_a_weekly_task_turned_ongoing_after_its_week_was_done_does_not_stop_the_planner(
+    reminder_school: Engine,
+) -> None:
+    with session_scope(reminder_school) as session:
+        task = session.exec(select(Task).where(Task.code == "T.REC")).one()
+        task.recurrence, task.status = "ongoing", TaskStatus.DONE  # a re-import made it undated
+        task.occurrence = date(2026, 11, 25)  # the Wednesday it was done for
+    with session_scope(reminder_school) as session:
+        school = session.exec(select(School)).one()
+        planned = plan_school(session, school, local(30, 7, 31, month=11), CalendarDefaults())
+    assert planned  # the school's other tasks are followed up as before
+    with session_scope(reminder_school) as session:
+        task = session.exec(select(Task).where(Task.code == "T.REC")).one()
+    assert (task.status, task.occurrence) == (TaskStatus.DONE, None)
