@@ -38,7 +38,7 @@ from models.db import make_engine, session_scope, upgrade_schema
 from services.plan_files import read_plan
 from services.plan_store import import_plan
 from tests.crowd import FIRST_CHAT, owe_reminders
-from tests.fake_telegram import FakeTelegram, JsonDict, TelegramLimits, _window_wait
+from tests.fake_telegram import FakeTelegram, JsonDict, TelegramLimits, window_wait
 from tests.processes import DONDOC, run_environment
 
 PEOPLE = 1000
@@ -59,7 +59,7 @@ class Fake(FakeTelegram):
     def _limit_wait(self, chat: JsonDict, now: float) -> float:
         wait = super()._limit_wait(chat, now)
         if wait > 0:
-            overall = _window_wait(self._send_log, TARGET_RATE, 1.0, now) > 0
+            overall = window_wait(self._send_log, TARGET_RATE, 1.0, now) > 0
             self.refused["30/s overall" if overall else "per chat"] += 1
         return wait
 

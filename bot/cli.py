@@ -36,7 +36,6 @@ from services.assignments import assign, place_assignees
 from services.digest import compile_digest, digest_period, week_period
 from services.instances import alive
 from services.invitations import issue_invitations
-from services.outbox import DEAD_AFTER
 from services.people import PeopleFileError, import_people
 from services.plan_files import PlanFileError, dump_text, read_plan, write_workbook
 from services.plan_store import ImportSummary, export_plan, import_plan
@@ -182,7 +181,8 @@ def db_restore(
     file: Path,
     force: Annotated[bool, typer.Option("--force", help=t("cli.db.restore.force"))] = False,
 ) -> None:
-    url = sa.make_url(normalize_url(load_settings().database_url))
+    settings = load_settings()
+    url = sa.make_url(normalize_url(settings.database_url))
     if url.get_backend_name() != "sqlite":
         tool = "pg_restore" if _is_pg_dump(file) else "psql"
         command = _pg_command(tool, url, file)
@@ -196,7 +196,7 @@ def db_restore(
     if revision is None:
         fail(t("db.restore.not_dondoc", path=file))
     if target.exists():
-        running = _alive(url)
+        running = _alive(url, settings.dead_after)
         if running and not force:
             fail(t("db.restore.alive", count=len(running), names=", ".join(running)))
         saved = target.with_name(f"{target.stem}.truoc-khoi-phuc-{utcnow():%Y%m%d-%H%M%S}.db")
@@ -226,12 +226,12 @@ def _sqlite_revision(path: Path) -> str | None:
     return row[0] if row else None
 
 
-def _alive(url: sa.URL) -> list[str]:
+def _alive(url: sa.URL, dead_after: timedelta) -> list[str]:
     """The `dondoc run` processes whose heartbeat is recent (none before the instance table)."""
     engine = make_engine(url.render_as_string(hide_password=False))
     try:
         with session_scope(engine) as session:
-            return [instance.name for instance in alive(session, utcnow())]
+            return [instance.name for instance in alive(session, utcnow(), dead_after)]
     except SQLAlchemyError:
         return []
     finally:
@@ -273,20 +273,21 @@ def status(
         OutputFormat, typer.Option("--format", help=t("cli.status.format"))
     ] = OutputFormat.TEXT,
 ) -> None:
-    engine = make_engine(load_settings().database_url)
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
     try:
-        report = read_status(engine, utcnow())
+        report = read_status(engine, utcnow(), settings.dead_after)
     finally:
         engine.dispose()
     if fmt == OutputFormat.JSON:
         typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:
-        typer.echo("\n".join(_status_lines(report)))
+        typer.echo("\n".join(_status_lines(report, settings.dead_after)))
     if not report.healthy:
         raise typer.Exit(1)
 
 
-def _status_lines(report: Status) -> list[str]:
+def _status_lines(report: Status, dead_after: timedelta) -> list[str]:
     if not report.reachable:
         return [t("status.unreachable", url=report.url, reason=report.error), t("status.unhealthy")]
     lines = [t("status.database", url=report.url)]
@@ -301,7 +302,7 @@ def _status_lines(report: Status) -> list[str]:
             for item in report.instances
         ]
     else:
-        lines.append(t("status.no_instances", age=_age(DEAD_AFTER)))
+        lines.append(t("status.no_instances", age=_age(dead_after)))
     lines += _planner_lines(report)
     waiting = report.waiting
     assert waiting is not None  # read whenever the schema is the newest

@@ -5,7 +5,7 @@ A `--role poll` process has no scheduler, hence no heartbeat: the database decid
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,7 +17,6 @@ from messages import t
 from models import Instance
 from models.base import utcnow
 from models.db import session_scope
-from services.outbox import DEAD_AFTER
 from services.status import seconds, waiting
 
 log = logging.getLogger(__name__)
@@ -31,9 +30,11 @@ class Health:
         engine: Engine,
         role: str,
         instance: str | None,
+        dead_after: timedelta,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.engine = engine
+        self.dead_after = dead_after
         self.role = role
         self.instance = instance
         self.clock = clock
@@ -54,7 +55,12 @@ class Health:
         body["heartbeat_age_seconds"] = seconds(age)
         if self.instance is None:
             return 200, body
-        fresh = row is not None and row.stopped_at is None and age is not None and age <= DEAD_AFTER
+        fresh = (
+            row is not None
+            and row.stopped_at is None
+            and age is not None
+            and age <= self.dead_after
+        )
         return (200 if fresh else 503), body
 
 
@@ -95,14 +101,14 @@ class HealthServer:
 
 
 def start_health(
-    port: int | None, engine: Engine, role: str, instance: str | None
+    port: int | None, engine: Engine, role: str, instance: str | None, dead_after: timedelta
 ) -> HealthServer | None:
     """Serve /healthz when HEALTH_PORT is set. A port already taken (another instance on this
     machine) is logged, and the process runs on without it."""
     if port is None:
         return None
     try:
-        server = HealthServer(Health(engine, role, instance), port)
+        server = HealthServer(Health(engine, role, instance, dead_after), port)
     except OSError as exc:
         log.error(t("health.port_busy", port=port, reason=exc.strerror or exc))
         return None

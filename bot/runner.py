@@ -29,7 +29,6 @@ from services import instances
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
-DEAD_AFTER_BEATS = 3  # an instance that missed three heartbeats is taken for dead
 
 
 def chat_config(settings: Settings) -> ChatConfig:
@@ -85,7 +84,7 @@ def follow_up(
     process runs registers its sender here."""
     dispatcher = Dispatcher(
         engine, core.config, senders, core.remember, core.mark_unreachable,
-        dead_after=DEAD_AFTER_BEATS * timedelta(seconds=settings.heartbeat_seconds),
+        dead_after=settings.dead_after,
     )  # fmt: skip
     return FollowUp(
         engine,
@@ -135,7 +134,9 @@ async def serve_telegram(
         scheduler.start(
             role, sweeps=role != RunRole.POLL, after_beat=polling.decide if polling else None
         )
-        health = start_health(settings.health_port, engine, role, scheduler.name)
+        health = start_health(
+            settings.health_port, engine, role, scheduler.name, settings.dead_after
+        )
         log.info("dondoc is running (%s); stop with Ctrl+C or SIGTERM", role)
         try:
             await stop.wait()

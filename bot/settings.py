@@ -1,3 +1,4 @@
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Literal, TypedDict, Unpack
@@ -9,6 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from messages import t
 from services.reminders import CalendarDefaults
 from services.school_calendar import CalendarError, parse_quiet_hours, parse_working_days
+
+DEAD_AFTER_BEATS = 3
 
 
 class ConfigError(Exception):
@@ -63,6 +66,12 @@ class Settings(BaseSettings):
         except CalendarError as exc:
             raise ValueError("not a calendar setting") from exc
         return value
+
+    @property
+    def dead_after(self) -> timedelta:
+        """An instance that missed this many heartbeats is taken for dead: its claims are taken
+        over, another may poll, /healthz and `dondoc status` stop counting it."""
+        return DEAD_AFTER_BEATS * timedelta(seconds=self.heartbeat_seconds)
 
     @property
     def calendar_defaults(self) -> CalendarDefaults:

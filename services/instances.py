@@ -42,9 +42,7 @@ def stopped(session: Session, name: str, now: datetime) -> int:
     return outbox.release(session, name)
 
 
-def alive(
-    session: Session, now: datetime, dead_after: timedelta = outbox.DEAD_AFTER
-) -> list[Instance]:
+def alive(session: Session, now: datetime, dead_after: timedelta) -> list[Instance]:
     """The running instances, the longest running first."""
     return list(
         session.exec(

@@ -163,7 +163,7 @@ class Status:
         }
 
 
-def read_status(engine: Engine, now: datetime) -> Status:
+def read_status(engine: Engine, now: datetime, dead_after: timedelta) -> Status:
     url = engine.url.render_as_string(hide_password=True)
     base = Status(url=url, dialect=engine.dialect.name)
     try:
@@ -176,7 +176,7 @@ def read_status(engine: Engine, now: datetime) -> Status:
     with session_scope(engine) as session:
         running = [
             Running(item.name, item.role, item.started_at, now - item.heartbeat_at)
-            for item in instances.alive(session, now)
+            for item in instances.alive(session, now, dead_after)
         ]
         return Status(
             url=url,

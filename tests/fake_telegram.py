@@ -1040,7 +1040,7 @@ class FloodWait(Fault):
 FaultT = TypeVar("FaultT", bound=Fault)
 
 
-def _window_wait(times: list[float], limit: int, window: float, now: float) -> float:
+def window_wait(times: list[float], limit: int, window: float, now: float) -> float:
     """Seconds until one more send fits: at most ``limit`` of ``times`` within ``window``."""
     start = bisect.bisect_right(times, now - window)
     over = len(times) - start - limit
@@ -1669,7 +1669,7 @@ class FakeTelegram:
             checks.append((in_chat, self.limits.per_group_per_minute, 60.0))
         return max(
             (
-                _window_wait(times, limit, window, now)
+                window_wait(times, limit, window, now)
                 for times, limit, window in checks
                 if limit is not None
             ),

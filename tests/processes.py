@@ -7,6 +7,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.fake_telegram import FakeTelegram
 
 DONDOC = Path(sys.executable).with_name("dondoc")
@@ -34,10 +36,10 @@ def run_environment(
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    """Poll `condition` until it holds; TimeoutError after `timeout` seconds."""
+    """Poll `condition` until it holds; the test fails after `timeout` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():
         if loop.time() > deadline:
-            raise TimeoutError("timed out waiting for the bot")
+            pytest.fail("timed out waiting for the bot")
         await asyncio.sleep(0.02)

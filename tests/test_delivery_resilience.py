@@ -262,7 +262,7 @@ def test_instances_that_stopped_long_ago_are_forgotten(rig: Rig) -> None:
         instances.register(session, "new", "sweep", MONDAY)
     with session_scope(rig.engine) as session:
         assert [i.name for i in session.exec(select(Instance))] == ["new"]
-        assert [i.name for i in instances.alive(session, MONDAY)] == ["new"]
+        assert [i.name for i in instances.alive(session, MONDAY, outbox.DEAD_AFTER)] == ["new"]
 
 
 async def test_the_principal_reads_in_the_digest_who_could_not_be_reminded(rig: Rig) -> None:

@@ -174,6 +174,26 @@ def test_status_as_json(cli, busy: Session) -> None:
     assert undelivered["no_chat"]["who"]["Trường A"] == [{"name": "Lê Thị Hoa", "count": 2}]
 
 
+def test_status_and_healthz_follow_a_slower_heartbeat(
+    cli, engine: Engine, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HEARTBEAT_SECONDS=60: an instance whose last beat was 90 s ago is alive (three beats
+    make it dead, as for the claims and the poller election), and is said to be after 3 min."""
+    now = utcnow()
+    instances.register(session, "may-1:1:aaa", "all", now - timedelta(seconds=90))
+    session.commit()
+    monkeypatch.setenv("HEARTBEAT_SECONDS", "60")
+    assert "Tiến trình dondoc run đang chạy: 1" in cli("status").output
+    settings = load_settings()
+    assert Health(engine, "all", "may-1:1:aaa", settings.dead_after).check()[0] == 200
+
+    session.get(Instance, "may-1:1:aaa").heartbeat_at = now - timedelta(seconds=200)
+    session.commit()
+    output = cli("status").output
+    assert "(không có nhịp tim trong 3 phút qua)" in output
+    assert Health(engine, "all", "may-1:1:aaa", settings.dead_after).check()[0] == 503
+
+
 def test_status_says_when_no_instance_runs(cli) -> None:
     output = cli("status").output
     assert "Không có tiến trình dondoc run nào đang chạy" in output
@@ -217,7 +237,7 @@ async def test_healthz_is_200_while_the_heartbeat_is_recent_and_503_after(
     now = utcnow()
     instances.register(session, "may-1:1:aaa", "all", now)
     session.commit()
-    server = HealthServer(Health(engine, "all", "may-1:1:aaa"), 0)
+    server = HealthServer(Health(engine, "all", "may-1:1:aaa", timedelta(seconds=30)), 0)
     try:
         code, body = await asyncio.to_thread(get, server.port)
         assert code == 200
@@ -235,7 +255,7 @@ async def test_healthz_is_200_while_the_heartbeat_is_recent_and_503_after(
 
 async def test_healthz_is_503_when_the_database_does_not_answer() -> None:
     down = make_engine("postgresql://nobody:secret@127.0.0.1:1/none")
-    server = HealthServer(Health(down, "poll", None), 0)
+    server = HealthServer(Health(down, "poll", None, timedelta(seconds=30)), 0)
     try:
         code, body = await asyncio.to_thread(get, server.port)
     finally:

@@ -2,7 +2,6 @@
 
 import asyncio
 import signal
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,6 @@ from tests.fake_telegram import FakeTelegram
 from tests.processes import DONDOC, run_environment, wait_until
 
 
-async def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    try:
-        await wait_until(condition, timeout)
-    except TimeoutError:
-        pytest.fail("timed out waiting for the bot")
-
-
 async def test_dondoc_run_polls_answers_and_stops_cleanly(
     tg: FakeTelegram, school: ChatSchool, database_url: str, tmp_path: Path
 ) -> None:
@@ -33,14 +25,14 @@ async def test_dondoc_run_polls_answers_and_stops_cleanly(
         DONDOC, "run", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
     )
     try:
-        await wait_for(lambda: ("default", "vi") in tg.commands)
+        await wait_until(lambda: ("default", "vi") in tg.commands)
         tg.queue(tg.message_update(tg.user(103), f"/start {school.codes[OFFICE_HEAD]}"))
         tg.queue(tg.message_update(tg.user(103), "/viec"))
-        await wait_for(lambda: any("Việc đang mở" in (m["plain_text"] or "") for m in tg.sent))
-        await wait_for(lambda: planned_reminders(school) > 0)  # the scheduler runs in the process
+        await wait_until(lambda: any("Việc đang mở" in (m["plain_text"] or "") for m in tg.sent))
+        await wait_until(lambda: planned_reminders(school) > 0)  # the scheduler runs in the process
         tg.queue(tg.message_update(tg.user(101), f"/start {school.codes[PRINCIPAL]}"))
         tg.queue(tg.message_update(tg.user(101), "/baocao"))
-        await wait_for(lambda: any(m["method"] == "sendDocument" for m in tg.sent))
+        await wait_until(lambda: any(m["method"] == "sendDocument" for m in tg.sent))
     finally:
         process.send_signal(signal.SIGINT)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)

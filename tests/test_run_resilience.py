@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from models import ReminderStatus
 from models.base import utcnow
 from models.db import session_scope
-from services import instances
+from services import instances, outbox
 from tests.chat_school import OFFICE_HEAD, OFFICE_STAFF, ChatSchool
 from tests.crowd import owe_reminders, statuses
 from tests.fake_telegram import FakeTelegram
@@ -49,13 +49,6 @@ def reminders_sent(tg: FakeTelegram, chats: set[int]) -> list[int]:
     return [m["chat_id"] for m in tg.sent if m["method"] == "sendMessage" and m["chat_id"] in chats]
 
 
-async def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    try:
-        await wait_until(condition, timeout)
-    except TimeoutError:
-        pytest.fail("timed out waiting for the bot")
-
-
 async def stop(process: asyncio.subprocess.Process) -> tuple[float, str]:
     """SIGTERM, as a process supervisor sends it; how long the process took to exit."""
     loop = asyncio.get_running_loop()
@@ -76,7 +69,7 @@ async def test_sigterm_mid_sweep_strands_nothing_and_sends_nothing_twice(
     chats = set(owe_reminders(engine, 150, utcnow()))
     env = run_environment(tg, database_url, tmp_path, **FAST)
     first = await launch(env, tmp_path)
-    await wait_for(lambda: len(reminders_sent(tg, chats)) >= 20)
+    await wait_until(lambda: len(reminders_sent(tg, chats)) >= 20)
     seconds, stderr = await stop(first)
     assert first.returncode == 0, stderr
     assert "Traceback" not in stderr
@@ -87,7 +80,7 @@ async def test_sigterm_mid_sweep_strands_nothing_and_sends_nothing_twice(
     assert left[ReminderStatus.SENT] == len(reminders_sent(tg, chats))
 
     second = await launch(env, tmp_path)
-    await wait_for(lambda: statuses(engine) == {ReminderStatus.SENT: 150})
+    await wait_until(lambda: statuses(engine) == {ReminderStatus.SENT: 150})
     _, stderr = await stop(second)
     assert second.returncode == 0, stderr
     assert Counter(reminders_sent(tg, chats)) == Counter(chats)  # each person once
@@ -108,11 +101,11 @@ async def test_twenty_kill_9_rounds_lose_nothing_and_duplicate_at_most_once_a_cr
     for _ in range(crashes):
         before = len(reminders_sent(tg, chats))
         process = await launch(env, tmp_path)
-        await wait_for(lambda before=before: len(reminders_sent(tg, chats)) >= before + 15)
+        await wait_until(lambda before=before: len(reminders_sent(tg, chats)) >= before + 15)
         process.kill()  # kill -9: no goodbye, its claims and heartbeat just stop
         await process.wait()
     last = await launch(env, tmp_path)
-    await wait_for(lambda: statuses(engine) == {ReminderStatus.SENT: 1000}, timeout=180)
+    await wait_until(lambda: statuses(engine) == {ReminderStatus.SENT: 1000}, timeout=180)
     _, stderr = await stop(last)
     assert last.returncode == 0, stderr
     received = Counter(reminders_sent(tg, chats))
@@ -126,16 +119,16 @@ async def test_two_instances_poll_one_at_a_time_and_the_other_takes_over(
     async with FakeTelegram(conflict_on_second_poller=True) as tg:
         env = run_environment(tg, database_url, tmp_path, **FAST)
         first = await launch(env, tmp_path, role="all")
-        await wait_for(lambda: len(tg.calls_of("getUpdates")) >= 1)
+        await wait_until(lambda: len(tg.calls_of("getUpdates")) >= 1)
         second = await launch(env, tmp_path, role="all")
-        await wait_for(lambda: len(alive(engine)) == 2)
+        await wait_until(lambda: len(alive(engine)) == 2)
         chats = set(owe_reminders(engine, 20, utcnow()))
-        await wait_for(lambda: statuses(engine) == {ReminderStatus.SENT: 20})
+        await wait_until(lambda: statuses(engine) == {ReminderStatus.SENT: 20})
         tg.queue(tg.message_update(tg.user(103), f"/start {school.codes[OFFICE_HEAD]}"))
-        await wait_for(lambda: welcomed(tg) == 1)
+        await wait_until(lambda: welcomed(tg) == 1)
         _, first_log = await stop(first)  # the poller goes: the other one takes the updates
         tg.queue(tg.message_update(tg.user(104), f"/start {school.codes[OFFICE_STAFF]}"))
-        await wait_for(lambda: welcomed(tg) == 2)
+        await wait_until(lambda: welcomed(tg) == 2)
         _, second_log = await stop(second)
     assert "409" not in first_log + second_log  # never both polling at once
     assert Counter(reminders_sent(tg, chats)) == Counter(chats)
@@ -147,4 +140,4 @@ def welcomed(tg: FakeTelegram) -> int:
 
 def alive(engine: Engine) -> list[str]:
     with session_scope(engine) as session:
-        return [instance.name for instance in instances.alive(session, utcnow())]
+        return [instance.name for instance in instances.alive(session, utcnow(), outbox.DEAD_AFTER)]
