@@ -68,10 +68,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from http import HTTPStatus
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self, TypedDict, TypeVar
 
 from aiohttp import web
+
+from tests.loopback import LoopbackServer
 
 SPEC_FILE = "telegram-bot-api-10.1.json"
 DEFAULT_TOKEN = "123456:TEST-TOKEN"
@@ -1123,8 +1124,11 @@ async def _read_params(request: web.Request) -> Params:
 Handler = Callable[[Params], Awaitable[Any]]
 
 
-class FakeTelegram:
+class FakeTelegram(LoopbackServer):
     """A Bot API server for tests: real HTTP on 127.0.0.1, spec-checked, with recordings."""
+
+    client_max_size = MAX_UPLOAD_BYTES
+    shutdown_timeout = 2.0
 
     def __init__(
         self,
@@ -1145,6 +1149,7 @@ class FakeTelegram:
         ``conflict_on_second_poller`` makes a getUpdates call end a long poll in progress with
         409 Conflict, as Telegram does when two bot instances poll.
         """
+        super().__init__()
         self.token = token
         self.username = username
         self.spec = spec or BotApiSpec.load()
@@ -1209,36 +1214,10 @@ class FakeTelegram:
             "getFile": self._get_file,
             "getChat": self._get_chat,
         }
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
-    # ---- lifecycle ------------------------------------------------------------------------
-
-    async def start(self) -> None:
-        app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{file_path:.+}", self._handle_file)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = self._runner.addresses[0][1]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def base_url(self) -> str:
