@@ -22,6 +22,7 @@ from sqlmodel import col, select
 
 from data import DEFAULT_PLAN
 from handlers.chat import Reply, reply_payload
+from messages import Rich
 from models import (
     Channel,
     Member,
@@ -123,7 +124,7 @@ def owe_more(engine: Engine, now: datetime) -> None:
                         due_at=now - timedelta(minutes=1),
                         channel=Channel.TELEGRAM,
                         chat_id=str(FIRST_CHAT + n),
-                        payload=reply_payload(Reply(text)),
+                        payload=reply_payload(Reply(Rich(text))),
                     )
                 )
 

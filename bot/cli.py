@@ -20,14 +20,16 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
-from bot.console import ConsoleChannel, UnknownPerson, console_user, plain
+from bot import runner
+from bot.console import ConsoleChannel, UnknownPerson, console_user
 from bot.demo import run_demo
-from bot.runner import RunRole, chat_config, chat_core, known_username, run_telegram
+from bot.runner import RunRole, chat_config, chat_core, known_username
 from bot.settings import ConfigError, Settings, load_settings
 from data import DEFAULT_PLAN
 from handlers.context import InSchool
 from handlers.reports import digest_replies, report_folder
 from messages import format_date, format_datetime, t
+from messages.rich import plain
 from models import School, Task
 from models.base import utcnow
 from models.db import Migration, make_engine, normalize_url, session_scope, upgrade_schema
@@ -594,7 +596,7 @@ def run(
 ) -> None:
     settings = load_settings()
     with database(settings) as engine:
-        run_telegram(settings, engine, role)
+        runner.run(settings, engine, role)
 
 
 @app.command("console", help=t("cli.console"))

@@ -1,18 +1,17 @@
 """The console channel: chat with the core in a terminal. Plain text, buttons as numbered
 choices, and no reply-to: the last task shown is the one a free-text answer is about."""
 
-import html
-import re
 import uuid
 from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from handlers.chat import Button, Incoming, Outcome, Reply
+from handlers.chat import Button, Capabilities, Incoming, Outcome, Reply
 from handlers.core import ChatCore
 from handlers.joining import looks_like_code
 from messages import t
+from messages.rich import plain
 from models import Channel, Member
 from models.base import utcnow
 from models.db import session_scope
@@ -20,12 +19,11 @@ from services.invitations import normalize_code
 from services.joining import is_issued, link_console
 from services.people import named
 
-TAGS = re.compile(r"</?(?:b|i|u|s|code|pre)>")
 QUIT = {"/thoat", "/quit", "/exit"}
-
-
-def plain(text: str) -> str:
-    return html.unescape(TAGS.sub("", text))
+CAPABILITIES = Capabilities(
+    text_limit=1_000_000, markup=False, buttons=False, reply_to=False, files=True,
+    editing=False, groups=False,
+)  # fmt: skip
 
 
 class ConsoleChannel:
@@ -38,36 +36,26 @@ class ConsoleChannel:
         self.sent = 0
 
     def on_line(self, line: str) -> None:
-        choice = line.strip()
-        if choice.isdigit() and 1 <= int(choice) <= len(self.choices):
-            self.handle(self.incoming(button=self.choices[int(choice) - 1].payload))
-        else:
-            self.handle(self.incoming(text=line))
+        self.handle(self.incoming(text=line))
 
-    def incoming(self, text: str = "", button: str | None = None) -> Incoming:
+    def incoming(self, text: str = "") -> Incoming:
         return Incoming(
-            channel=Channel.CONSOLE,
-            user_id=self.user_id,
-            chat_id=self.user_id,
-            text=text,
-            button=button,
+            channel=Channel.CONSOLE, user_id=self.user_id, chat_id=self.user_id, text=text
         )
 
     def handle(self, incoming: Incoming) -> Outcome:
         outcome = self.core.handle(incoming)
-        if outcome.notice:
-            self.write(f"» {plain(outcome.notice)}")
-        for reply in outcome.replies:
-            self.core.remember(Channel.CONSOLE, self.user_id, self.show(reply), reply)
+        sent = [(self.show(reply), reply) for reply in outcome.replies]
+        self.core.remember_all(Channel.CONSOLE, self.user_id, sent)
         return outcome
 
     def show(self, reply: Reply) -> str:
-        """Print a message from the bot; its buttons become the numbered choices."""
+        """Print a message from the bot; its buttons are its numbered choices (the core lists
+        them in the text)."""
         self.sent += 1
         self.write(plain(reply.text))
         if reply.buttons:
             self.choices = [button for row in reply.buttons for button in row]
-            self.write("  ".join(f"[{n}] {b.label}" for n, b in enumerate(self.choices, 1)))
         for path in reply.files:
             self.write(t("console.file", path=path))
         return f"{self.session_id}-{self.sent}"

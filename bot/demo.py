@@ -20,12 +20,14 @@ import yaml
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from bot.console import ConsoleChannel, ConsoleSender, plain
+from bot.channels import CHANNELS
+from bot.console import ConsoleChannel, ConsoleSender
 from data import DEFAULT_PLAN, DEMO_PEOPLE, DEMO_WEEK
 from handlers.chat import Reply
 from handlers.context import ChatConfig
 from handlers.core import ChatCore
 from messages import format_date, t
+from messages.rich import plain
 from models import (
     Channel,
     Kpi,
@@ -188,9 +190,8 @@ async def _play_week(engine: Engine, out_dir: Path, script: dict) -> "Week":
         ).all()
     clock = VirtualClock(datetime.combine(monday, time(6), tz))
     week = Week(clock, {task_id: (code, title) for task_id, code, title in tasks})
-    core = ChatCore(
-        engine, ChatConfig(evidence_dir=out_dir / "evidence", reports_dir=out_dir), clock=clock
-    )
+    config = ChatConfig(evidence_dir=out_dir / "evidence", reports_dir=out_dir, channels=CHANNELS)
+    core = ChatCore(engine, config, clock=clock)
     channels: dict[str, ConsoleChannel] = {
         user_id: DemoChannel(core, user_id, week, name, units.get(name, ""))
         for name, user_id in users.items()

@@ -1,21 +1,26 @@
-"""`dondoc run`: the process that serves the channels (Telegram now), polling or webhook, and
+"""`dondoc run`: the process that serves the channels (Telegram, Zalo), polling or webhook, and
 runs the scheduler that sends reminders and the weekly digest."""
 
 import asyncio
 import logging
 import signal
-from dataclasses import dataclass
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
+from typing import Protocol
 from urllib.parse import urlparse
 
 from sqlalchemy.engine import Engine
 from telegram.error import Conflict, TelegramError
 from telegram.ext import Application
 
+from bot.channels import CHANNELS
 from bot.health import start_health
 from bot.settings import ConfigError, Settings
 from bot.telegram import TelegramSender, build_application, set_command_menu
+from bot.zalo import ZaloChannel, ZaloSender, ZaloWebhook
+from bot.zalo_api import ZaloBotApi, ZaloError, ZaloUnauthorized
 from handlers.chat import Sender
 from handlers.context import ChatConfig
 from handlers.core import ChatCore
@@ -37,6 +42,7 @@ def chat_config(settings: Settings) -> ChatConfig:
         evidence_dir=settings.evidence_dir,
         reports_dir=settings.reports_dir,
         default_timezone=settings.default_timezone,
+        channels=CHANNELS,
     )
 
 
@@ -104,36 +110,49 @@ class RunRole(StrEnum):
     SWEEP = "sweep"  # plan and send reminders only
 
 
-def run_telegram(settings: Settings, engine: Engine, role: RunRole = RunRole.ALL) -> None:
-    asyncio.run(serve_telegram(settings, engine, role))
+def run(settings: Settings, engine: Engine, role: RunRole = RunRole.ALL) -> None:
+    asyncio.run(serve(settings, engine, role))
 
 
-async def serve_telegram(
+async def serve(
     settings: Settings, engine: Engine, role: RunRole, stop: asyncio.Event | None = None
 ) -> None:
-    """Serve until SIGINT or SIGTERM (or `stop`): then stop taking updates, let the sweep
-    finish the message in flight and give back the rest, within 10 seconds."""
-    if settings.webhook_url is not None and settings.webhook_secret is None:
-        raise ConfigError(t("run.webhook_needs_secret"))
+    """Serve Telegram and Zalo (each when its token is set) until SIGINT or SIGTERM (or
+    `stop`): then stop taking updates, let the sweep finish the message in flight and give
+    back the rest, within 10 seconds."""
+    _check(settings)
     core = chat_core(settings, engine)
-    application = telegram_application(settings, core)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with application:
-        await start_telegram(application, engine)
-        sender = TelegramSender(application.bot)
-        scheduler = follow_up(settings, engine, core, {Channel.TELEGRAM: sender})
-        polling = None
-        if role != RunRole.SWEEP and settings.webhook_url is not None:
-            await take_webhook(application, settings)
-        elif role != RunRole.SWEEP:
-            polling = Polling(application, engine, scheduler.name, scheduler.dispatcher.dead_after)
-        await application.start()
-        scheduler.start(
-            role, sweeps=role != RunRole.POLL, after_beat=polling.decide if polling else None
-        )
+    takes = role != RunRole.SWEEP
+    async with AsyncExitStack() as stack:
+        senders: dict[Channel, Sender] = {}
+        pollers: list[Poller] = []
+        application = None
+        if settings.telegram_bot_token is not None:
+            application = telegram_application(settings, core)
+            await stack.enter_async_context(application)
+            await start_telegram(application, engine)
+            senders[Channel.TELEGRAM] = TelegramSender(application.bot)
+            if takes and settings.webhook_url is not None:
+                await take_webhook(application, settings)
+            elif takes:
+                pollers.append(TelegramPolling(application))
+        zalo = None
+        if settings.zalo_bot_token is not None:
+            zalo = await start_zalo(settings, core, stack)
+            senders[Channel.ZALO] = ZaloSender(zalo.api)
+            if takes and settings.zalo_webhook_url is not None:
+                stack.push_async_callback((await zalo_webhook(settings, zalo)).stop)
+            elif takes:
+                pollers.append(ZaloPolling(zalo))
+        scheduler = follow_up(settings, engine, core, senders)
+        election = Election(engine, scheduler.name, settings.dead_after, pollers)
+        if application is not None:
+            await application.start()
+        scheduler.start(role, sweeps=role != RunRole.POLL, after_beat=election.decide)
         health = start_health(
             settings.health_port, engine, role, scheduler.name, settings.dead_after
         )
@@ -143,13 +162,24 @@ async def serve_telegram(
         finally:
             if health is not None:
                 await health.stop()
-            updater = application.updater
             await asyncio.gather(
-                updater.stop() if updater and updater.running else asyncio.sleep(0),
+                *(poller.stop() for poller in pollers if poller.running),
                 scheduler.stop(),
                 return_exceptions=True,
             )
-            await application.stop()
+            if zalo is not None:
+                await zalo.drain()
+            if application is not None:
+                await application.stop()
+
+
+def _check(settings: Settings) -> None:
+    if settings.telegram_bot_token is None and settings.zalo_bot_token is None:
+        raise ConfigError(t("run.no_token"))
+    if settings.webhook_url is not None and settings.webhook_secret is None:
+        raise ConfigError(t("run.webhook_needs_secret"))
+    if settings.zalo_webhook_url is not None and settings.zalo_webhook_secret is None:
+        raise ConfigError(t("run.zalo_webhook_needs_secret"))
 
 
 async def take_webhook(application: Application, settings: Settings) -> None:
@@ -166,41 +196,131 @@ async def take_webhook(application: Application, settings: Settings) -> None:
     )
 
 
+async def start_zalo(settings: Settings, core: ChatCore, stack: AsyncExitStack) -> ZaloChannel:
+    """The Zalo channel, its token checked (a wrong one stops the start: nothing would work)."""
+    assert settings.zalo_bot_token is not None
+    api = ZaloBotApi(settings.zalo_bot_token.get_secret_value(), settings.zalo_api_base_url)
+    stack.push_async_callback(api.aclose)
+    try:
+        me = await api.get_me()
+    except ZaloUnauthorized as exc:
+        raise ConfigError(t("run.zalo_bad_token")) from exc
+    except ZaloError as exc:
+        log.warning("Zalo did not answer getMe (%s); going on", exc)
+    else:
+        log.info("Zalo bot %s is up", me.get("account_name") or me.get("id") or "")
+    return ZaloChannel(core, api)
+
+
+async def zalo_webhook(settings: Settings, zalo: ZaloChannel) -> ZaloWebhook:
+    """Every instance may take Zalo's webhook too (behind one HTTPS address)."""
+    assert settings.zalo_webhook_url and settings.zalo_webhook_secret
+    secret = settings.zalo_webhook_secret.get_secret_value()
+    server = ZaloWebhook(
+        settings.zalo_webhook_url, secret, settings.zalo_webhook_listen,
+        settings.zalo_webhook_port, zalo.take,
+    )  # fmt: skip
+    await zalo.api.set_webhook(settings.zalo_webhook_url, secret)
+    return server
+
+
+class Poller(Protocol):
+    """A channel's way of taking updates by polling, started and stopped by the election."""
+
+    @property
+    def running(self) -> bool: ...
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
 @dataclass
-class Polling:
-    """Telegram allows one getUpdates at a time per bot. Of the instances that may poll, the one
-    running longest does (`instances.poller`); the others stand by and take over within three
-    heartbeats of its stopping. Decided after each heartbeat."""
+class TelegramPolling:
+    """Telegram allows one getUpdates at a time per bot: a 409 Conflict means something outside
+    this database polls it: said once, polling stops here, sweeping goes on."""
 
     application: Application
+    refused: bool = False
+
+    @property
+    def running(self) -> bool:
+        updater = self.application.updater
+        return updater is not None and updater.running
+
+    async def start(self) -> None:
+        updater = self.application.updater
+        assert updater is not None
+        if not self.refused:
+            await updater.start_polling(allowed_updates=ALLOWED_UPDATES, error_callback=self.error)
+
+    async def stop(self) -> None:
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+
+    def error(self, error: TelegramError) -> None:
+        """Polling errors are retried by PTB; a Conflict stops polling here."""
+        if not isinstance(error, Conflict):
+            log.warning("getting updates failed (%s); retrying", error)
+            return
+        if self.running and not self.refused:
+            self.refused = True
+            log.warning(t("run.other_poller"))
+            asyncio.get_running_loop().create_task(self.stop())
+
+
+@dataclass
+class ZaloPolling:
+    """Zalo's long poll: one update per call, no offset, and no polling while a webhook is set
+    (a webhook left from an earlier configuration is removed first)."""
+
+    zalo: ZaloChannel
+    task: asyncio.Task[None] | None = None
+    halt: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    async def start(self) -> None:
+        try:
+            await self.zalo.api.delete_webhook()
+        except ZaloError as exc:
+            log.warning("could not remove Zalo's webhook (%s); polling anyway", exc)
+        self.halt = asyncio.Event()
+        self.task = asyncio.get_running_loop().create_task(self.zalo.poll(self.halt))
+
+    async def stop(self) -> None:
+        self.halt.set()
+        if self.task is not None:
+            self.task.cancel()  # a long poll in progress would take up to 30 s
+            await asyncio.gather(self.task, return_exceptions=True)
+            self.task = None
+
+
+@dataclass
+class Election:
+    """One instance polls each bot at a time. Of the instances that may poll, the one running
+    longest does (`instances.poller`); the others stand by and take over within three
+    heartbeats of its stopping. Decided after each heartbeat."""
+
     engine: Engine
     name: str
     dead_after: timedelta
-    refused: bool = False  # Telegram answered 409: a poller outside this database
+    pollers: list[Poller]
 
     async def decide(self) -> None:
-        updater = self.application.updater
-        assert updater is not None
+        if not self.pollers:
+            return
         leader = await asyncio.to_thread(self._leader)
-        if leader == self.name and not updater.running and not self.refused:
-            await updater.start_polling(allowed_updates=ALLOWED_UPDATES, error_callback=self.error)
-            log.info("this instance takes the bot's updates")
-        elif leader != self.name and updater.running:
-            await updater.stop()
-            log.info("instance %s takes the bot's updates now", leader)
+        for poller in self.pollers:
+            if leader == self.name and not poller.running:
+                await poller.start()
+                if poller.running:
+                    log.info("this instance takes updates (%s)", type(poller).__name__)
+            elif leader != self.name and poller.running:
+                await poller.stop()
+                log.info("instance %s takes the bot's updates now", leader)
 
     def _leader(self) -> str | None:
         with session_scope(self.engine) as session:
             return instances.poller(session, utcnow(), self.dead_after)
-
-    def error(self, error: TelegramError) -> None:
-        """Polling errors are retried by PTB; a Conflict means something else polls this bot:
-        say so once, stop polling here, keep sweeping."""
-        if not isinstance(error, Conflict):
-            log.warning("getting updates failed (%s); retrying", error)
-            return
-        updater = self.application.updater
-        if updater is not None and updater.running and not self.refused:
-            self.refused = True
-            log.warning(t("run.other_poller"))
-            asyncio.get_running_loop().create_task(updater.stop())

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     health_port: int | None = Field(default=None, ge=1, le=65535)
+    zalo_bot_token: SecretStr | None = None
+    zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_webhook_url: str | None = None
+    zalo_webhook_secret: SecretStr | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{8,256}$")
+    zalo_webhook_listen: str = "0.0.0.0"
+    zalo_webhook_port: int = Field(default=8444, ge=1, le=65535)
 
     @field_validator(
         "webhook_url",
@@ -46,6 +52,9 @@ class Settings(BaseSettings):
         "telegram_bot_username",
         "telegram_bot_token",
         "health_port",
+        "zalo_bot_token",
+        "zalo_webhook_url",
+        "zalo_webhook_secret",
         mode="before",
     )
     @classmethod
@@ -133,6 +142,12 @@ class Overrides(TypedDict, total=False):
     webhook_listen: str
     webhook_port: int
     health_port: int | str
+    zalo_bot_token: str
+    zalo_api_base_url: str
+    zalo_webhook_url: str
+    zalo_webhook_secret: str
+    zalo_webhook_listen: str
+    zalo_webhook_port: int
 
 
 def load_settings(**overrides: Unpack[Overrides]) -> Settings:

@@ -4,7 +4,6 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable
-from dataclasses import replace
 from typing import Any
 
 from telegram import (
@@ -33,6 +32,7 @@ from telegram.ext import (
 
 from bot.rate_limit import BULK, PriorityRateLimiter, retry_seconds
 from handlers.chat import (
+    Capabilities,
     DeliveryError,
     Incoming,
     Outcome,
@@ -40,10 +40,10 @@ from handlers.chat import (
     RetryLater,
     Undeliverable,
     Unreachable,
-    split_text,
 )
 from handlers.core import COMMANDS, ChatCore
 from messages import t
+from messages.rich import Rich, html_line, plain, split
 from models import Channel
 from services.progress import IncomingFile
 
@@ -53,6 +53,11 @@ GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg")
 NOTICE_LIMIT = 200  # answerCallbackQuery text
 CONCURRENT_UPDATES = 64
+MENTION_ROOM = 140  # characters kept for a person's name before a question in a group
+CAPABILITIES = Capabilities(
+    text_limit=MessageLimit.MAX_TEXT_LENGTH, markup=True, buttons=True, reply_to=True,
+    files=True, editing=True, groups=True,
+)  # fmt: skip
 
 
 def build_application(
@@ -172,7 +177,7 @@ class TelegramChannel:
             button=query.data or "",
         )
         outcome = await asyncio.to_thread(self.core.handle, incoming)
-        await query.answer((outcome.notice or "")[:NOTICE_LIMIT] or None)
+        await query.answer(plain(outcome.notice or Rich())[:NOTICE_LIMIT] or None)
         # In a group, a question asked after a button press names who pressed it: Telegram's
         # selective ForceReply then opens the answer box for that person only.
         mention = query.from_user if incoming.is_group else None
@@ -192,11 +197,12 @@ class TelegramChannel:
         about_tasks: list[tuple[str, Reply]] = []
         try:
             for reply in outcome.replies:
-                if mention is not None and reply.ask_reply:
-                    reply = replace(reply, text=f"{mention.mention_html()} {reply.text}")
+                named = mention.mention_html() if mention is not None and reply.ask_reply else None
                 if not kept:
                     try:
-                        sent = await send_reply(context.bot, chat_id, reply, answer_to)
+                        sent = await send_reply(
+                            context.bot, chat_id, reply, answer_to, mention=named
+                        )
                     except TelegramError as exc:
                         if not transient(exc):
                             raise
@@ -235,13 +241,23 @@ class TelegramChannel:
 
 
 async def send_reply(
-    bot: Bot, chat_id: int, reply: Reply, answer_to: int | None = None, *, bulk: bool = False
+    bot: Bot,
+    chat_id: int,
+    reply: Reply,
+    answer_to: int | None = None,
+    *,
+    bulk: bool = False,
+    mention: str | None = None,
 ) -> Message:
-    """The one place that sends a message on Telegram: the text (split at 4096 characters, the
-    buttons under the last part), then any files. Returns the (last) text message. `bulk`:
-    a reminder, which waits behind answers to people."""
+    """The one place that sends a message on Telegram: the text as Telegram's HTML (split at
+    4096 characters, the buttons under the last part), then any files. Returns the (last) text
+    message. `bulk`: a reminder, which waits behind answers to people. `mention`: a person
+    named first (HTML), whom a selective question is for."""
     limit = BULK if bulk else None
-    parts = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)
+    room = CAPABILITIES.text_limit - (MENTION_ROOM if mention else 0)
+    parts = split(reply.text, room, html_line)
+    if mention is not None:
+        parts[0] = f"{mention} {parts[0]}"
     sent = None
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
@@ -259,7 +275,7 @@ async def send_reply(
             ),
             rate_limit_args=limit,
         )
-    assert sent is not None  # split_text gives one part at least
+    assert sent is not None  # split gives one part at least
     for path in reply.files:
         with path.open("rb") as content:
             if path.suffix.lower() in PHOTO_SUFFIXES:

@@ -3,7 +3,7 @@
 from handlers.chat import Button, Reply
 from handlers.context import Known
 from handlers.tasks import lookup
-from messages import join_html
+from messages import join_rich
 from models import Member, Task
 from services.assignments import assign, assignees, candidates
 from services.people import named
@@ -61,7 +61,7 @@ def _offer(ctx: Known, task: Task, people: list[Member]) -> None:
     )
     if not buttons:
         lines.append(ctx.text("assign.everyone"))
-    ctx.send(Reply(join_html(lines), buttons=buttons, tasks=(task.id,)))
+    ctx.send(Reply(join_rich(lines), buttons=buttons, tasks=(task.id,)))
 
 
 def _assign(ctx: Known, task: Task, member: Member) -> None:

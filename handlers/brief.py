@@ -5,7 +5,7 @@ from datetime import date
 
 from handlers.chat import Button, Reply
 from handlers.context import Context, Known, Personal
-from messages import Html, format_datetime, join_html
+from messages import Rich, format_datetime, join_rich
 from models import BriefFrequency, Reminder
 from services.brief import SILENT_DAYS, Brief, BriefItem, Why, brief_since, compile_brief
 from services.plan_text import countdown
@@ -51,10 +51,10 @@ def render_brief(ctx: Context, brief: Brief) -> Reply:
     if shown:
         lines.append(ctx.text("brief.answer"))
     lines.append(ctx.text("brief.footer"))
-    return Reply(join_html(lines), tasks=tuple(item.task.id for item in shown))
+    return Reply(join_rich(lines), tasks=tuple(item.task.id for item in shown))
 
 
-def _line(ctx: Context, number: int, item: BriefItem, today: date) -> Html:
+def _line(ctx: Context, number: int, item: BriefItem, today: date) -> Rich:
     title = _cut(item.task.title, TITLE_CHARS)
     params = {"number": number, "code": item.task.code, "title": title, "unit": item.unit}
     if item.why == Why.BLOCKED or item.due is None:  # only a blocked task may be never due

@@ -1,7 +1,8 @@
 """Pressed buttons. Payloads: `d:T` done, `p:T[:N]` progress, `z:T[:when]` snooze, `b:T`
 blocked, `u:U` undo update U, `v:T` show task T, `g:T:M` assign task T to member M,
 `a:K:T[:what]` apply the kept words K to task T (as they read, or as `d` done, `b` blocked,
-`n` a note alone, or a percentage), `t:choice` a leader's brief (daily, weekly, off)."""
+`n` a note alone, or a percentage), `t:choice` a leader's brief (daily, weekly, off),
+`k:channel` where reminders go (or `k:link`: a code to link another chat account)."""
 
 from datetime import datetime, time, timedelta
 
@@ -12,6 +13,7 @@ from handlers.assign import on_assign_button
 from handlers.brief import on_brief_button
 from handlers.chat import Reply
 from handlers.context import Known
+from handlers.linking import on_channel_button
 from handlers.progress import (
     Statement,
     allowed,
@@ -57,6 +59,8 @@ def on_button(ctx: Known, payload: str) -> None:
     ids = [_row_id(field) for field in fields]
     if action == "t" and len(fields) == 1:
         on_brief_button(ctx, fields[0])
+    elif action == "k" and len(fields) == 1:
+        on_channel_button(ctx, fields[0])
     elif action == "u" and ids and ids[0] is not None:
         _undo(ctx, ids[0])
     elif action == "a" and len(ids) >= 2 and ids[0] is not None and ids[1] is not None:

@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from messages import Rich
 from models import Channel
 from services.progress import IncomingFile
 
@@ -21,6 +22,21 @@ class Incoming:
     reply_to: str | None = None  # id of the bot message this one replies to
     button: str | None = None  # payload of a pressed button
     files: tuple[IncomingFile, ...] = ()
+    message_id: str | None = None  # given by channels that may deliver a message twice
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a channel can do, declared once by its adapter; the chat core and the sweep write
+    each message for the channel it goes to."""
+
+    text_limit: int  # characters in one message; longer texts are sent in parts
+    markup: bool  # bold, italic and code are shown as such
+    buttons: bool  # else the buttons are offered as numbered choices
+    reply_to: bool  # a person can answer a given message (else the chat's latest is meant)
+    files: bool  # the bot can send documents (the digest's workbook)
+    editing: bool  # a sent message can be changed
+    groups: bool  # a unit's group chat can be linked
 
 
 @dataclass(frozen=True)
@@ -31,14 +47,14 @@ class Button:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message to send. `text` uses the small HTML subset Telegram accepts (b, i, code);
-    adapters of plain-text channels strip it. User text inside is already escaped."""
+    """One message to send, in the bot's own format (`messages.rich`), which each channel
+    renders. On a channel without buttons they are offered as numbered choices."""
 
-    text: str
+    text: Rich
     buttons: tuple[tuple[Button, ...], ...] = ()
     tasks: tuple[int, ...] = ()  # the tasks it is about; several are numbered 1, 2, … in the text
     expects: str | None = None  # "blocked": the answer to this message is a reason
-    ask_reply: bool = False  # invite the user to answer (Telegram's ForceReply)
+    ask_reply: bool = False  # invite the user to answer (a reply box, where the channel has one)
     files: tuple[Path, ...] = ()  # sent after the text: images as photos, others as documents
 
 
@@ -50,7 +66,7 @@ def reply_payload(reply: Reply) -> str:
 def reply_of(payload: str) -> Reply:
     data = json.loads(payload)
     return Reply(
-        text=data["text"],
+        text=Rich(data["text"]),
         buttons=tuple(tuple(Button(**button) for button in row) for row in data["buttons"]),
         tasks=tuple(data["tasks"]),
         expects=data["expects"],
@@ -68,37 +84,8 @@ class Download:
 @dataclass
 class Outcome:
     replies: list[Reply] = field(default_factory=list)
-    notice: str | None = None  # a short answer to a pressed button (a toast on Telegram)
+    notice: Rich | None = None  # a short answer to a pressed button (a toast, where there is one)
     downloads: list[Download] = field(default_factory=list)
-
-
-def split_text(text: str, limit: int) -> list[str]:
-    """Cut a long message at line breaks so each part fits the channel's limit."""
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            cut = line.rfind(" ", 0, limit)
-            cut = cut if cut > 0 else _outside_entity(line, limit)
-            parts, current = _flush(parts, current), ""
-            parts.append(line[:cut])
-            line = line[cut:].lstrip()
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts, current = _flush(parts, current), line
-        else:
-            current = candidate
-    return _flush(parts, current) or [""]
-
-
-def _flush(parts: list[str], current: str) -> list[str]:
-    return [*parts, current] if current else parts
-
-
-def _outside_entity(line: str, limit: int) -> int:
-    """A cut at `limit` that does not fall inside an HTML entity such as `&amp;`."""
-    start = line.rfind("&", max(0, limit - 10), limit)
-    return start if start > 0 and ";" not in line[start:limit] else limit
 
 
 class DeliveryError(Exception):

@@ -1,5 +1,6 @@
 """What a handler works with: the incoming message, who sent it, the database, the clock."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -7,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from handlers.chat import Button, Incoming, Outcome, Reply
-from messages import Html, addressing, escape, h
-from models import ChatIdentity, Member, School
+from handlers.chat import Button, Capabilities, Incoming, Outcome, Reply
+from messages import Rich, addressing, escape, h
+from models import Channel, ChatIdentity, Member, School
 from services.permissions import Actor
 
 
@@ -18,6 +19,15 @@ class ChatConfig:
     evidence_dir: Path
     reports_dir: Path = Path("./data/reports")
     default_timezone: str = "Asia/Ho_Chi_Minh"
+    # what each channel of the process can do, as its adapter declares it
+    channels: Mapping[Channel, Capabilities] = field(default_factory=dict)
+
+
+# What a message is written for when it goes to no channel (printed by the CLI): everything.
+ANYWHERE = Capabilities(
+    text_limit=1_000_000, markup=True, buttons=True, reply_to=True, files=True, editing=True,
+    groups=True,
+)  # fmt: skip
 
 
 @dataclass
@@ -33,14 +43,21 @@ class Context:
     member: Member | None = None
     actor: Actor | None = None
     school: School | None = None
+    channel: Channel | None = None  # where the bot speaks first (the incoming message says else)
     outcome: Outcome = field(default_factory=Outcome)
-    _you: tuple[Member | None, str, dict[str, Html]] | None = field(
+    _you: tuple[Member | None, str, dict[str, Rich]] | None = field(
         default=None, init=False, repr=False
     )
 
     @property
     def locale(self) -> str:
         return self.member.locale if self.member else "vi"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the channel this is written for can do."""
+        channel = self.incoming.channel if self.incoming is not None else self.channel
+        return self.config.channels.get(channel, ANYWHERE) if channel else ANYWHERE
 
     @property
     def tz(self) -> ZoneInfo:
@@ -50,12 +67,12 @@ class Context:
     def today(self) -> date:
         return self.now.astimezone(self.tz).date()
 
-    def text(self, key: str, /, **params: object) -> Html:
+    def text(self, key: str, /, **params: object) -> Rich:
         """A catalogue text for the person spoken to; `{you}`/`{You}` address them ("thầy",
         "cô", or "thầy/cô" when the people file does not say), `{you_name}` by name."""
         return h(key, self.locale, **self._addressing(), **params)
 
-    def _addressing(self) -> dict[str, Html]:
+    def _addressing(self) -> dict[str, Rich]:
         """`addressing`, escaped, worked out once per person spoken to and language."""
         member, locale = self.member, self.locale
         if self._you is None or self._you[0] is not member or self._you[1] != locale:
@@ -66,7 +83,7 @@ class Context:
     def say(self, key: str, /, **params: object) -> None:
         self.outcome.replies.append(Reply(self.text(key, **params)))
 
-    def say_html(self, text: Html) -> None:
+    def say_rich(self, text: Rich) -> None:
         self.outcome.replies.append(Reply(text))
 
     def send(self, reply: Reply) -> None:

@@ -4,29 +4,32 @@ import logging
 import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
 from handlers import (
     assign,
     brief,
     buttons,
+    choices,
     evidence,
     groups,
     joining,
     kpis,
+    linking,
     progress,
     reports,
     schools,
     tasks,
 )
-from handlers.chat import Incoming, Outcome, Reply, reply_payload
-from handlers.context import Chat, ChatConfig, Known
+from handlers.chat import Capabilities, Incoming, Outcome, Reply, reply_payload
+from handlers.context import ANYWHERE, Chat, ChatConfig, Known
 from messages import h
-from models import BotMessage, Channel, ChatIdentity
+from models import BotMessage, Channel, ChatIdentity, ReceivedMessage
 from models.base import utcnow
 from models.db import session_scope
 from services import accounts, outbox
@@ -47,6 +50,7 @@ COMMANDS: list[tuple[str, str, Handler, str]] = [
     ("tomtat", "brief", brief.brief_command, "tomtat.menu"),
     ("lienket", "link", groups.link_command, "menu.link"),
     ("truong", "school", schools.school_command, "truong.menu"),
+    ("kenh", "channel", linking.channel_command, "kenh.menu"),
     ("ngonngu", "language", joining.set_language, "menu.language"),
     ("huongdan", "help", joining.show_help, "menu.help"),
 ]
@@ -54,6 +58,7 @@ HANDLERS: dict[str, Handler] = {"start": joining.start}
 for vietnamese, english, handler, _ in COMMANDS:
     HANDLERS[vietnamese] = HANDLERS[english] = handler
 REMEMBER = insert(BotMessage)
+RECEIVED_FOR = timedelta(days=1)  # a channel delivers a message twice within minutes, not days
 
 
 def _clean(text: str) -> str:
@@ -101,13 +106,49 @@ class ChatCore:
         """Never raises: an unexpected error is logged, rolled back and answered politely."""
         incoming = cleaned(incoming)
         try:
+            if incoming.message_id is not None and not self._first_time(incoming):
+                log.info("%s message %s came again: dropped", incoming.channel, incoming.message_id)
+                return Outcome()
             with session_scope(self.engine) as session:
-                ctx = self._context(session, incoming)
+                ctx = self._context(session, self._picked(session, incoming))
                 route(ctx)
-                return ctx.outcome
+                return choices.for_channel(ctx)
         except Exception:
             log.exception("could not handle %s message from %s", incoming.channel, incoming.user_id)
-            return Outcome([Reply(h("error.internal"))], notice=str(h("error.internal")))
+            return Outcome([Reply(h("error.internal"))], notice=h("error.internal"))
+
+    def _first_time(self, incoming: Incoming) -> bool:
+        """Whether this message id is new on its channel (a webhook may deliver it twice, and
+        several instances may take it at once: the database says who was first)."""
+        now = self.clock()
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    delete(ReceivedMessage).where(
+                        col(ReceivedMessage.received_at) < now - RECEIVED_FOR
+                    )
+                )
+                connection.execute(
+                    insert(ReceivedMessage).values(
+                        channel=incoming.channel, message_id=incoming.message_id, received_at=now
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def _picked(self, session: Session, incoming: Incoming) -> Incoming:
+        """On a channel without buttons, a bare number that picks one of the chat's numbered
+        choices is that button's press."""
+        if self.capabilities(incoming.channel).buttons or incoming.button or incoming.files:
+            return incoming
+        payload = choices.picked(
+            session, incoming.channel, incoming.chat_id, incoming.text, self.clock()
+        )
+        return incoming if payload is None else replace(incoming, button=payload, text="")
+
+    def capabilities(self, channel: Channel) -> Capabilities:
+        return self.config.channels.get(channel, ANYWHERE)
 
     def _context(self, session: Session, incoming: Incoming) -> Chat:
         """Who writes, and in which of their schools: see `schools.acting`."""
@@ -150,6 +191,9 @@ class ChatCore:
         if rows:
             with self.engine.begin() as connection:
                 connection.execute(REMEMBER, rows)
+        if not self.capabilities(channel).buttons:
+            with session_scope(self.engine) as session:
+                choices.keep(session, channel, chat_id, [reply for _, reply in sent], self.clock())
 
     def mark_unreachable(self, channel: Channel, chat_id: str) -> None:
         """The user blocked the bot: stop counting on this chat until they write again."""

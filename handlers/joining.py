@@ -5,7 +5,7 @@ import re
 
 from handlers.context import Chat, Known
 from handlers.schools import act_as
-from messages import join_html
+from messages import join_rich
 from models import Member
 from services.accounts import links
 from services.invitations import CODE_LENGTH, normalize_code
@@ -92,16 +92,19 @@ def start(ctx: Known, args: str) -> None:
 
 def show_help(ctx: Known, args: str) -> None:
     """What everyone can do, then what their role adds: leaders (reports, KPIs, assigning any
-    task, groups) or unit heads (assigning their unit's tasks, groups); nothing they cannot use;
+    task, groups where the channel has them) or unit heads (assigning their unit's tasks, groups);
+    nothing they cannot use;
     and, for a person in several schools, how to switch between them."""
     parts = [ctx.text("help.common")]
     if ctx.actor.is_leader:
         parts.append(ctx.text("help.leader"))
     elif ctx.actor.headed_units:
         parts.append(ctx.text("help.head"))
+    if (ctx.actor.is_leader or ctx.actor.headed_units) and ctx.capabilities.groups:
+        parts[-1] = join_rich([parts[-1], ctx.text("help.groups")])
     if len(links(ctx.session, ctx.incoming.channel, ctx.incoming.user_id)) > 1:
         parts.append(ctx.text("help.schools"))
-    ctx.say_html(join_html(parts, "\n\n"))
+    ctx.say_rich(join_rich(parts, "\n\n"))
 
 
 def set_language(ctx: Known, args: str) -> None:

@@ -5,7 +5,7 @@ plan words it. The rule is services/kpi_forecast.py's."""
 from handlers.chat import Reply
 from handlers.context import Context
 from handlers.kpis import number_text, value_text
-from messages import format_date, join_html
+from messages import format_date, join_rich
 from models import Kpi, Reminder
 from services.kpi_forecast import Forecast, warning
 from services.plan_text import describe_target
@@ -35,4 +35,4 @@ def kpi_risk(ctx: Context, rows: list[Reminder]) -> Reply:
         if outlook.latest is not None and outlook.projected is not None  # its value counts
     ]
     lines.append(ctx.text("kpi_risk.footer"))
-    return Reply(join_html(lines))
+    return Reply(join_rich(lines))

@@ -3,7 +3,7 @@
 from sqlmodel import col, select
 
 from handlers.context import Context, Known
-from messages import Html, format_date, format_quantity, join_html
+from messages import Rich, format_date, format_quantity, join_rich
 from models import Direction, Kpi, KpiValue
 from services.kpi_forecast import Forecast, forecast, forecast_after
 from services.kpis import (
@@ -49,7 +49,7 @@ def kpi_command(ctx: Known, args: str) -> None:
         ctx.text("kpi.recorded", name=kpi.name, value=value_text(ctx, kpi, value)),
         _against_target(ctx, kpi, value),
     ]
-    ctx.say_html(join_html(lines + _projection(ctx, kpi, outlook)))
+    ctx.say_rich(join_rich(lines + _projection(ctx, kpi, outlook)))
 
 
 def number_text(ctx: Context, kpi: Kpi, number: float) -> str:
@@ -73,7 +73,7 @@ def measured_text(
     return text
 
 
-def _projection(ctx: Context, kpi: Kpi, outlook: Forecast) -> list[Html]:
+def _projection(ctx: Context, kpi: Kpi, outlook: Forecast) -> list[Rich]:
     """The forecast line, when a trend of several values gives one."""
     if not outlook.trend or outlook.projected is None:  # a trend always projects
         return []
@@ -87,7 +87,7 @@ def _projection(ctx: Context, kpi: Kpi, outlook: Forecast) -> list[Html]:
     ]
 
 
-def _against_target(ctx: Context, kpi: Kpi, value: KpiValue | None) -> Html:
+def _against_target(ctx: Context, kpi: Kpi, value: KpiValue | None) -> Rich:
     status = ctx.text(f"kpi.status.{status_of(kpi, value).value}")
     return ctx.text(
         "kpi.target", target=describe_target(kpi, ctx.locale), year=kpi.target_year, status=status
@@ -132,7 +132,7 @@ def _list(ctx: Known) -> None:
             )
         )
     lines.append(ctx.text("kpi.footer"))
-    ctx.say_html(join_html(lines))
+    ctx.say_rich(join_rich(lines))
 
 
 def _detail(ctx: Known, kpi: Kpi) -> None:
@@ -151,4 +151,4 @@ def _detail(ctx: Known, kpi: Kpi) -> None:
         )
         for v in reversed(values[-HISTORY:])
     ]
-    ctx.say_html(join_html(lines))
+    ctx.say_rich(join_rich(lines))

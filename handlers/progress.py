@@ -9,9 +9,9 @@ from handlers.progress_text import Meaning, Part, Reading, read_progress
 from handlers.render import numbered_lines, shown_title, status_label, task_choices
 from handlers.resolve import Resolution, Thread, resolve, thread
 from handlers.tasks import suggest_for
-from messages import Html, join_html
+from messages import Rich, join_rich
 from models import PendingReport, ProgressUpdate, Task, TaskStatus, Unit, UpdateSource
-from services.permissions import update_refusal
+from services.permissions import can_update, update_refusal
 from services.progress import record_progress
 from services.tasks import school_codes
 
@@ -21,6 +21,7 @@ USAGE = {
     Meaning.BLOCKED: "usage.blocked",
 }
 STATUS = {Meaning.DONE: TaskStatus.DONE, Meaning.BLOCKED: TaskStatus.BLOCKED}
+MAX_LINE = 99  # a number up to this, where a list's line number would stand, is taken as one
 
 
 @dataclass(frozen=True)
@@ -63,21 +64,39 @@ def on_text(ctx: Known) -> None:
     report(ctx, ctx.incoming.text, UpdateSource.REPLY, None)
 
 
-def read(ctx: Known, text: str, replied: Thread | None, intent: Meaning | None) -> Reading:
+def read(
+    ctx: Known, text: str, replied: Thread | None, intent: Meaning | None, lines: int = 0
+) -> Reading:
     return read_progress(
         text,
         school_codes(ctx.session, ctx.school.id),
-        lines=replied.lines if replied else 0,
+        lines=lines or (replied.lines if replied else 0),
         expect_percent=intent == Meaning.PERCENT,
     )
+
+
+def answered(ctx: Known, text: str, intent: Meaning | None) -> tuple[Thread | None, Reading]:
+    """The bot message the words answer, and what they say. Line numbers refer to the replied
+    message, else to the latest one with numbered lines; other words to the latest message. A
+    number past a list's last line is read as a line too, so that it gets its own answer instead
+    of becoming a note on some other task."""
+    latest = thread(ctx)
+    listed = latest if latest is not None and latest.lines else thread(ctx, numbered=True)
+    if ctx.incoming.reply_to and latest is not None:
+        listed = latest  # a reply names its message, numbered or not
+    if listed is None or not listed.lines:
+        return latest, read(ctx, text, latest, intent)
+    reading = read(ctx, text, listed, intent, lines=MAX_LINE)
+    if any(part.lines for part in reading.parts):
+        return listed, reading
+    return latest, reading if latest is listed else read(ctx, text, latest, intent)
 
 
 def report(ctx: Known, text: str, source: UpdateSource, intent: Meaning | None) -> None:
     """Read the message, find the tasks it is about, record what it says on each; ask back
     (keeping the words) where the task or the meaning is not clear."""
-    replied = thread(ctx)
-    reading = read(ctx, text, replied, intent)
-    reason = text.strip() and not any(part.codes for part in reading.parts)
+    replied, reading = answered(ctx, text, intent)
+    reason = text.strip() and not any(part.codes or part.lines for part in reading.parts)
     if replied is not None and replied.expects == "blocked" and intent is None and reason:
         blocked = Statement(Meaning.BLOCKED, note=text.strip())
         apply_and_confirm(ctx, replied.tasks[0], blocked, source)
@@ -86,12 +105,29 @@ def report(ctx: Known, text: str, source: UpdateSource, intent: Meaning | None) 
         ctx.say(USAGE[intent])
         return
     found = resolve(ctx, reading, replied)
+    if found.placed:
+        _record_all(ctx, found.placed, [] if found.beyond else found.unplaced, intent, source)
+    if found.beyond:
+        ask_line(ctx, replied, found.beyond + found.unplaced, intent)
+        return
     if not found.placed:
         _unplaced(ctx, text, intent, reading, found)
         return
-    _record_all(ctx, found.placed, found.unplaced, intent, source)
     if reading.unknown_codes or reading.ambiguous:
         suggest_codes(ctx, reading)
+
+
+def ask_line(ctx: Known, listed: Thread | None, parts: list[Part], intent: Meaning | None) -> None:
+    """Line numbers the list does not have: say how many lines it has, and offer its tasks,
+    keeping the words (without the wrong number) so one tap applies them."""
+    count = listed.lines if listed else 0
+    wrong = sorted({line for part in parts for line in part.lines if line > count})
+    words = " ".join(part.words for part in parts if part.words)
+    candidates = [task for task in (listed.tasks if listed else ()) if can_update(ctx.actor, task)]
+    header = ctx.text(
+        "reply.no_such_line", count=count, number=", ".join(map(str, wrong)), text=words[:200]
+    )
+    ask_which(ctx, candidates, words, intent, header=header)
 
 
 def report_on(
@@ -157,8 +193,11 @@ def apply(
         ask_reason(ctx, task)
         return None
     if task.status == TaskStatus.DONE and meaning == Meaning.DONE:
-        ctx.say("button.already_done", code=task.code)
-        return None
+        if not statement.note:
+            ctx.say("button.already_done", code=task.code)
+            return None
+        statement = Statement(Meaning.PERCENT, note=statement.note)  # a note; it stays done
+        meaning = statement.meaning
     return record_progress(
         ctx.session,
         task,
@@ -183,32 +222,35 @@ def confirm(ctx: Known, recorded: list[tuple[Task, ProgressUpdate]]) -> None:
         return
     if len(recorded) == 1:
         task, update = recorded[0]
-        confirm_one(ctx, task, update, state(ctx, task))
+        confirm_one(ctx, task, update, state(ctx, task, update))
         return
     lines = [ctx.text("update.recorded_several", count=len(recorded))]
     for number, (task, update) in enumerate(recorded, 1):
         line = ctx.text("update.recorded_line", number=number, code=task.code)
-        line += state(ctx, task)
+        line += state(ctx, task, update)
         if update.note:
             line += ctx.text("update.note", note=update.note)
-        lines.append(Html(line))
+        lines.append(Rich(line))
     undo = tuple(
         (Button(str(ctx.text("button.undo_task", code=task.code)), f"u:{update.id}"),)
         for task, update in recorded
     )
-    ctx.send(Reply(join_html(lines), buttons=undo, tasks=tuple(task.id for task, _ in recorded)))
+    ctx.send(Reply(join_rich(lines), buttons=undo, tasks=tuple(task.id for task, _ in recorded)))
 
 
-def confirm_one(ctx: Known, task: Task, update: ProgressUpdate, what: Html) -> None:
+def confirm_one(ctx: Known, task: Task, update: ProgressUpdate, what: Rich) -> None:
     """The confirmation of one update: the task, what was recorded, the note, an undo button."""
     lines = [ctx.text("update.recorded", code=task.code, title=shown_title(ctx, task)), what]
     if update.note:
         lines.append(ctx.text("update.note_recorded", note=update.note))
     undo = ((ctx.button("button.undo", f"u:{update.id}"),),)
-    ctx.send(Reply(join_html(lines), buttons=undo, tasks=(task.id,)))
+    ctx.send(Reply(join_rich(lines), buttons=undo, tasks=(task.id,)))
 
 
-def state(ctx: Known, task: Task) -> Html:
+def state(ctx: Known, task: Task, update: ProgressUpdate | None = None) -> Rich:
+    """The task's state after `update`; a note added to a task already done says it stays so."""
+    if update is not None and update.previous_status == TaskStatus.DONE == update.status:
+        return ctx.text("update.note_on_done")
     return ctx.text("update.state", progress=task.progress, status=status_label(ctx, task.status))
 
 
@@ -253,6 +295,7 @@ def ask_which(
     text: str,
     intent: Meaning | None = None,
     files: list | None = None,
+    header: Rich | None = None,
 ) -> None:
     """Which task? The person's tasks as numbered lines and buttons, most urgent first; one tap
     applies what they wrote (kept meanwhile)."""
@@ -260,15 +303,17 @@ def ask_which(
         ctx.say("tasks.none" if not files else "evidence.which_task")
         return
     kept = keep(ctx, text, intent, files)
-    if files:
-        key = "evidence.which"
-    elif text.strip() or intent is None:
-        key = "reply.which_task"
-    else:
-        key = f"reply.which_{intent.value}"  # /xong or /vuong alone
-    lines = [ctx.text(key, text=text[:200]), *numbered_lines(ctx, candidates, ctx.today)]
+    if header is None:
+        if files:
+            key = "evidence.which"
+        elif text.strip() or intent is None:
+            key = "reply.which_task"
+        else:
+            key = f"reply.which_{intent.value}"  # /xong or /vuong alone
+        header = ctx.text(key, text=text[:200])
+    lines = [header, *numbered_lines(ctx, candidates, ctx.today)]
     buttons = task_choices(ctx, candidates, f"a:{kept}:")
-    ctx.send(Reply(join_html(lines), buttons=buttons, tasks=tuple(t.id for t in candidates)))
+    ctx.send(Reply(join_rich(lines), buttons=buttons, tasks=tuple(t.id for t in candidates)))
 
 
 def _unplaced(

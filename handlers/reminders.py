@@ -9,7 +9,7 @@ from handlers.context import Context, InSchool, Personal
 from handlers.kpi_warnings import kpi_risk
 from handlers.render import numbered_lines, task_line, task_message, update_line
 from handlers.reports import weekly_digest
-from messages import Html, join_html
+from messages import Rich, join_rich
 from models import Reminder, ReminderKind, Task, Unit
 from services.plan_text import due_order, next_due
 from services.reminders import week_reports, week_start
@@ -87,18 +87,20 @@ def _tasks(ctx: Context, rows: list[Reminder]) -> Reply:
         lines.append(ctx.text("reminder.missed", count=len(missed)))
         lines += numbered[len(fresh_tasks) :]
     lines.append(ctx.text("reminder.several_footer"))
+    # where there are no buttons, the numbered lines are the way to answer ("1 xong, 2 50%")
+    shortcuts = ordered[:LIST_LIMIT] if ctx.capabilities.buttons else []
     buttons = tuple(
         (
             Button(f"✅ {task.code}", f"d:{task.id}"),
             Button(f"📈 {task.code}", f"p:{task.id}"),
             Button(f"⏰ {task.code}", f"z:{task.id}"),
         )
-        for task in ordered[:LIST_LIMIT]
+        for task in shortcuts
     )
-    return Reply(join_html(lines), buttons=buttons, tasks=tuple(task.id for task in ordered))
+    return Reply(join_rich(lines), buttons=buttons, tasks=tuple(task.id for task in ordered))
 
 
-def _header(ctx: Context, task: Task) -> Html:
+def _header(ctx: Context, task: Task) -> Rich:
     """What a single-task reminder opens with, as it is true on the day it is sent (a reminder
     sent late never says "tomorrow" of a task due today)."""
     due = next_due(task, ctx.today)
@@ -114,14 +116,14 @@ def _assigned(ctx: Context, rows: list[Reminder]) -> Reply:
         return task_message(ctx, tasks[0], before=[ctx.text("assigned.one")])
     lines = [ctx.text("assigned.several", count=len(tasks)), *numbered_lines(ctx, tasks, ctx.today)]
     lines.append(ctx.text("reminder.several_footer"))
-    return Reply(join_html(lines), tasks=tuple(task.id for task in tasks))
+    return Reply(join_rich(lines), tasks=tuple(task.id for task in tasks))
 
 
 def _checkins(ctx: Personal, rows: list[Reminder]) -> Reply:
     """The weekly check-in to a unit head: what the unit's people reported this week, then the
     open tasks nobody reported on, numbered so that "1 80%, 2 xong" answers them."""
     since = datetime.combine(week_start(ctx.today), time(0), ctx.tz)
-    lines: list[Html] = []
+    lines: list[Rich] = []
     unanswered: list[Task] = []
     for row in rows:
         unit = ctx.session.get_one(Unit, row.unit_id)
@@ -139,4 +141,4 @@ def _checkins(ctx: Personal, rows: list[Reminder]) -> Reply:
             task_line(ctx, task, ctx.today, number) for number, task in enumerate(quiet, start + 1)
         ]
     lines.append(ctx.text("checkin.footer"))
-    return Reply(join_html(lines), tasks=tuple(task.id for task in unanswered))
+    return Reply(join_rich(lines), tasks=tuple(task.id for task in unanswered))

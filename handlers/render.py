@@ -1,10 +1,10 @@
-"""How tasks, updates and choices look in chat (HTML), shared by every handler and reminder."""
+"""How tasks, updates and choices look in chat (rich text), shared by every handler and reminder."""
 
 from datetime import date
 
 from handlers.chat import Button, Reply
 from handlers.context import Context
-from messages import Html, format_date, format_datetime, join_html
+from messages import Rich, format_date, format_datetime, join_rich
 from models import ProgressUpdate, Task, TaskStatus, Unit, UpdateSource
 from services.assignments import assignees, role_holders
 from services.permissions import can_update
@@ -16,7 +16,7 @@ from services.tasks import shared_codes
 CHOICES = 10  # task buttons under a question; the numbered lines name them all
 
 
-def when_line(ctx: Context, task: Task) -> Html:
+def when_line(ctx: Context, task: Task) -> Rich:
     """When the task is due, saying so when the date is a proposal rather than the plan's."""
     due = next_due(task, ctx.today)
     if due is None:
@@ -30,7 +30,7 @@ def when_line(ctx: Context, task: Task) -> Html:
     return ctx.text(f"task.recurring{proposed}", rule=rule, next=format_date(due), countdown=left)
 
 
-def status_label(ctx: Context, status: TaskStatus) -> Html:
+def status_label(ctx: Context, status: TaskStatus) -> Rich:
     return ctx.text(f"status.{status.value}")
 
 
@@ -41,7 +41,7 @@ def task_buttons(ctx: Context, task: Task) -> tuple[tuple[Button, ...], ...]:
     )
 
 
-def task_card(ctx: Context, task: Task) -> Html:
+def task_card(ctx: Context, task: Task) -> Rich:
     """The task: its unit (or each of its units, with their own progress), who helps, when it
     is due, how far it has got."""
     shares = shares_of(ctx.session, task)
@@ -59,13 +59,13 @@ def task_card(ctx: Context, task: Task) -> Html:
     if len(shares) == 1:
         status = status_label(ctx, task.status)
         lines.append(ctx.text("task.progress", progress=task.progress, status=status))
-        return join_html(lines)
+        return join_rich(lines)
     done = sum(share.status == TaskStatus.DONE for share in shares)
     lines.append(ctx.text("task.shares", count=len(shares), done=done))
     for share in shares:
         unit = ctx.session.get_one(Unit, share.unit_id)
         lines.append(ctx.text("task.share_line", unit=unit.name, state=_state(ctx, share)))
-    return join_html(lines)
+    return join_rich(lines)
 
 
 def _role(ctx: Context, task: Task) -> list[str]:
@@ -85,7 +85,7 @@ def _last_to_finish(ctx: Context, shares: list[Task]) -> Task:
     return max(shares, key=lambda share: done_on(ctx.session, share, ctx.tz) or ctx.today)
 
 
-def _state(ctx: Context, task: Task) -> Html:
+def _state(ctx: Context, task: Task) -> Rich:
     """ "hoàn thành", "chưa bắt đầu", or "40% — đang thực hiện"."""
     status = status_label(ctx, task.status)
     if task.status in (TaskStatus.DONE, TaskStatus.TODO) and task.progress in (0, 100):
@@ -103,7 +103,7 @@ def shown_title(ctx: Context, task: Task, shared: set[str] | None = None) -> str
 
 
 def task_message(
-    ctx: Context, task: Task, extra: list[Html] | None = None, before: list[Html] | None = None
+    ctx: Context, task: Task, extra: list[Rich] | None = None, before: list[Rich] | None = None
 ) -> Reply:
     """A task, with its buttons while it is open and the reader may act on it: in a group
     (or a reminder to one) anyone allowed may press; a reply to it updates it."""
@@ -115,7 +115,7 @@ def task_message(
     if actionable:
         body.append(ctx.text("task.how_to_answer"))
     buttons = task_buttons(ctx, task) if actionable else ()
-    return Reply(join_html(body), buttons=buttons, tasks=(task.id,))
+    return Reply(join_rich(body), buttons=buttons, tasks=(task.id,))
 
 
 def task_choices(ctx: Context, tasks: list[Task], prefix: str) -> tuple[tuple[Button, ...], ...]:
@@ -140,7 +140,7 @@ def _short(title: str, limit: int = 32) -> str:
     return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
 
-def numbered_lines(ctx: Context, tasks: list[Task], today: date) -> list[Html]:
+def numbered_lines(ctx: Context, tasks: list[Task], today: date) -> list[Rich]:
     """Tasks as lines 1, 2, … that a reply can name ("1 xong, 2 50%")."""
     shared = _shared(ctx, tasks)
     return [task_line(ctx, task, today, number, shared) for number, task in enumerate(tasks, 1)]
@@ -152,7 +152,7 @@ def task_line(
     today: date,
     number: int | None = None,
     shared: set[str] | None = None,
-) -> Html:
+) -> Rich:
     return ctx.text(
         "task.line" if number is None else "task.line_numbered",
         number=number,
@@ -163,7 +163,7 @@ def task_line(
     )
 
 
-def update_line(ctx: Context, update: ProgressUpdate, who: str) -> Html:
+def update_line(ctx: Context, update: ProgressUpdate, who: str) -> Rich:
     """One entry of a task's history; evidence says only that files came."""
     if update.source == UpdateSource.EVIDENCE or update.status is None:  # evidence: files only
         what = ctx.text("update.evidence_entry")
@@ -174,7 +174,7 @@ def update_line(ctx: Context, update: ProgressUpdate, who: str) -> Html:
     line = ctx.text(
         "update.line", when=format_datetime(update.created_at, ctx.tz), who=who, what=what
     )
-    return line + (ctx.text("update.note", note=update.note) if update.note else Html(""))
+    return line + (ctx.text("update.note", note=update.note) if update.note else Rich(""))
 
 
 def percent_choices(ctx: Context, task: Task) -> tuple[tuple[Button, ...], ...]:

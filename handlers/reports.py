@@ -9,8 +9,8 @@ from pathlib import Path
 from handlers.chat import Reply
 from handlers.context import Context, InSchool, Known
 from handlers.kpis import measured_text, number_text
-from messages import Html, format_date, format_percent, t
-from messages import join_html as join
+from messages import Rich, format_date, format_percent, t
+from messages import join_rich as join
 from models import Direction
 from services.digest import (
     DUE_SOON_DAYS,
@@ -29,7 +29,6 @@ from services.weeks import week_of
 MAX_TITLE_CHARS = 48  # task titles are cut in the message; the workbook has them whole
 MAX_NAME_CHARS = 60  # and so are KPI names
 MAX_NOTE_CHARS = 120  # and blockers' reasons
-MESSAGE_LIMIT = 4096  # Telegram's; a longer digest is sent in several messages, by section
 
 
 def report_command(ctx: Known, args: str) -> None:
@@ -64,17 +63,21 @@ def report_folder(ctx: InSchool, digest: Digest) -> Path:
 
 def digest_replies(ctx: InSchool, digest: Digest, folder: Path) -> list[Reply]:
     """The digest as a message (several only for a school too big for one), with the workbook
-    and the chart (written into `folder`) attached to the last one."""
+    and the chart (written into `folder`) attached to the last one, or said where they are on a
+    channel that cannot send files."""
     week = digest.week.label
     workbook = folder / t("report.file.workbook", ctx.locale, week=week)
     chart = folder / t("report.file.chart", ctx.locale, week=week)
     write_workbook(digest, ctx.session, workbook, locale=ctx.locale)
     write_chart(digest, chart, locale=ctx.locale)
-    parts = split_sections(render_digest(ctx, digest))
+    parts = split_sections(render_digest(ctx, digest), ctx.capabilities.text_limit)
+    if not ctx.capabilities.files:
+        kept = ctx.text("report.files_kept", workbook=workbook.name)
+        return [Reply(part) for part in parts] + [Reply(kept)]
     return [Reply(part) for part in parts[:-1]] + [Reply(parts[-1], files=(workbook, chart))]
 
 
-def split_sections(text: Html, limit: int = MESSAGE_LIMIT) -> list[Html]:
+def split_sections(text: Rich, limit: int) -> list[Rich]:
     """Whole sections (separated by a blank line) per message, as many as fit in `limit`; a
     section longer than that on its own is left for the channel to cut at line breaks."""
     parts: list[str] = []
@@ -83,13 +86,13 @@ def split_sections(text: Html, limit: int = MESSAGE_LIMIT) -> list[Html]:
             parts[-1] += "\n\n" + section
         else:
             parts.append(section)
-    return [Html(part) for part in parts]
+    return [Rich(part) for part in parts]
 
 
 # --- rendering ---------------------------------------------------------------------------------
 
 
-def render_digest(ctx: Context, digest: Digest) -> Html:
+def render_digest(ctx: Context, digest: Digest) -> Rich:
     totals = digest.totals
     heading = join(
         [
@@ -119,7 +122,7 @@ def render_digest(ctx: Context, digest: Digest) -> Html:
     return join(sections, "\n\n")
 
 
-def _unreached(ctx: Context, unreached: Unreached) -> Html:
+def _unreached(ctx: Context, unreached: Unreached) -> Rich:
     """Who the bot could not remind this week, so that someone can bring them in."""
     lines = [ctx.text("digest.unreached.header")]
     for key, names in (("no_chat", unreached.no_chat), ("blocked", unreached.blocked)):
@@ -161,7 +164,7 @@ def _heads(ctx: Context, row: UnitRow) -> str:
     return ", ".join(row.heads) or ctx.text("digest.nobody")
 
 
-def _decisions(ctx: Context, digest: Digest) -> Html:
+def _decisions(ctx: Context, digest: Digest) -> Rich:
     if not digest.decisions:
         return ctx.text("digest.decide.none")
     today = digest.today
@@ -228,7 +231,7 @@ def _decisions(ctx: Context, digest: Digest) -> Html:
     return join(lines)
 
 
-def _units(ctx: Context, digest: Digest) -> Html:
+def _units(ctx: Context, digest: Digest) -> Rich:
     if not digest.units:
         return ctx.text("digest.units.none")
     lines = [ctx.text("digest.units.header")]
@@ -250,7 +253,7 @@ def _units(ctx: Context, digest: Digest) -> Html:
     return join(lines)
 
 
-def _urgent(ctx: Context, digest: Digest) -> Html:
+def _urgent(ctx: Context, digest: Digest) -> Rich:
     if not digest.urgent:
         return ctx.text("digest.urgent.none", days=DUE_SOON_DAYS)
     candidates = {item.task_id for item in (*digest.overdue, *digest.due_soon)}
@@ -274,7 +277,7 @@ def _urgent(ctx: Context, digest: Digest) -> Html:
     return join(lines)
 
 
-def _kpis(ctx: Context, digest: Digest) -> Html:
+def _kpis(ctx: Context, digest: Digest) -> Rich:
     if not digest.kpis:
         return ctx.text("digest.kpis.none")
     counts = {outlook.value: 0 for outlook in Outlook}

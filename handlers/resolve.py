@@ -2,9 +2,13 @@
 the text; the bot message it replies to (a message about several tasks numbers its lines, and
 of those the only one still open is meant); the chat's current task (the last message the bot
 sent this person about tasks, for a few hours); the person's only open task; otherwise the
-person is asked, and what they wrote is kept."""
+person is asked, and what they wrote is kept.
 
-from dataclasses import dataclass
+Without a reply (Zalo, the console, a message typed anew), line numbers ("6 80%") refer to the
+latest message with numbered lines, so a list is answered line after line even though the bot
+confirms each answer in between; words without a number refer to the latest message."""
+
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import bindparam
@@ -26,7 +30,8 @@ LATEST = (
     .where(*IN_CHAT, col(BotMessage.sent_at) >= bindparam("since"))
     .order_by(col(BotMessage.sent_at).desc(), col(BotMessage.id).desc())
     .limit(1)
-)  # the two bot-message lookups are built once: one or both run on each message
+)  # the bot-message lookups are built once: some of them run on each message
+LATEST_NUMBERED = LATEST.where(col(BotMessage.line) > 0)
 MESSAGE = (
     select(BotMessage, Task)
     .join(Task, col(Task.id) == col(BotMessage.task_id))
@@ -57,10 +62,12 @@ class Resolution:
     placed: list[tuple[Task, Part]]  # each statement with the task it is about
     unplaced: list[Part]  # statements naming no task the message context settles
     candidates: list[Task]  # the tasks to offer when asking which one was meant
+    beyond: list[Part] = field(default_factory=list)  # line numbers the message does not have
 
 
-def thread(ctx: Known) -> Thread | None:
-    """The replied-to bot message, else (in a private chat) the latest one about tasks."""
+def thread(ctx: Known, numbered: bool = False) -> Thread | None:
+    """The replied-to bot message, else (in a private chat) the latest one about tasks; with
+    `numbered`, the latest one with numbered lines, which line numbers refer to."""
     incoming = ctx.incoming
     if incoming.reply_to:
         replied = _message(ctx, incoming.reply_to)
@@ -69,7 +76,7 @@ def thread(ctx: Known) -> Thread | None:
     if incoming.is_group:
         return None
     params = {"channel": incoming.channel, "chat": incoming.chat_id, "since": ctx.now - CURRENT_FOR}
-    latest = ctx.session.exec(LATEST, params=params).first()
+    latest = ctx.session.exec(LATEST_NUMBERED if numbered else LATEST, params=params).first()
     return _message(ctx, latest) if latest is not None else None
 
 
@@ -98,13 +105,18 @@ def resolve(ctx: Known, reading: Reading, replied: Thread | None) -> Resolution:
     named = {code: own_share(rows, ctx.actor) for code, rows in shares.items()}
     placed: list[tuple[Task, Part]] = []
     unplaced: list[Part] = []
+    beyond: list[Part] = []
     for part in reading.parts:
         if part.codes:
             placed += [(named[code], part) for code in part.codes if code in named]
+        elif part.lines and (replied is None or max(part.lines) > replied.lines):
+            beyond.append(part)
         elif part.lines and replied is not None:
             placed += [(replied.tasks[line - 1], part) for line in part.lines]
         else:
             unplaced.append(part)
+    if beyond:
+        return Resolution(placed, unplaced, list(replied.tasks) if replied else [], beyond)
     if not unplaced or placed or reading.unknown_codes or reading.ambiguous:
         return Resolution(placed, unplaced, [])
     if replied is not None and len(replied.tasks) == 1:

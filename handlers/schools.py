@@ -9,7 +9,7 @@ from handlers.buttons import task_in
 from handlers.chat import Incoming
 from handlers.context import Chat, Context, Known
 from handlers.resolve import CURRENT_FOR
-from messages import Html, join_html
+from messages import Rich, join_rich
 from models import BotMessage, Task
 from services.accounts import Link, choose, current, in_school, links, matching
 from services.groups import linked_unit
@@ -94,18 +94,18 @@ def school_command(ctx: Known, args: str) -> None:
         ctx.say("truong.one", school=ctx.school.name)
         return
     if not args.strip():
-        ctx.say_html(listing(ctx, account, ctx.text("truong.list", count=len(account))))
+        ctx.say_rich(listing(ctx, account, ctx.text("truong.list", count=len(account))))
         return
     found = matching(account, args)
     if len(found) != 1:
         key = "truong.ambiguous" if found else "truong.unknown"
-        ctx.say_html(listing(ctx, account, ctx.text(key, choice=args.strip())))
+        ctx.say_rich(listing(ctx, account, ctx.text(key, choice=args.strip())))
         return
     choose(ctx.session, account, found[0], ctx.now)
     act_as(ctx, found[0]).say("truong.switched", school=found[0].school.name)
 
 
-def listing(ctx: Context, account: list[Link], heading: Html) -> Html:
+def listing(ctx: Context, account: list[Link], heading: Rich) -> Rich:
     chosen = current(account)
     lines = [
         ctx.text(
@@ -115,4 +115,4 @@ def listing(ctx: Context, account: list[Link], heading: Html) -> Html:
         )
         for number, link in enumerate(account, 1)
     ]
-    return join_html([heading, *lines, ctx.text("truong.how")])
+    return join_rich([heading, *lines, ctx.text("truong.how")])

@@ -6,7 +6,7 @@ from handlers.chat import Reply
 from handlers.context import Known
 from handlers.progress_text import Reading, read_progress
 from handlers.render import numbered_lines, task_choices, task_message, update_line
-from messages import format_date, join_html
+from messages import format_date, join_rich
 from models import Task
 from services.groups import linked_unit
 from services.permissions import can_update, can_view
@@ -101,7 +101,7 @@ def show_tasks(ctx: Known, args: str) -> None:
     if len(tasks) > LIST_LIMIT:
         lines.append(ctx.text("tasks.more", count=len(tasks) - LIST_LIMIT))
     lines.append(ctx.text("tasks.footer"))
-    ctx.send(Reply(join_html(lines), tasks=tuple(task.id for task in shown)))
+    ctx.send(Reply(join_rich(lines), tasks=tuple(task.id for task in shown)))
 
 
 def show_task(ctx: Known, task: Task) -> None:

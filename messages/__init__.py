@@ -1,7 +1,7 @@
-"""The one message catalogue: every text a user reads comes from `t()` (plain) or `h()` (HTML)."""
+"""The one message catalogue: every text a user reads comes from `t()` (plain) or `h()` (`Rich`,
+the bot's own format that each channel renders)."""
 
-import html
-from typing import Protocol, overload
+from typing import Protocol
 
 from messages.catalog import CATALOG, LOCALES
 from messages.formatting import (
@@ -11,6 +11,7 @@ from messages.formatting import (
     format_percent,
     format_quantity,
 )
+from messages.rich import Rich, escape, join_rich
 
 DEFAULT_LOCALE = "vi"
 SALUTATIONS = {"thầy": "thay", "cô": "co"}  # the people file's xung_ho, as stored
@@ -35,25 +36,9 @@ def t(key: str, locale: str | None = None, /, **params: object) -> str:
     return template.format(**params) if params else template
 
 
-class Html(str):
-    """Text that is already HTML: `h()` inserts it as it is. Html joined to Html is Html."""
-
-    @overload
-    def __add__(self, other: "Html", /) -> "Html": ...
-    @overload
-    def __add__(self, other: str, /) -> str: ...
-    def __add__(self, other: str, /) -> str:
-        joined = str.__add__(self, other)
-        return Html(joined) if isinstance(other, Html) else joined
-
-
-def escape(value: object) -> Html:
-    return value if isinstance(value, Html) else Html(html.escape(str(value), quote=False))
-
-
-def h(key: str, locale: str | None = None, /, **params: object) -> Html:
-    """The message as chat HTML: every parameter is escaped unless it is already `Html`."""
-    return Html(t(key, locale, **{name: escape(value) for name, value in params.items()}))
+def h(key: str, locale: str | None = None, /, **params: object) -> Rich:
+    """The message as `Rich` text: every parameter is escaped unless it is already `Rich`."""
+    return Rich(t(key, locale, **{name: escape(value) for name, value in params.items()}))
 
 
 def addressing(member: "Addressee | None", locale: str | None = None) -> dict[str, str]:
@@ -70,16 +55,12 @@ def addressing(member: "Addressee | None", locale: str | None = None) -> dict[st
     return {"you": you, "You": you[:1].upper() + you[1:], "you_name": name}
 
 
-def join_html(parts: list[Html], separator: str = "\n") -> Html:
-    return Html(separator.join(parts))
-
-
 __all__ = [
     "CATALOG",
     "DEFAULT_LOCALE",
     "LOCALES",
     "PLURAL_BY",
-    "Html",
+    "Rich",
     "addressing",
     "escape",
     "format_date",
@@ -88,6 +69,6 @@ __all__ = [
     "format_percent",
     "format_quantity",
     "h",
-    "join_html",
+    "join_rich",
     "t",
 ]

@@ -64,6 +64,30 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "cần số cổng từ 1 đến 65535 cho /healthz (để trống nếu không dùng), ví dụ 8081.",
         "en": "expected a port from 1 to 65535 for /healthz (empty for none), e.g. 8081.",
     },
+    "config.expected.ZALO_BOT_TOKEN": {
+        "vi": "cần mã bot Zalo dạng số:chuỗi, lấy trong Zalo Bot Creator (để trống nếu không dùng).",
+        "en": "expected a Zalo bot token like number:string, from Zalo Bot Creator (empty for none).",
+    },
+    "config.expected.ZALO_API_BASE_URL": {
+        "vi": "cần một địa chỉ dạng https://bot-api.zaloplatforms.com.",
+        "en": "expected an address like https://bot-api.zaloplatforms.com.",
+    },
+    "config.expected.ZALO_WEBHOOK_URL": {
+        "vi": "cần địa chỉ HTTPS công khai mà Zalo gọi tới, ví dụ https://truong.edu.vn/zalo.",
+        "en": "expected the public HTTPS address Zalo calls, e.g. https://school.example/zalo.",
+    },
+    "config.expected.ZALO_WEBHOOK_SECRET": {
+        "vi": "cần chuỗi bí mật 8–256 ký tự gồm chữ, số, _ và -.",
+        "en": "expected a secret of 8–256 letters, digits, _ and -.",
+    },
+    "config.expected.ZALO_WEBHOOK_LISTEN": {
+        "vi": "cần địa chỉ IP để lắng nghe webhook Zalo, ví dụ 0.0.0.0.",
+        "en": "expected an IP address to listen on for Zalo's webhook, e.g. 0.0.0.0.",
+    },
+    "config.expected.ZALO_WEBHOOK_PORT": {
+        "vi": "cần số cổng từ 1 đến 65535, ví dụ 8444.",
+        "en": "expected a port from 1 to 65535, e.g. 8444.",
+    },
     "config.expected.REMINDER_SWEEP_SECONDS": {
         "vi": "cần số giây giữa hai lần gửi nhắc việc, từ 1 đến 3600 (mặc định 30).",
         "en": "expected the seconds between two reminder sweeps, 1 to 3600 (default 30).",
@@ -92,6 +116,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "plan.more_problems": {
         "vi": "  … và {count} lỗi khác.",
         "en": "  … and {count} more problems.",
+        "en_one": "  … and 1 more problem.",
     },
     "plan.unknown_format": {
         "vi": "chỉ nhận tệp .yaml, .yml, .json hoặc .xlsx.",
@@ -600,14 +625,16 @@ CATALOG: dict[str, dict[str, str]] = {
         "2026-2027 cũng được, tính là 2027), mục.\n"
         "Nhiệm vụ: mã (ví dụ III.4.2), tên nhiệm vụ, mô tả, mục, mã hoặc tên tổ/bộ phận phụ "
         "trách, "
-        "và đúng một trong hai cột: Hạn (dd/mm/yyyy) hoặc Lặp lại; Nguồn của hạn: để trống "
-        'nếu kế hoạch ghi ngày này, ghi "đề xuất" nếu kế hoạch không ghi.\n'
+        "và đúng một trong hai cột: Hạn hoặc Lặp lại. Hạn: một ngày (dd/mm/yyyy), hoặc một "
+        "tháng, một quý, một năm như kế hoạch ghi: tháng 3/2026, quý II/2026 (hoặc quý 2/2026), "
+        "năm 2026 — hạn là ngày cuối của tháng, quý, năm đó, bot vẫn ghi như kế hoạch. Nguồn của "
+        'hạn: để trống nếu kế hoạch ghi ngày này, ghi "đề xuất" nếu kế hoạch không ghi.\n'
         "Giao cho nhiều tổ/bộ phận (ví dụ các tổ chuyên môn, mỗi tổ báo cáo riêng phần việc của tổ, "
         "nhiệm vụ xong khi tất cả xong): mỗi tổ một dòng cùng mã, hoặc ghi các mã cách nhau bởi ; "
         "trong ô Tổ/bộ phận. Phối hợp: các tổ/bộ phận phối hợp với đơn vị chủ trì (cách nhau "
         "bởi ;); họ xem được nhiệm vụ, đơn vị chủ trì báo cáo tiến độ. Vai trò phụ trách: Hiệu "
-        "trưởng, Phó hiệu trưởng, Tổ trưởng hoặc Giáo viên khi kế hoạch giao việc cho một vai trò "
-        "(để trống: tổ trưởng).\n"
+        "trưởng, Phó hiệu trưởng, Tổ trưởng hoặc Giáo viên (giáo viên chủ nhiệm, GVCN cũng được, "
+        "tính là Giáo viên) khi kế hoạch giao việc cho một vai trò (để trống: tổ trưởng).\n"
         "Người thực hiện: họ tên như trong danh sách cán bộ hoặc số điện thoại, nhiều người cách "
         "nhau bởi ; hoặc xuống dòng; chỉ người của tổ/bộ phận phụ trách hoặc ban giám hiệu. "
         "Để trống: giữ nguyên người đã được giao; ghi dấu - : không giao cho ai.\n"
@@ -615,9 +642,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "làm đến đâu — chưa bắt đầu, đang thực hiện, gặp vướng mắc hoặc hoàn thành; tiến độ từ 0 "
         "đến 100; ngày hoàn thành (dd/mm/yyyy) là ngày việc đã xong. Để trống: giữ nguyên tiến "
         "độ đã báo cáo.\n"
-        "Lặp lại: weekly:fri (hằng tuần, thứ Sáu), monthly:25 (ngày 25 hằng tháng), "
-        "yearly:05/09 (hằng năm), semester (cuối mỗi học kỳ), school_year (đầu năm học), "
-        "thường xuyên hoặc khi có yêu cầu (không có hạn, không bao giờ quá hạn).\n"
+        "Lặp lại: weekly:fri (thứ Sáu hằng tuần), every:2w:fri (2 tuần một lần vào thứ Sáu; "
+        "every:2w:fri:09/01/2026 ghi thêm ngày của lần đầu), monthly:25 (ngày 25 hằng tháng), "
+        "monthly:last-fri (thứ Sáu cuối cùng hằng tháng), monthly:1st-mon (thứ Hai đầu tiên hằng "
+        "tháng; 2nd, 3rd, 4th: tuần thứ 2, 3, 4), yearly:05/09 (hằng năm; nhiều ngày: "
+        "yearly:15/01,25/05), semester (cuối mỗi học kỳ), school_year (đầu năm học), ongoing "
+        "(thường xuyên) hoặc on_request (khi có yêu cầu): hai loại sau không có hạn, không bao "
+        "giờ quá hạn. Ghi bằng lời cũng được: thứ Sáu hằng tuần, định kỳ 2 tuần/lần vào thứ Sáu, "
+        "thứ Sáu tuần cuối mỗi tháng, cuối mỗi học kỳ, thường xuyên, khi có yêu cầu.\n"
         "Ngày nghỉ: từ ngày, đến ngày (để trống nếu nghỉ một ngày), tên (ví dụ Tết Nguyên đán); "
         "ngày nghỉ không gửi nhắc việc.\n"
         "Nhắc trước (ngày), Giờ nhắc, Nhắc lại khi quá hạn (ngày), Báo BGH khi quá hạn (ngày): "
@@ -642,22 +674,29 @@ CATALOG: dict[str, dict[str, str]] = {
         "the plan words it (optional, e.g. duy trì mức độ 3), year due (a school year such as "
         "2026-2027 counts as 2027), section.\n"
         "Tasks: code (e.g. III.4.2), title, description, section, unit code or name, and exactly one "
-        "of Deadline (dd/mm/yyyy) or Recurrence; Deadline source: blank when the plan gives "
+        "of Deadline or Recurrence. Deadline: a date (dd/mm/yyyy), or a month, a quarter or a "
+        "year as the plan gives it: tháng 3/2026, quý II/2026 (or quý 2/2026), năm 2026 — due "
+        "on its last day, shown as written. Deadline source: blank when the plan gives "
         'this date, "proposed" when it does not.\n'
         "A task given to several units (each subject group reporting its own part, the task "
         "done when all are): one row per unit under one code, or the codes separated by ; in "
         "the Unit cell. Coordinating units: units supporting the lead unit (separated by ;); "
         "they see the task, the lead unit reports its progress. Role in charge: principal, vice "
-        "principal, unit head or teacher when the plan gives the task to a role (blank: the "
-        "unit head).\n"
+        "principal, unit head or teacher (a homeroom teacher, giáo viên chủ nhiệm or GVCN, is a "
+        "teacher) when the plan gives the task to a role (blank: the unit head).\n"
         "Assignees: names as in the staff list or phone numbers, separated by ; or new lines; "
         "only people of the task's unit or the leadership. Empty keeps who is assigned; "
         "- unassigns everyone.\n"
         "Status, Progress (%), Done on: when starting mid-year, how far each task has got — "
         "todo, in progress, blocked or done; progress from 0 to 100; the day it was done "
         "(dd/mm/yyyy). Empty keeps the progress reported.\n"
-        "Recurrence: weekly:fri, monthly:25, yearly:05/09, semester, school_year, ongoing or "
-        "on_request (no deadline, never overdue).\n"
+        "Recurrence: weekly:fri (every Friday), every:2w:fri (every other Friday; "
+        "every:2w:fri:09/01/2026 gives the first one), monthly:25 (the 25th of each month), "
+        "monthly:last-fri (the last Friday of each month), monthly:1st-mon (the first Monday; "
+        "2nd, 3rd, 4th), yearly:05/09 (each year; several days: yearly:15/01,25/05), semester "
+        "(each semester's end), school_year (the school year's start), ongoing or on_request "
+        "(no deadline, never overdue). The plan's Vietnamese words work too: thứ Sáu hằng tuần, "
+        "định kỳ 2 tuần/lần vào thứ Sáu, cuối mỗi học kỳ, thường xuyên, khi có yêu cầu.\n"
         "Holidays: from, until (empty for one day), name (e.g. Tết); no reminders on holidays.\n"
         "Remind before (days), Reminder time, Remind again when overdue (days), Escalate when "
         "overdue (days): the task's own reminder rule, written as on the Settings sheet (e.g. "
@@ -683,6 +722,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "school.ambiguous": {
         "vi": "Cơ sở dữ liệu có {count} trường; hãy thêm --school MÃ (một trong: {known}).",
         "en": "The database holds {count} schools; add --school CODE (one of: {known}).",
+        "en_one": "The database holds 1 school; add --school CODE (one of: {known}).",
     },
     "school.mismatch": {
         "vi": "Tệp là kế hoạch của trường '{file_code}', không phải '{code}'; "
@@ -785,6 +825,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "có {count} người tên '{value}'; hãy ghi số điện thoại của người cần giao thay cho "
         "tên.",
         "en": "{count} people are named '{value}'; write the phone number of the one you mean.",
+        "en_one": "1 person is named '{value}'; write the phone number of the one you mean.",
     },
     "person.not_candidate": {
         "vi": "{name} không thuộc {unit} cũng không thuộc ban giám hiệu nên không nhận được nhiệm "
@@ -989,12 +1030,13 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "status.undelivered": {
         "vi": "Không gửi được trong {days} ngày qua: {count} nhắc việc.",
-        "en": "Not delivered in the last {days} days: {count} reminders.",
-        "en_one": "Not delivered in the last {days} days: {count} reminder.",
+        "en": "Not delivered over the last {days}-day period: {count} reminders.",
+        "en_one": "Not delivered over the last {days}-day period: 1 reminder.",
     },
     "status.undelivered.none": {
         "vi": "Không có nhắc việc nào không gửi được trong {days} ngày qua.",
         "en": "Every reminder of the last {days} days was delivered or is waiting.",
+        "en_one": "Every reminder of the last day was delivered or is waiting.",
     },
     "status.cause": {"vi": "  {cause}: {count}", "en": "  {cause}: {count}"},
     "status.cause.who": {"vi": "  {cause}: {count} — {who}", "en": "  {cause}: {count} — {who}"},
@@ -1035,10 +1077,23 @@ CATALOG: dict[str, dict[str, str]] = {
     "duration.hours": {"vi": "{count} giờ", "en": "{count} hours", "en_one": "{count} hour"},
     "duration.days": {"vi": "{count} ngày", "en": "{count} days", "en_one": "{count} day"},
     "run.no_token": {
-        "vi": "Chưa có TELEGRAM_BOT_TOKEN. Tạo bot với @BotFather, chép mã vào tệp .env "
-        "(TELEGRAM_BOT_TOKEN=...), rồi chạy lại. Muốn thử không cần mã: make demo hoặc dondoc console.",
-        "en": "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather, put the token in .env "
-        "(TELEGRAM_BOT_TOKEN=...), then run again. To try without a token: make demo or dondoc console.",
+        "vi": "Chưa có TELEGRAM_BOT_TOKEN hay ZALO_BOT_TOKEN. Tạo bot với @BotFather (Telegram) "
+        "hoặc Zalo Bot Creator (Zalo), chép mã vào tệp .env (TELEGRAM_BOT_TOKEN=... hoặc "
+        "ZALO_BOT_TOKEN=...), rồi chạy lại. Muốn thử không cần mã: make demo hoặc dondoc console.",
+        "en": "Neither TELEGRAM_BOT_TOKEN nor ZALO_BOT_TOKEN is set. Create a bot with @BotFather "
+        "(Telegram) or Zalo Bot Creator (Zalo), put its token in .env (TELEGRAM_BOT_TOKEN=... or "
+        "ZALO_BOT_TOKEN=...), then run again. To try without a token: make demo or dondoc "
+        "console.",
+    },
+    "run.zalo_bad_token": {
+        "vi": "Zalo không nhận ZALO_BOT_TOKEN (sai hoặc đã đổi). Lấy lại mã trong Zalo Bot "
+        "Creator, chép vào tệp .env rồi chạy lại.",
+        "en": "Zalo does not accept ZALO_BOT_TOKEN (wrong or reset). Get the token again in Zalo "
+        "Bot Creator, put it in .env, then run again.",
+    },
+    "run.zalo_webhook_needs_secret": {
+        "vi": "ZALO_WEBHOOK_URL cần đi kèm ZALO_WEBHOOK_SECRET (8–256 ký tự gồm chữ, số, _ và -).",
+        "en": "ZALO_WEBHOOK_URL needs ZALO_WEBHOOK_SECRET too (8-256 letters, digits, _ and -).",
     },
     "run.webhook_needs_secret": {
         "vi": "WEBHOOK_URL cần đi kèm WEBHOOK_SECRET (chuỗi bí mật gồm chữ, số, _ và -).",
@@ -1080,6 +1135,18 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Several people are called '{who}'; use that person's invitation code (dondoc invite).",
     },
     "console.file": {"vi": "📎 Tệp đính kèm: {path}", "en": "📎 Attached file: {path}"},
+    "report.files_kept": {
+        "vi": "📎 Kênh này không gửi được tệp: tệp Excel và biểu đồ của tuần ({workbook}) đã "
+        "lưu trên máy chủ. {You} nhận được tệp trên Telegram khi liên kết thêm Telegram và "
+        "chọn nhận báo cáo ở đó (/kenh).",
+        "en": "📎 This channel cannot send files: the week's workbook and chart ({workbook}) are "
+        "kept on the server. Link Telegram as well and choose it with /kenh to receive them.",
+    },
+    "choices.prompt": {
+        "vi": "{You} trả lời bằng số để chọn:",
+        "en": "Answer with a number to choose:",
+    },
+    "choices.line": {"vi": "{number}. {label}", "en": "{number}. {label}"},
     "console.intro": {
         "vi": "Trò chuyện với dondoc (kênh console). Gõ như trên Telegram; chọn nút bằng số; "
         "gõ /thoat để thoát.",
@@ -1167,6 +1234,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "demo.more": {
         "vi": "{time} 📨 … và {count} tin nhắn khác cho {names}",
         "en": "{time} 📨 … and {count} more messages to {names}",
+        "en_one": "{time} 📨 … and 1 more message to {names}",
     },
     "demo.digest": {
         "vi": "══ BÁO CÁO TUẦN gửi Hiệu trưởng {name} lúc {time} {date} (nguyên văn) ══",
@@ -1386,6 +1454,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "You now follow {count} schools; commands such as /tasks apply to <b>{school}</b>. "
         "Type /school to see your schools and switch; a reply to a reminder always counts for "
         "that task's school.",
+        "en_one": "You now follow 1 school; commands such as /tasks apply to <b>{school}</b>. "
+        "Type /school to see it; a reply to a reminder always counts for that task's school.",
     },
     "help.common": {
         "vi": "<b>Cách dùng</b>\n"
@@ -1394,6 +1464,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "/xong <i>mã</i> [ghi chú] — báo hoàn thành\n"
         "/vuong <i>mã</i> <i>lý do</i> — báo gặp vướng mắc\n"
         "/chiso — xem các chỉ số so với mục tiêu\n"
+        "/kenh — nhận nhắc việc qua Telegram hay Zalo; liên kết thêm kênh\n"
         "/ngonngu en — English\n"
         'Trả lời (reply) tin nhắn về một nhiệm vụ bằng "80%", "xong" hoặc "vướng: lý do", '
         'hoặc gõ mã kèm tình trạng, ví dụ "III.1.4 xong".\n'
@@ -1404,6 +1475,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "/done <i>code</i> [note] — report done\n"
         "/blocked <i>code</i> <i>reason</i> — report a blocker\n"
         "/kpi — KPIs against target\n"
+        "/channel — get reminders on Telegram or Zalo; link another channel\n"
         "/language vi — tiếng Việt\n"
         'Reply to a message about a task with "80%", "done" or "blocked: reason", '
         'or write the code and the state, e.g. "III.1.4 done".\n'
@@ -1411,25 +1483,25 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "help.head": {
         "vi": "<b>Dành cho tổ trưởng</b>\n"
-        "/giao <i>mã</i> [người] — giao việc của tổ cho thành viên\n"
-        "/lienket — (trong nhóm) liên kết nhóm với tổ",
+        "/giao <i>mã</i> [người] — giao việc của tổ cho thành viên",
         "en": "<b>For unit heads</b>\n"
-        "/assign <i>code</i> [person] — give a task of your unit to a member\n"
-        "/link — (in a group) link the group to your unit",
+        "/assign <i>code</i> [person] — give a task of your unit to a member",
     },
     "help.leader": {
         "vi": "<b>Dành cho Ban giám hiệu</b>\n"
         "/baocao — báo cáo tổng hợp của trường\n"
         "/tomtat — nhận tóm tắt điểm mới hằng ngày, hằng tuần, hoặc tắt\n"
         "/chiso <i>mã</i> <i>giá trị</i> — ghi chỉ số, ví dụ: /chiso dropout 0,4\n"
-        "/giao <i>mã</i> [người] — giao bất kỳ việc nào cho một người\n"
-        "/lienket — (trong nhóm) liên kết nhóm với một tổ",
+        "/giao <i>mã</i> [người] — giao bất kỳ việc nào cho một người",
         "en": "<b>For leaders</b>\n"
         "/report — the school report\n"
         "/brief — your brief of what is new: daily, weekly or off\n"
         "/kpi <i>key</i> <i>value</i> — record a KPI, e.g. /kpi dropout 0.4\n"
-        "/assign <i>code</i> [person] — assign any task to someone\n"
-        "/link — (in a group) link the group to a unit",
+        "/assign <i>code</i> [person] — assign any task to someone",
+    },
+    "help.groups": {
+        "vi": "/lienket — (trong nhóm) liên kết nhóm với tổ",
+        "en": "/link — (in a group) link the group to your unit",
     },
     "help.schools": {
         "vi": "<b>Làm việc ở nhiều trường</b>\n"
@@ -1471,6 +1543,52 @@ CATALOG: dict[str, dict[str, str]] = {
     "menu.language": {"vi": "Ngôn ngữ: vi hoặc en", "en": "Language: vi or en"},
     "menu.help": {"vi": "Hướng dẫn", "en": "Help"},
     "truong.menu": {"vi": "Trường đang làm việc", "en": "Your schools, switch"},
+    "kenh.menu": {
+        "vi": "Kênh nhận nhắc việc (Telegram, Zalo)",
+        "en": "Where reminders go (Telegram, Zalo)",
+    },
+    "channel.telegram": {"vi": "Telegram", "en": "Telegram"},
+    "channel.zalo": {"vi": "Zalo", "en": "Zalo"},
+    "kenh.none": {
+        "vi": "{You} đang dùng bot trên máy của trường (console), chưa liên kết Telegram hay Zalo. "
+        "Gõ /kenh lienket để lấy mã, rồi gửi mã đó cho bot của trường trên Telegram hoặc Zalo.",
+        "en": "You are using the bot on the school's computer (console), with no Telegram or Zalo "
+        "linked. Type /kenh lienket for a code, then send it to the school's bot on Telegram or "
+        "Zalo.",
+    },
+    "kenh.list": {
+        "vi": "Nhắc việc và báo cáo tuần gửi đến {you} qua <b>{channel}</b>. Các kênh đã liên kết:",
+        "en": "Reminders and the weekly report reach you on <b>{channel}</b>. Linked channels:",
+    },
+    "kenh.line": {"vi": "• {channel}", "en": "• {channel}"},
+    "kenh.how": {
+        "vi": "Gõ /kenh zalo hoặc /kenh telegram để chọn kênh nhận; /kenh lienket để lấy mã "
+        "liên kết thêm kênh khác.",
+        "en": "Type /kenh zalo or /kenh telegram to choose; /kenh lienket for a code to link "
+        "another channel.",
+    },
+    "kenh.button.use": {"vi": "📩 Nhận qua {channel}", "en": "📩 Receive on {channel}"},
+    "kenh.button.link": {"vi": "🔗 Liên kết thêm kênh", "en": "🔗 Link another channel"},
+    "kenh.chosen": {
+        "vi": "Từ nay nhắc việc và báo cáo tuần gửi đến {you} qua <b>{channel}</b>.",
+        "en": "From now on reminders and the weekly report reach you on <b>{channel}</b>.",
+    },
+    "kenh.not_linked": {
+        "vi": "{You} chưa liên kết {channel}. Gõ /kenh lienket để lấy mã, rồi gửi mã đó cho bot "
+        "của trường trên {channel}.",
+        "en": "You have not linked {channel}. Type /kenh lienket for a code, then send it to the "
+        "school's bot on {channel}.",
+    },
+    "kenh.code": {
+        "vi": "Mã liên kết của {you}: <code>{code}</code> (dùng một lần, trong 24 giờ). Mở bot "
+        "của trường trên kênh kia (Zalo hoặc Telegram) và gửi mã này.",
+        "en": "Your linking code: <code>{code}</code> (single use, for 24 hours). Open the "
+        "school's bot on the other channel (Zalo or Telegram) and send this code.",
+    },
+    "kenh.unknown": {
+        "vi": "Không có kênh “{choice}”. Gõ /kenh zalo, /kenh telegram hoặc /kenh lienket.",
+        "en": "There is no channel “{choice}”. Type /kenh zalo, /kenh telegram or /kenh lienket.",
+    },
     "truong.one": {
         "vi": "{You} thuộc một trường: <b>{school}</b>. Lệnh /truong dùng để chuyển trường khi "
         "{you} làm việc ở nhiều trường.",
@@ -1480,6 +1598,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "truong.list": {
         "vi": "{You} đang theo dõi {count} trường:",
         "en": "You follow {count} schools:",
+        "en_one": "You follow 1 school:",
     },
     "truong.line": {"vi": "{number}. {school}", "en": "{number}. {school}"},
     "truong.line_current": {
@@ -1515,6 +1634,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "vi": "Giao cho {count} đơn vị, mỗi đơn vị báo cáo riêng phần việc — {done}/{count} đơn vị "
         "hoàn thành:",
         "en": "Given to {count} units, each reporting its own part — {done}/{count} units done:",
+        "en_one": "Given to 1 unit, reporting its own part — {done}/1 done:",
     },
     "task.share_line": {"vi": "• {unit}: {state}", "en": "• {unit}: {state}"},
     "task.share_title": {"vi": "{title} ({unit})", "en": "{title} ({unit})"},
@@ -1722,6 +1842,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "update.recorded_several": {
         "vi": "Đã ghi nhận {count} cập nhật:",
         "en": "Recorded {count} updates:",
+        "en_one": "Recorded 1 update:",
     },
     "update.recorded_line": {
         "vi": "{number}. <b>{code}</b>: ",
@@ -1741,6 +1862,21 @@ CATALOG: dict[str, dict[str, str]] = {
         "ví dụ <code>III.1.4 xong</code>.",
         "en": 'Which task is "{text}" about? Pick one below, or type it with the code, '
         "e.g. <code>III.1.4 done</code>.",
+    },
+    "reply.no_such_line": {
+        "vi": "Danh sách gần nhất chỉ có {count} dòng (1–{count}), không có dòng {number}. "
+        '{You} báo "{text}" cho việc nào? Xin chọn một việc dưới đây, hoặc gõ kèm mã, '
+        "ví dụ <code>III.1.4 xong</code>.",
+        "en": "The latest list has only {count} lines (1–{count}), there is no line {number}. "
+        'Which task is "{text}" about? Pick one below, or type it with the code, '
+        "e.g. <code>III.1.4 done</code>.",
+        "en_one": "The latest list has only 1 line, there is no line {number}. "
+        'Which task is "{text}" about? Pick one below, or type it with the code, '
+        "e.g. <code>III.1.4 done</code>.",
+    },
+    "update.note_on_done": {
+        "vi": "Việc đã hoàn thành từ trước; trạng thái giữ nguyên, lời nhắn được lưu làm ghi chú.",
+        "en": "The task was already done; its state stays, the words are kept as a note.",
     },
     "reply.which_done": {
         "vi": "{You} báo hoàn thành việc nào? Xin chọn một việc dưới đây, hoặc gõ "
@@ -1794,6 +1930,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "assigned.several": {
         "vi": "📋 <b>{You} được giao {count} nhiệm vụ</b>:",
         "en": "📋 <b>{count} tasks were assigned to you</b>:",
+        "en_one": "📋 <b>1 task was assigned to you</b>:",
     },
     "checkin.reported": {"vi": "• <b>{code}</b>: {what}", "en": "• <b>{code}</b>: {what}"},
     # --- reminders ---------------------------------------------------------------------------
@@ -1804,6 +1941,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "reminder.several": {
         "vi": "⏰ <b>Nhắc việc</b>: {count} việc cần {you} chú ý",
         "en": "⏰ <b>Reminder</b>: {count} tasks need your attention",
+        "en_one": "⏰ <b>Reminder</b>: 1 task needs your attention",
     },
     "reminder.missed": {
         "vi": "<i>Gộp {count} lời nhắc bị lỡ khi bot tạm dừng:</i>",
@@ -1849,6 +1987,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "brief.silent": {
         "vi": "🔇 Chưa báo cáo {days} ngày nay: {units}.",
         "en": "🔇 No report for {days} days: {units}.",
+        "en_one": "🔇 No report for 1 day: {units}.",
     },
     "brief.arrived_overdue": {
         "vi": "Kế hoạch mới nhập có {count} việc đã quá hạn từ trước — xem /baocao.",
@@ -2052,6 +2191,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "kpi_risk.several": {
         "vi": "⚠️ <b>{count} chỉ số có nguy cơ không đạt mục tiêu</b>",
         "en": "⚠️ <b>{count} KPIs are at risk of missing their target</b>",
+        "en_one": "⚠️ <b>1 KPI is at risk of missing its target</b>",
     },
     "kpi_risk.line": {
         "vi": "• <b>{name}</b> [<code>{key}</code>]: mới nhất {value} ({date}); dự báo đến "
@@ -2116,8 +2256,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "digest.as_of": {
         "vi": "Từ {start} đến {end}: tiến độ chung {progress} · xong {done}/{tasks} việc · "
         "{overdue} việc quá hạn · {updates} lượt báo cáo",
-        "en": "Figures from {start} to {end}: overall progress {progress} · {done}/{tasks} "
-        "tasks done · {overdue} overdue · {updates} reports",
+        "en": "Figures from {start} to {end}: overall progress {progress} · tasks done: "
+        "{done}/{tasks} · overdue: {overdue} · reports: {updates}",
     },
     "digest.decide.header": {
         "vi": "<b>Cần {you} quyết ({count})</b>",
@@ -2158,9 +2298,9 @@ CATALOG: dict[str, dict[str, str]] = {
     "digest.decide.overdue": {
         "vi": "• ⏳ {unit} ({heads}): {count} việc quá hạn hơn {days} ngày, lâu nhất "
         "<b>{code}</b> từ {since}",
-        "en": "• ⏳ {unit} ({heads}): {count} tasks overdue by more than {days} days, the "
+        "en": "• ⏳ {unit} ({heads}): {count} tasks overdue past the {days}-day limit, the "
         "oldest <b>{code}</b> since {since}",
-        "en_one": "• ⏳ {unit} ({heads}): 1 task overdue by more than {days} days, "
+        "en_one": "• ⏳ {unit} ({heads}): 1 task overdue past the {days}-day limit, "
         "<b>{code}</b> since {since}",
     },
     "digest.nobody": {"vi": "chưa có tổ trưởng", "en": "no head yet"},
@@ -2181,10 +2321,12 @@ CATALOG: dict[str, dict[str, str]] = {
     "digest.urgent.header": {
         "vi": "<b>Cần đôn đốc trước</b> ({shown} trong {count} việc quá hạn hoặc sắp đến hạn)",
         "en": "<b>To follow up first</b> ({shown} of {count} tasks overdue or due soon)",
+        "en_one": "<b>To follow up first</b> ({shown} of 1 task overdue or due soon)",
     },
     "digest.urgent.none": {
         "vi": "Không có việc quá hạn hay đến hạn trong {days} ngày tới.",
         "en": "Nothing is overdue or due in the next {days} days.",
+        "en_one": "Nothing is overdue or due by tomorrow.",
     },
     "digest.urgent.unit": {"vi": "<i>{unit}</i>", "en": "<i>{unit}</i>"},
     "digest.proposed": {"vi": " (hạn đề xuất)", "en": " (proposed date)"},

@@ -1,6 +1,6 @@
 """SQLModel tables. Importing this package registers every table on `SQLModel.metadata`."""
 
-from models.conversation import BotMessage, PendingReport
+from models.conversation import BotMessage, ChatChoice, PendingReport, ReceivedMessage
 from models.enums import (
     BriefFrequency,
     Channel,
@@ -33,6 +33,7 @@ __all__ = [
     "BotMessage",
     "BriefFrequency",
     "Channel",
+    "ChatChoice",
     "ChatIdentity",
     "DeliveryFailure",
     "DigestLog",
@@ -48,6 +49,7 @@ __all__ = [
     "Oversight",
     "PendingReport",
     "ProgressUpdate",
+    "ReceivedMessage",
     "Reminder",
     "ReminderKind",
     "ReminderStatus",

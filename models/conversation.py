@@ -44,3 +44,33 @@ class PendingReport(SQLModel, table=True):
     files: list | None = Field(default=None, sa_type=sa.JSON)  # evidence waiting for its task
     created_at: datetime = Field(default_factory=utcnow)
     resolved_at: datetime | None = None
+
+
+class ChatChoice(SQLModel, table=True):
+    """On a channel without buttons, the buttons of the latest message the bot sent to a chat
+    become numbered choices: a person answers "2" for the second. Replaced by each message sent
+    there, and short-lived."""
+
+    __tablename__ = "chat_choice"
+    __table_args__ = (sa.UniqueConstraint("channel", "chat_id", "number"),)
+
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
+    channel: Channel = Field(sa_type=enum_type(Channel))
+    chat_id: str = Field(max_length=64)
+    number: int
+    label: str = Field(max_length=200)
+    payload: str = Field(max_length=200)
+    offered_at: datetime = Field(default_factory=utcnow)
+
+
+class ReceivedMessage(SQLModel, table=True):
+    """A message a channel delivered, by its id, for channels that may deliver one twice (a
+    webhook retried): the second is dropped. Kept for a day."""
+
+    __tablename__ = "received_message"
+    __table_args__ = (sa.UniqueConstraint("channel", "message_id"),)
+
+    id: int = Field(default=None, primary_key=True)  # None until flushed: see models.base
+    channel: Channel = Field(sa_type=enum_type(Channel))
+    message_id: str = Field(max_length=128)
+    received_at: datetime = Field(default_factory=utcnow, index=True)

@@ -51,6 +51,9 @@ class Member(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=20)
     salutation: str | None = Field(default=None, max_length=10)  # "thầy" or "cô" (xưng hô)
     locale: str = Field(default="vi", max_length=5)
+    # where reminders and the digest go when several chat accounts are linked (/kenh); None:
+    # the one linked last
+    preferred_channel: Channel | None = Field(default=None, sa_type=enum_type(Channel))
     active: bool = True
     brief: BriefFrequency = Field(
         default=BriefFrequency.DAILY, sa_type=enum_type(BriefFrequency)

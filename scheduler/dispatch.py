@@ -23,11 +23,11 @@ from handlers.chat import (
     Unreachable,
     reply_of,
 )
+from handlers.choices import offered
 from handlers.context import ChatConfig, InSchool, Personal
 from handlers.reminders import compose
 from models import (
     Channel,
-    ChatIdentity,
     DeliveryFailure,
     Member,
     Reminder,
@@ -41,12 +41,12 @@ from models import (
 from models.base import utcnow
 from models.db import session_scope
 from services import outbox
+from services.accounts import member_accounts
 from services.instances import instance_name
 from services.outbox import Held
 from services.permissions import load_actor
 
 log = logging.getLogger(__name__)
-CHANNEL_PREFERENCE = (Channel.TELEGRAM, Channel.ZALO, Channel.CONSOLE)
 Remember = Callable[[Channel, str, str, Reply], None]
 T = TypeVar("T")
 
@@ -99,17 +99,19 @@ def by_recipient(rows: list[Reminder]) -> dict[Recipient, list[Reminder]]:
 
 
 def recipient_context(
-    session: Session, config: ChatConfig, row: Reminder, now: datetime
+    session: Session, config: ChatConfig, row: Reminder, now: datetime, channel: Channel | None
 ) -> InSchool:
-    """What a message to the row's recipient is written with: their school, language, role."""
+    """What a message to the row's recipient is written with: their school, language, role,
+    and the channel it goes by (None: printed, not sent)."""
     school = session.get_one(School, row.school_id)  # every row but a kept reply has one
     if not row.recipient_id:  # a unit's group chat
-        return InSchool(session=session, now=now, config=config, school=school)
+        return InSchool(session=session, now=now, config=config, school=school, channel=channel)
     member = session.get_one(Member, row.recipient_id)
     actor = load_actor(session, member)
     return Personal(
-        session=session, now=now, config=config, school=school, member=member, actor=actor
-    )
+        session=session, now=now, config=config, school=school, member=member, actor=actor,
+        channel=channel,
+    )  # fmt: skip
 
 
 @dataclass
@@ -121,7 +123,7 @@ class Dispatcher:
     mark_unreachable: Callable[[Channel, str], None]
     clock: Callable[[], datetime] = utcnow
     worker: str = field(default_factory=instance_name)
-    pacing: float = 1.0  # seconds between two messages to the same chat (Telegram: 1/s)
+    pacing: float = 1.0  # seconds between two messages to the same chat
     rate: float = 25.0  # messages per second the channels take from reminders
     dead_after: timedelta = outbox.DEAD_AFTER  # an instance silent this long is dead
     stopping: bool = False  # set on a graceful stop: finish the message in flight, no more
@@ -173,10 +175,11 @@ class Dispatcher:
                     reply = reply_of(group[0].payload or "")
                     messages.append(Message(*target, reply, claim.only(ids)))
                     continue
-                ctx = recipient_context(session, self.config, group[0], now)
+                ctx = recipient_context(session, self.config, group[0], now, target[0])
                 composed = compose(ctx, group)
                 messages += [
-                    Message(*target, reply, claim.only(row_ids)) for reply, row_ids in composed
+                    Message(*target, offered(ctx, reply), claim.only(row_ids))
+                    for reply, row_ids in composed
                 ]
                 delivered = {row_id for _, row_ids in composed for row_id in row_ids}
                 idle = [row_id for row_id in ids if row_id not in delivered]
@@ -234,14 +237,11 @@ class Dispatcher:
             if chat and chat.channel in self.senders:
                 return chat.channel, chat.chat_id
             return DeliveryFailure.NO_CHAT
-        identities = session.exec(
-            select(ChatIdentity).where(ChatIdentity.member_id == recipient_id)
-        ).all()
-        served = [i for i in identities if i.channel in self.senders]
+        member = session.get_one(Member, recipient_id)
+        served = [i for i in member_accounts(session, member) if i.channel in self.senders]
         usable = [i for i in served if i.unreachable_at is None]
         if not usable:
             return DeliveryFailure.UNREACHABLE if served else DeliveryFailure.NO_CHAT
-        usable.sort(key=lambda identity: CHANNEL_PREFERENCE.index(identity.channel))
         return usable[0].channel, usable[0].chat_id
 
     async def _pace(self, chat_id: str, last_sent: dict[str, float]) -> None:

@@ -136,12 +136,16 @@ class FollowUp:
             await asyncio.to_thread(self.heartbeat)
             if self._after_beat is not None:
                 await self._after_beat()
+        except asyncio.CancelledError:
+            return  # stopping: the stop records it
         except Exception:
             log.exception("the heartbeat failed; the next one tries again")
 
     async def _plan_job(self) -> None:
         try:
             created = await asyncio.to_thread(self.plan)
+        except asyncio.CancelledError:
+            return  # stopping mid-plan: planning is idempotent, the next start goes on
         except Exception:
             log.exception("planning reminders failed; the next run tries again")
             return

@@ -6,11 +6,11 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.console import plain
 from handlers.chat import reply_of
 from handlers.context import ChatConfig
 from handlers.reminders import compose
 from messages import t
+from messages.rich import plain
 from models import ChatIdentity, Member, Reminder, ReminderStatus, UnitChat
 from scheduler.dispatch import Recipient, by_recipient, recipient_context
 from services.reminders import CalendarDefaults, plan_all
@@ -60,7 +60,7 @@ def _block(
         where = ", ".join(sorted({c.value for c in channels})) or t("preview.not_linked")
         who = t("preview.member", name=member.name, channels=where)
     lines = [who]
-    for reply, _ in compose(recipient_context(session, config, rows[0], at), rows):
+    for reply, _ in compose(recipient_context(session, config, rows[0], at, None), rows):
         lines.append(plain(reply.text))
         choices = [button.label for row in reply.buttons for button in row]
         if choices:

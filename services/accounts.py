@@ -86,3 +86,18 @@ def matching(account: list[Link], wanted: str) -> list[Link]:
         for link in account
         if folded in fold(link.school.name) or folded == fold(link.school.code)
     ]
+
+
+def member_accounts(session: Session, member: Member) -> list[ChatIdentity]:
+    """A member's chat accounts in the order reminders try them: on the channel they chose
+    (/kenh) first, then the one linked last. The console (the school's own machine) comes last."""
+    accounts = session.exec(select(ChatIdentity).where(ChatIdentity.member_id == member.id)).all()
+    return sorted(
+        accounts,
+        key=lambda account: (
+            account.channel == Channel.CONSOLE,
+            account.channel != member.preferred_channel,
+            -account.linked_at.timestamp(),
+            -account.id,
+        ),
+    )

@@ -3,13 +3,14 @@ plans one only when something is new; the sweep composes it again from the datab
 (handlers/brief.py), so the same database gives the same brief.
 
 A brief covers the window [since, until): `until` is its outbox row's due_at, `since` the due_at
-of the leader's previous brief row (sent, or skipped because nothing was new), else one period
-(a day; a week for a weekly brief) before. Times are read in the school's zone; a day's event
+of the leader's previous brief row (sent, or skipped because nothing was new), else the brief
+time of the school day before (Saturday's for a Monday brief, skipping holidays), or a week
+before for a weekly brief. Times are read in the school's zone; a day's event
 happens at its start (00:00). What is new in the window:
 
 - a task newly overdue: open, in the leader's scope or their own, whose first overdue day (the
-  day after its due date) began in the window (a task imported already overdue is not news: it
-  is counted with the other overdue tasks);
+  day after its due date) began in the window while the task existed (a task imported already
+  overdue is not news: it is counted apart, "arrived overdue");
 - a new blocker: a "blocked" report made in the window on a task of the scope (or their own)
   that is still blocked;
 - a unit newly silent: in the scope, with open tasks, whose 14 days without a report (from its
@@ -34,6 +35,7 @@ from sqlmodel import Session, col, func, select
 
 from models import (
     BriefFrequency,
+    Holiday,
     Member,
     Membership,
     Oversight,
@@ -51,6 +53,7 @@ from services.permissions import LEADERS
 from services.plan_text import next_due
 from services.progress import is_report
 from services.recurrence import recurrence_of
+from services.school_calendar import SchoolCalendar
 from services.school_settings import follow_up
 from services.tasks import current_tasks
 
@@ -117,7 +120,9 @@ def leader_scopes(session: Session, school: School) -> dict[int, frozenset[int] 
 
 
 def brief_since(session: Session, member: Member, before: datetime) -> datetime:
-    """Where a brief due at `before` starts: the leader's previous brief, else one period back."""
+    """Where a brief due at `before` starts: the leader's previous brief, else where the one
+    before it would have been due: the brief time of the school day before (not "since Sunday"
+    on a Monday), a week back for a weekly brief."""
     previous = session.exec(
         select(Reminder.due_at)
         .where(
@@ -127,7 +132,28 @@ def brief_since(session: Session, member: Member, before: datetime) -> datetime:
         )
         .order_by(col(Reminder.due_at).desc(), col(Reminder.id).desc())
     ).first()
-    return previous or before - PERIOD.get(member.brief, PERIOD[BriefFrequency.DAILY])
+    if previous is not None:
+        return previous
+    if member.brief == BriefFrequency.WEEKLY:
+        return before - PERIOD[BriefFrequency.WEEKLY]
+    return _brief_time_before(session, session.get_one(School, member.school_id), before)
+
+
+def _brief_time_before(session: Session, school: School, moment: datetime) -> datetime:
+    """The school's brief time on its last school day (a working day, not a holiday) before
+    `moment`'s day; a day before `moment` when there is none within a month."""
+    tz = ZoneInfo(school.timezone)
+    month = [moment.astimezone(tz).date() - timedelta(days=n) for n in range(1, 32)]
+    holidays = session.exec(
+        select(col(Holiday.day)).where(
+            Holiday.school_id == school.id, col(Holiday.day).between(month[-1], month[0])
+        )
+    ).all()
+    rules = follow_up(school.settings)
+    calendar = SchoolCalendar(tz, rules.working_days, rules.quiet_hours, frozenset(holidays))
+    day = next((day for day in month if calendar.is_school_day(day)), None)
+    since = calendar.next_open(calendar.at(day, rules.policy.at)) if day else moment
+    return since if since < moment else moment - PERIOD[BriefFrequency.DAILY]
 
 
 def compile_brief(
@@ -162,6 +188,11 @@ def compile_brief(
     blockers = _blockers(session, blocked, since, until)
     dated = {task_id: day for task_id, day in due.items() if day is not None}
     overdue = [t for t in in_scope if t.id in dated and dated[t.id] < today]
+
+    def newly_overdue(task: Task) -> bool:
+        moment = start(dated[task.id] + timedelta(days=1))
+        return task.created_at <= moment and new(moment)
+
     rules = follow_up(school.settings)
     policy = rules.policy
     items = [
@@ -172,7 +203,7 @@ def compile_brief(
     items += [
         BriefItem(Why.OVERDUE, task, units[task.unit_id].name, dated[task.id])
         for task in sorted(overdue, key=lambda t: (dated[t.id], t.code))
-        if task.id not in listed and new(start(dated[task.id] + timedelta(days=1)))
+        if task.id not in listed and newly_overdue(task)
     ]
     listed = {item.task.id for item in items}
     coming = [

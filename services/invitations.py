@@ -45,6 +45,25 @@ def top_role(roles: list[Role]) -> Role:
     return min(roles, key=ROLE_RANK.__getitem__, default=Role.STAFF)
 
 
+def issue_code(session: Session, member: Member, now: datetime, expires_at: datetime) -> str:
+    """A fresh single-use code for `member` (to link a chat account); their unused ones die."""
+    for old in session.exec(
+        select(Invitation).where(
+            Invitation.member_id == member.id,
+            col(Invitation.used_at).is_(None),
+            col(Invitation.revoked_at).is_(None),
+        )
+    ):
+        old.revoked_at = now
+    code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    session.add(
+        Invitation(
+            member_id=member.id, code_hash=hash_code(code), created_at=now, expires_at=expires_at
+        )
+    )
+    return code
+
+
 def issue_invitations(
     session: Session, school: School, *, now: datetime, ttl_days: int
 ) -> list[IssuedInvitation]:
@@ -58,23 +77,7 @@ def issue_invitations(
     expires_at = now + timedelta(days=ttl_days)
     issued = []
     for member in members:
-        for old in session.exec(
-            select(Invitation).where(
-                Invitation.member_id == member.id,
-                col(Invitation.used_at).is_(None),
-                col(Invitation.revoked_at).is_(None),
-            )
-        ):
-            old.revoked_at = now
-        code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-        session.add(
-            Invitation(
-                member_id=member.id,
-                code_hash=hash_code(code),
-                created_at=now,
-                expires_at=expires_at,
-            )
-        )
+        code = issue_code(session, member, now, expires_at)
         units = member_units(session, member)
         issued.append(
             IssuedInvitation(

@@ -84,6 +84,7 @@ def redeem(
                 selected_at=chosen_now(existing, now),
             )
         )
+        member.preferred_channel = None  # reminders go to the account linked last
         outbox.wake(session, member.id, now)
     session.flush()
     return join

@@ -40,7 +40,14 @@ ROLE_WORDS = {
         "tổ trưởng/trưởng bộ phận",
         "tổ trưởng chuyên môn",
     ),
-    Role.STAFF: ("staff", "giáo viên", "nhân viên", "giáo viên/nhân viên"),
+    Role.STAFF: (
+        "staff",
+        "giáo viên",
+        "nhân viên",
+        "giáo viên/nhân viên",
+        "giáo viên chủ nhiệm",  # a homeroom teacher: a teacher of their unit (no role of its own)
+        "gvcn",
+    ),
 }
 SALUTATION_WORDS = {  # stored as "thầy" or "cô"
     "thầy": ("thầy", "thay", "thầy giáo", "thay giao"),

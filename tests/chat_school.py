@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.channels import CHANNELS
 from data import DEFAULT_PLAN
 from handlers.context import ChatConfig
 from handlers.core import ChatCore
@@ -60,7 +61,9 @@ class ChatSchool:
 
     def __post_init__(self) -> None:
         config = ChatConfig(
-            evidence_dir=self.evidence_dir, reports_dir=self.evidence_dir.parent / "reports"
+            evidence_dir=self.evidence_dir,
+            reports_dir=self.evidence_dir.parent / "reports",
+            channels=CHANNELS,
         )
         self.core = ChatCore(self.engine, config, clock=self.clock)
 

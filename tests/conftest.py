@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.chat_school",
     "tests.reminder_school",
     "tests.sweep_rig",
+    "tests.zalo_harness",
     "tests.telegram_harness",
 ]
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.channels import CHANNELS
 from handlers.chat import Reply
 from handlers.context import ChatConfig
 from handlers.core import ChatCore
@@ -66,8 +67,9 @@ class Rig:
     def dispatcher(self, sender: RecordingSender | None = None) -> Dispatcher:
         """A new process's dispatcher (its own worker id) on the same database."""
         config = ChatConfig(
-            evidence_dir=self.folder / "evidence", reports_dir=self.folder / "reports"
-        )
+            evidence_dir=self.folder / "evidence", reports_dir=self.folder / "reports",
+            channels=CHANNELS,
+        )  # fmt: skip
         core = ChatCore(self.engine, config, clock=self.clock)
         return Dispatcher(
             self.engine, core.config, {Channel.TELEGRAM: sender or self.sender}, core.remember,

@@ -213,7 +213,9 @@ async def test_a_brief_composed_again_reads_the_same(week: Week) -> None:
                 Reminder.kind == ReminderKind.BRIEF, Reminder.status == ReminderStatus.SENT
             )
         ).all()
-        ctx = recipient_context(session, week.service.dispatcher.config, row, week.clock.now)
+        ctx = recipient_context(
+            session, week.service.dispatcher.config, row, week.clock.now, Channel.TELEGRAM
+        )
         [(again, ids)] = compose(ctx, [row])
     assert (again.text, ids) == (sent, [row.id])
 
@@ -388,8 +390,8 @@ def test_the_principals_first_morning_with_the_default_plan_is_one_short_brief(
     text = preview(engine, morning, config, CalendarDefaults())
     assert text.startswith(
         f"── Gửi {PRINCIPAL} (chưa liên kết) ──\n"
-        "📋 Tóm tắt cho thầy/cô — điểm mới từ 08:00 30/11/2026:\n"
-    )
+        "📋 Tóm tắt cho thầy/cô — điểm mới từ 07:30 30/11/2026:\n"
+    )  # Monday's brief time: where the brief before it would have been
     assert text.count("── Gửi") == 1  # no task reminder, no escalation: one brief
     assert "bị lỡ" not in text  # the first run after the import missed nothing
     assert len(text) < 1_000

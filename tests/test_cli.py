@@ -119,7 +119,7 @@ def test_demo_tells_a_school_week_in_a_short_story(demo: Demo) -> None:
         "══ Thứ Sáu 04/12/2026 ══",
     ]
     monday = days["══ Thứ Hai 30/11/2026 ══"]
-    pressed = monday.index("07:45 💬 Trần Thị Mai: (bấm nút «✅ III.4.4»)")
+    pressed = monday.index("07:45 💬 Trần Thị Mai: III.4.4 xong ạ")
     reminded = [
         line for line in monday[:pressed] if line.startswith("07:30 📨 dondoc → Trần Thị Mai")
     ]
@@ -129,6 +129,22 @@ def test_demo_tells_a_school_week_in_a_short_story(demo: Demo) -> None:
     said = wednesday.index("14:00 💬 Đỗ Văn Bình: dạ e làm dc 60% r ạ, còn khối 9")
     confirmed = wednesday[said + 1]
     assert confirmed.startswith("      ↳ dondoc: ") and "III.5.5" in confirmed
+
+
+def test_demo_says_the_dates_it_shows_are_proposals_not_the_plans(demo: Demo) -> None:
+    """The plan gives its tasks no dates: the demo says so first, and the overview at the head of
+    the week's log marks every date of a task as a proposal."""
+    note = (
+        "Kế hoạch không ghi ngày cho các nhiệm vụ: ngày có ghi (đề xuất) là đề xuất của dữ liệu "
+        "mặc định, nhà trường xác nhận hoặc sửa rồi nhập lại tệp kế hoạch."
+    )
+    assert note in demo.lines[:6]
+    overview = demo.transcript[: demo.transcript.index("══ Thứ Hai 30/11/2026 ══")]
+    assert note in overview
+    when = [line.strip() for line in overview.splitlines() if line.startswith(" " * 6)]
+    dated = [line for line in when if not line.endswith("không có hạn")]
+    assert len(dated) > 30
+    assert all(line.startswith("hạn đề xuất ") or "(đề xuất); lần tới" in line for line in dated)
 
 
 def test_demo_ends_with_the_principals_digest_in_full_and_the_files(demo: Demo) -> None:

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.console import ConsoleChannel, UnknownPerson, console_user, plain
+from bot.console import ConsoleChannel, UnknownPerson, console_user
+from messages.rich import plain
 from models import ChatIdentity, Member, ProgressUpdate, TaskStatus
 from tests.chat_school import OFFICE_HEAD, OFFICE_STAFF, TCM_HEAD, TEACHER, ChatSchool
 
@@ -28,15 +29,15 @@ def test_joining_with_a_code_then_reporting_with_numbered_buttons(school: ChatSc
     assert any("Chào thầy/cô Trần Thị Mai" in line for line in lines)
 
     channel.on_line("/viec III.4.2")
-    assert "III.4.2 — Nâng cao chất lượng hồ sơ số" in lines[-2]
-    assert (
-        lines[-1]
-        == "[1] ✅ Hoàn thành  [2] 📈 Cập nhật tiến độ  [3] ⏰ Nhắc lại sau  [4] ⚠️ Gặp vướng mắc"
+    assert "III.4.2 — Nâng cao chất lượng hồ sơ số" in lines[-1]
+    assert lines[-1].endswith(
+        "Thầy/cô trả lời bằng số để chọn:\n1. ✅ Hoàn thành\n2. 📈 Cập nhật tiến độ\n"
+        "3. ⏰ Nhắc lại sau\n4. ⚠️ Gặp vướng mắc"
     )
 
     channel.on_line("2")
-    assert "[3] 75%" in lines[-1]
-    channel.on_line("3")
+    assert "\n3. 75%" in lines[-1]
+    channel.on_line("số 3")
     assert "Tiến độ 75% — đang thực hiện" in "\n".join(lines[-3:])
     assert school.task("III.4.2").progress == 75
 
@@ -61,7 +62,7 @@ def test_the_conversation_works_in_plain_text_without_reply_or_buttons(
     """The console has no reply-to: codes, the current task and numbered choices do the work."""
     head, lines = console(school, TCM_HEAD)
     head.on_line("III.1.4 xong, III.2.8 50% còn lớp 9A")
-    assert lines[-2].startswith("Đã ghi nhận 2 cập nhật:\n1. III.1.4: Tiến độ 100% — hoàn thành")
+    assert lines[-1].startswith("Đã ghi nhận 2 cập nhật:\n1. III.1.4: Tiến độ 100% — hoàn thành")
     assert school.task("III.1.4").status == TaskStatus.DONE
     assert school.task("III.2.8").progress == 50
 
@@ -70,9 +71,8 @@ def test_the_conversation_works_in_plain_text_without_reply_or_buttons(
 
     school.clock.advance(hours=5)  # nothing current any more, several open tasks: which?
     head.on_line("xong")
-    assert lines[-2].startswith('Thầy/cô báo "xong" cho việc nào?')
-    choices = lines[-1]
-    assert choices.startswith("[1] III.5.3 · ")
+    assert lines[-1].startswith('Thầy/cô báo "xong" cho việc nào?')
+    assert "Thầy/cô trả lời bằng số để chọn:\n1. III.5.3 · " in lines[-1]
     head.on_line("1")
     assert school.task("III.5.3").status == TaskStatus.DONE
 
@@ -92,9 +92,9 @@ def test_a_second_session_of_the_same_person_shows_the_same_task_again(
 
     second, lines = console(school, OFFICE_HEAD)
     second.on_line("/viec III.4.2")
-    assert "III.4.2 — Nâng cao chất lượng hồ sơ số" in lines[-2]
+    assert "III.4.2 — Nâng cao chất lượng hồ sơ số" in lines[-1]
     second.on_line("2")
-    assert "[3] 75%" in lines[-1]
+    assert "\n3. 75%" in lines[-1]
     second.on_line("3")
     assert school.task("III.4.2").progress == 75
 
@@ -149,7 +149,7 @@ def test_dondoc_console_can_be_opened_again_as_the_same_person(cli, school: Chat
     for _ in range(2):
         result = cli("console", "--as", "Trần Thị Mai", input="/viec III.4.2\n/thoat\n")
         assert "III.4.2 — Nâng cao chất lượng hồ sơ số" in result.output
-        assert "[1] ✅ Hoàn thành" in result.output
+        assert "\n1. ✅ Hoàn thành\n" in result.output
 
 
 def test_dondoc_console_takes_a_name_without_diacritics(cli, school: ChatSchool) -> None:

@@ -7,7 +7,7 @@ the clock is Thursday 26/11/2026 10:00 in Hồ Chí Minh City (see tests/chat_sc
 """
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -493,3 +493,212 @@ async def test_a_photo_with_no_task_in_sight_waits_for_a_tap(bot: TelegramBot) -
     [evidence] = updates(bot)
     assert (evidence.source, evidence.note) == (UpdateSource.EVIDENCE, "ảnh buổi tập")
     assert [path.name for path in bot.school.evidence_dir.rglob("*.jpg")] == ["uniq1.jpg"]
+
+
+# --- 7. numbered answers typed as plain text, more than once (Zalo and the console: no reply) ---
+
+
+async def checkin_for(bot: TelegramBot) -> SentMessage:
+    await joined(bot, TCM_HEAD)
+    before = len(bot.tg.sent)
+    await follow_up(bot).tick()  # Thursday 10:00: the check-in is due since 09:00
+    [checkin] = [m for m in bot.tg.sent[before:] if m["chat_id"] == THU and "📝" in m["plain_text"]]
+    assert len(numbered(checkin)) == len(TCM_TASKS)
+    return checkin
+
+
+async def test_line_numbers_typed_one_after_another_answer_the_check_in(
+    bot: TelegramBot,
+) -> None:
+    """Thu answers line 7, then types "6 80%" and "5 xong" as new messages: each goes to its line
+    of the check-in, not to the task the bot just confirmed."""
+    checkin = await checkin_for(bot)
+    lines = numbered(checkin)
+    await bot.reply(THU, checkin, "7 xong")
+    assert state(bot, lines[7]) == (TaskStatus.DONE, 100)
+
+    answer = await bot.say(THU, "6 80%")
+    assert texts(answer).startswith(f"Đã ghi cho {lines[6]}")
+    assert state(bot, lines[6]) == (TaskStatus.IN_PROGRESS, 80)
+    answer = await bot.say(THU, "5 xong")
+    assert texts(answer).startswith(f"Đã ghi cho {lines[5]}")
+    assert state(bot, lines[5]) == (TaskStatus.DONE, 100)
+
+    assert state(bot, lines[7]) == (TaskStatus.DONE, 100)
+    assert [(u.task_id, u.note) for u in updates(bot)] == [
+        (bot.school.task(lines[n]).id, None) for n in (7, 6, 5)
+    ]
+
+
+async def test_line_numbers_typed_without_reply_answer_each_line_of_a_grouped_reminder(
+    bot: TelegramBot,
+) -> None:
+    reminder = await grouped_reminder(bot)
+    lines = numbered(reminder)
+    await bot.say(THU, "1 xong")
+    await bot.say(THU, "2 50% đã họp tổ")
+    assert state(bot, lines[1]) == (TaskStatus.DONE, 100)
+    assert state(bot, lines[2]) == (TaskStatus.IN_PROGRESS, 50)
+    assert [u.note for u in updates(bot)] == [None, "đã họp tổ"]
+
+
+async def test_a_number_refers_to_the_list_even_after_a_task_was_opened(bot: TelegramBot) -> None:
+    """Words without a number go to the task just shown; a line number to the check-in."""
+    checkin = await checkin_for(bot)
+    lines = numbered(checkin)
+    assert lines[6] != "III.3.4"
+    await bot.open_task(THU, "III.3.4")
+    await bot.say(THU, "được 30% rồi ạ")
+    assert state(bot, "III.3.4") == (TaskStatus.IN_PROGRESS, 30)
+    await bot.say(THU, "6 xong")
+    assert state(bot, lines[6]) == (TaskStatus.DONE, 100)
+    assert state(bot, "III.3.4") == (TaskStatus.IN_PROGRESS, 30)
+
+
+async def test_a_swipe_reply_under_a_message_about_one_task_is_about_that_task(
+    bot: TelegramBot,
+) -> None:
+    """Replying to a specific message wins over the latest numbered one."""
+    await checkin_for(bot)
+    card = await bot.open_task(THU, "III.3.4")
+    await bot.say(THU, "/viec III.1.4")
+    answer = await bot.reply(THU, card, "80%")
+    assert texts(answer).startswith("Đã ghi cho III.3.4")
+    assert state(bot, "III.3.4") == (TaskStatus.IN_PROGRESS, 80)
+
+
+async def test_a_line_number_the_list_does_not_have_gets_a_clear_answer(bot: TelegramBot) -> None:
+    """After the check-in (7 lines) the morning reminder (2 lines) is the latest list: "6 80%"
+    names no line of it. Nothing is recorded on another task; one tap applies the words."""
+    checkin = await checkin_for(bot)
+    bot.school.clock.now = at(1, 8)
+    before = len(bot.tg.sent)
+    await follow_up(bot).tick()
+    [reminder] = [m for m in bot.tg.sent[before:] if m["chat_id"] == THU]
+    assert len(numbered(reminder)) == 2 < len(numbered(checkin))
+
+    [question] = await bot.say(THU, "6 80%")
+    assert "không có dòng 6" in question["plain_text"]
+    assert "1–2" in question["plain_text"]
+    assert updates(bot) == []
+    assert numbered(question) == numbered(reminder)
+    await bot.press(THU, question, button_to(question, numbered(reminder)[2]))
+    assert state(bot, numbered(reminder)[2]) == (TaskStatus.IN_PROGRESS, 80)
+    assert [u.note for u in updates(bot)] == [None]
+
+
+async def test_a_line_number_too_high_in_a_reply_gets_a_clear_answer(bot: TelegramBot) -> None:
+    reminder = await grouped_reminder(bot)
+    [question] = await bot.reply(THU, reminder, "3 xong")
+    assert "không có dòng 3" in question["plain_text"]
+    assert updates(bot) == []
+
+
+async def test_a_good_line_and_a_wrong_one_in_one_message(bot: TelegramBot) -> None:
+    """ "1 xong, 9 50%" under a two-line reminder: line 1 is done; the 50% is not a note on it."""
+    reminder = await grouped_reminder(bot)
+    lines = numbered(reminder)
+    answer = await bot.reply(THU, reminder, "1 xong, 9 50%")
+    assert texts(answer).startswith(f"Đã ghi cho {lines[1]}")
+    assert "không có dòng 9" in answer[-1]["plain_text"]
+    assert state(bot, lines[1]) == (TaskStatus.DONE, 100)
+    assert [(u.percent, u.note) for u in updates(bot)] == [(100, None)]
+    assert [k.text for k in kept(bot)] == ["50%"]
+
+
+# --- 8. words are never dropped, even on a task already done ------------------------------------
+
+
+async def test_words_sent_about_a_task_already_done_are_kept_as_a_note(bot: TelegramBot) -> None:
+    await joined(bot, TCM_HEAD)
+    await bot.say(THU, "/xong III.1.4")
+    answer = texts(await bot.say(THU, "III.1.4 xong, đã nộp thêm biên bản"))
+    assert "Việc đã hoàn thành từ trước; trạng thái giữ nguyên" in answer
+    assert "Ghi chú: đã nộp thêm biên bản" in answer
+    done, note = updates(bot)
+    assert (note.task_id, note.note) == (done.task_id, "đã nộp thêm biên bản")
+    assert note.previous_status == note.status == TaskStatus.DONE
+    assert state(bot, "III.1.4") == (TaskStatus.DONE, 100)
+
+
+async def test_xong_alone_on_a_task_already_done_records_nothing_new(bot: TelegramBot) -> None:
+    await joined(bot, TCM_HEAD)
+    await bot.say(THU, "/xong III.1.4")
+    answer = texts(await bot.say(THU, "III.1.4 xong"))
+    assert answer == "Nhiệm vụ III.1.4 đã hoàn thành; không cần cập nhật thêm."
+    assert len(updates(bot)) == 1
+
+
+# --- 9. leaders assign in chat; a grouped reminder longer than five lines -----------------------
+
+
+async def test_the_principal_assigns_any_units_task_in_chat(bot: TelegramBot) -> None:
+    await joined(bot, PRINCIPAL, TEACHER)
+    answer = await bot.say(HIEU, "/giao III.5.5 Đỗ Văn Bình")
+    assert texts(answer).startswith("Đã giao III.5.5 — ")
+    with bot.school.session() as session:
+        [given] = session.exec(select(TaskAssignee)).all()
+    assert (given.task_id, given.member_id) == (
+        bot.school.task("III.5.5").id,
+        bot.school.member(TEACHER).id,
+    )
+    sweep = follow_up(bot).dispatcher
+    before = len(bot.tg.sent)
+    await sweep.sweep()
+    [told] = [m for m in bot.tg.sent[before:] if m["chat_id"] == BINH]
+    assert told["plain_text"].startswith("📋 Thầy/cô được giao nhiệm vụ\nIII.5.5 — ")
+    assert texts(await bot.say(BINH, "xong ạ")).startswith("Đã ghi cho III.5.5")
+    assert state(bot, "III.5.5") == (TaskStatus.DONE, 100)
+
+
+async def test_the_principal_assigns_with_buttons(bot: TelegramBot) -> None:
+    await joined(bot, PRINCIPAL, TEACHER)
+    task, teacher = bot.school.task("III.5.5"), bot.school.member(TEACHER)
+    [choose] = await bot.say(HIEU, "/giao III.5.5")
+    assert (TEACHER, f"g:{task.id}:{teacher.id}") in buttons(choose)
+    answer = await bot.press(HIEU, choose, f"g:{task.id}:{teacher.id}")
+    assert texts(answer).startswith("Đã giao III.5.5 — ")
+
+
+SEVEN_DUE = ("III.1.4", "III.2.8", "III.3.4", "III.3.5", "III.5.3", "III.5.5")
+
+
+async def long_reminder(bot: TelegramBot) -> SentMessage:
+    """Six of the unit's tasks fall due the same Tuesday: one reminder lists them all."""
+    await joined(bot, TCM_HEAD)
+    with bot.school.session() as session:
+        for code in SEVEN_DUE:
+            task = bot.school.task(code)
+            task.deadline, task.recurrence, task.occurrence = date(2026, 12, 8), None, None
+            session.add(task)
+        session.commit()
+    bot.school.clock.now = at(8, 8)
+    before = len(bot.tg.sent)
+    await follow_up(bot).tick()
+    [reminder] = [m for m in bot.tg.sent[before:] if m["chat_id"] == THU]
+    assert set(numbered(reminder).values()) >= set(SEVEN_DUE)
+    return reminder
+
+
+async def test_every_line_of_a_reminder_longer_than_five_is_answerable(bot: TelegramBot) -> None:
+    reminder = await long_reminder(bot)
+    lines = numbered(reminder)
+    assert len(lines) >= 6
+    await bot.reply(THU, reminder, "6 xong")
+    assert state(bot, lines[6]) == (TaskStatus.DONE, 100)
+    await bot.say(THU, f"{len(lines)} 40%")  # the last line, typed without reply
+    assert state(bot, lines[len(lines)]) == (TaskStatus.IN_PROGRESS, 40)
+    answer = await bot.say(THU, "1 xong, 5 vướng thiếu phòng")
+    assert texts(answer).startswith("Đã ghi nhận 2 cập nhật:")
+    assert state(bot, lines[1]) == (TaskStatus.DONE, 100)
+    assert state(bot, lines[5])[0] == TaskStatus.BLOCKED
+
+
+async def test_a_reminder_longer_than_five_keeps_buttons_for_the_first_five_only(
+    bot: TelegramBot,
+) -> None:
+    reminder = await long_reminder(bot)
+    lines = numbered(reminder)
+    done_buttons = [label for label, _ in buttons(reminder) if label.startswith("✅")]
+    assert done_buttons == [f"✅ {lines[n]}" for n in range(1, 6)]
+    assert "1 xong, 2 50%" in reminder["plain_text"]  # the footer says how to answer the rest

@@ -208,6 +208,23 @@ def test_the_office_reports_to_the_leadership_periodically(plan: PlanFile) -> No
     ]
 
 
+def test_what_the_plan_does_not_say_is_only_in_sentences_marked_as_proposals(
+    plan: PlanFile,
+) -> None:
+    """The plan says "khuyến học", not "Chi hội Khuyến học", and names no Teachers' Day (20/11):
+    the file says them only after "Đề xuất:" or "Minh chứng đề xuất:", as its header explains."""
+    seed = SEED.read_text(encoding="utf-8").casefold()
+    invented = ("chi hội", "nhà giáo việt nam", "20/11")
+    assert not [words for words in invented if words in seed]
+    header = DEFAULT_PLAN.read_text(encoding="utf-8").split("\nschool:")[0]
+    assert '"Minh chứng đề xuất"' in header and '"Đề xuất: …"' in header
+    texts = [(unit.code, unit.name, unit.description) for unit in plan.units]
+    texts += [(task.code, task.title, task.description) for task in plan.tasks]
+    for code, name, description in texts:
+        said = re.split(r"(?:Minh chứng đề xuất|Đề xuất):", description or "")[0]
+        assert not [words for words in invented if words in f"{name} {said}".casefold()], code
+
+
 def test_texts_are_vietnamese_with_diacritics(plan: PlanFile) -> None:
     texts = [task.title for task in plan.tasks] + [kpi.name for kpi in plan.kpis]
     assert all(any(not ch.isascii() for ch in text) for text in texts)

@@ -509,7 +509,7 @@ def test_the_digest_in_english(plan_school: Engine) -> None:
     assert "📊 <b>Week 30/11–06/12/2026</b> — Trường Báo Cáo" in lines
     assert "<b>For your decision (6)</b>" in lines
     assert "• <b>T.REC</b> Báo cáo thứ Tư — 2 days overdue, 0%" in lines
-    assert "• ⏳ Văn phòng (Trưởng Văn Phòng): 1 task overdue by more than 5 days, " \
+    assert "• ⏳ Văn phòng (Trưởng Văn Phòng): 1 task overdue past the 5-day limit, " \
         "<b>T.OVER</b> since 25/11" in lines  # fmt: skip
 
 
@@ -544,7 +544,7 @@ def test_a_long_blocker_reason_reads_on_one_short_line(plan_school: Engine) -> N
 
 def test_a_long_digest_is_split_between_sections() -> None:
     sections = [f"<b>Mục {n}</b>\n" + "\n".join(["• dòng khá dài " * 10] * 8) for n in range(9)]
-    text = reports.Html("\n\n".join(sections))
+    text = reports.Rich("\n\n".join(sections))
     parts = reports.split_sections(text, limit=4096)
     assert len(parts) > 1 and all(len(part) <= 4096 for part in parts)
     assert all(part.startswith("<b>Mục ") for part in parts)

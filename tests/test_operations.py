@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.health import Health, HealthServer
-from bot.runner import RunRole, serve_telegram
+from bot.runner import RunRole, serve
 from bot.settings import load_settings
 from models import DeliveryFailure, Instance, Reminder, ReminderKind, ReminderStatus, School
 from models.base import utcnow
@@ -290,7 +290,7 @@ async def test_dondoc_run_serves_healthz_when_health_port_is_set(
 
     monkeypatch.setattr(FollowUp, "_sweep_job", first_sweep)
     stop = asyncio.Event()
-    serving = asyncio.create_task(serve_telegram(settings, engine, RunRole.SWEEP, stop))
+    serving = asyncio.create_task(serve(settings, engine, RunRole.SWEEP, stop))
     try:
         for _ in range(200):
             try:

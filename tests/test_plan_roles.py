@@ -3,7 +3,10 @@
 - "Hiệu trưởng phụ trách chung, chỉ đạo xây dựng kế hoạch cụ thể": the principal's in person;
 - "Phó Hiệu trưởng phụ trách chuyên môn chỉ đạo các tổ đổi mới phương pháp dạy học": the vice
   principals';
-- "giáo viên theo dõi sĩ số, vận động học sinh có nguy cơ bỏ học": every teacher of the group.
+- "giáo viên theo dõi sĩ số, vận động học sinh có nguy cơ bỏ học": every teacher of the group;
+- "giáo viên chủ nhiệm lớp 9 tư vấn cho học sinh, cha mẹ học sinh lựa chọn học THPT hoặc các lớp
+  nghề" (GVCN): a homeroom teacher is a teacher of the group ("Giáo viên"), in the plan file and
+  in the people file alike.
 """
 
 from datetime import datetime
@@ -14,7 +17,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models import Member, Reminder, School, Task, TaskStatus
+from models import Member, Membership, Reminder, Role, School, Task, TaskStatus
 from models.db import session_scope
 from services.brief import compile_brief
 from services.plan_files import PlanFileError, read_plan
@@ -118,3 +121,50 @@ def test_an_unknown_role_is_refused_with_the_roles_to_write(tmp_path: Path) -> N
         "không rõ vai trò 'trưởng ban'; hãy ghi Hiệu trưởng, Phó hiệu trưởng, Tổ trưởng hoặc "
         "Giáo viên."
     ) in str(refused.value)
+
+
+HOMEROOM_TASKS = """
+  - {code: V.4, title: "Tư vấn cho học sinh lựa chọn học THPT hoặc học nghề", unit: TO_TOAN,
+     role: giáo viên chủ nhiệm, deadline: 10/12/2026}
+  - {code: V.5, title: Họp cha mẹ học sinh lớp 9, unit: TO_TOAN, role: GVCN, deadline: 10/12/2026}
+"""
+HOMEROOM_PLAN = PLAN.rstrip("\n") + HOMEROOM_TASKS
+HOMEROOM_PEOPLE = PEOPLE + "Cô Chủ Nhiệm,TO_TOAN,giáo viên chủ nhiệm,0900000006\n"
+HOMEROOM_PEOPLE += "Thầy Chủ Nhiệm,TO_TOAN,GVCN,0900000007\n"
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json", "xlsx"])
+def test_a_homeroom_teachers_task_is_a_teachers_task_in_the_plan_and_the_people_file(
+    engine: Engine, tmp_path: Path, fmt: str
+) -> None:
+    path = plan_file(tmp_path, HOMEROOM_PLAN)
+    read = read_plan(path)
+    assert {task.code: task.role for task in read.tasks}["V.4"] == "staff"
+    assert {task.code: task.role for task in read.tasks}["V.5"] == "staff"
+    import_school(engine, path, HOMEROOM_PEOPLE, now=local(1))
+    with Session(engine) as session:
+        roles = {
+            session.get(Member, row.member_id).name: row.role
+            for row in session.exec(select(Membership))
+        }
+    assert roles["Cô Chủ Nhiệm"] == roles["Thầy Chủ Nhiệm"] == Role.STAFF
+    assert read_plan(exported_again(engine, tmp_path, fmt)).tasks == read.tasks
+
+
+def test_the_homeroom_teachers_are_reminded_of_it_and_report_on_it(
+    engine: Engine, tmp_path: Path
+) -> None:
+    import_school(engine, plan_file(tmp_path, HOMEROOM_PLAN), HOMEROOM_PEOPLE, now=local(1))
+    link_chats(engine, HOMEROOM_PEOPLE)
+    with session_scope(engine) as session:
+        plan_all(session, local(9, hour=8), CalendarDefaults())  # the day before: 10/12
+        reminded = {
+            session.get(Member, row.recipient_id).name
+            for row in session.exec(select(Reminder))
+            if row.task_id is not None and session.get(Task, row.task_id).code == "V.4"
+        }
+    assert {"Cô Chủ Nhiệm", "Thầy Chủ Nhiệm"} <= reminded
+    answer = say_as(engine, HOMEROOM_PEOPLE, "Thầy Chủ Nhiệm", "/xong V.5", local(9))
+    assert "Đã ghi cho" in answer
+    card = say_as(engine, HOMEROOM_PEOPLE, "Cô Chủ Nhiệm", "/viec V.4", local(9))
+    assert "Phụ trách: Giáo viên" in card and "Cô Chủ Nhiệm" in card

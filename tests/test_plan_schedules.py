@@ -4,10 +4,12 @@ kỳ 2 tuần/lần vào thứ Sáu") and on a weekday of the first or last week
 Sáu tuần cuối mỗi tháng"). Each is read, shown as the plan writes it, survives export and import,
 and is reminded of on the right days."""
 
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -24,6 +26,7 @@ from services.plan_text import describe_recurrence
 from services.progress import record_progress
 from services.recurrence import RecurrenceError, parse_recurrence
 from services.reminders import CalendarDefaults, plan_all
+from tests.conftest import Cli
 from tests.plan_school import exported_again, import_school, plan_file
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -371,3 +374,51 @@ def test_reminders_come_on_the_right_days(school: Engine) -> None:
     # the first Monday of February and March (that of January, 05/01, came before the import)
     assert due_days["H.2"] == [date(2026, 2, 2), date(2026, 3, 2)]
     assert "K.4" not in got  # Q4/2026: not before December
+
+
+# --- the Excel template's help sheet ----------------------------------------------------------
+
+# Each form of schedule the plans of issue 9 need, with the rule a school writes for it.
+FORMS = {
+    "thứ Sáu hằng tuần": "weekly:fri",
+    "định kỳ 2 tuần/lần vào thứ Sáu": "every:2w:fri",
+    "2 tuần/lần vào thứ Sáu, từ ngày 09/01/2026": "every:2w:fri:09/01/2026",
+    "ngày 25 hằng tháng": "monthly:25",
+    "thứ Sáu tuần cuối mỗi tháng": "monthly:last-fri",
+    "thứ Hai đầu tiên hằng tháng": "monthly:1st-mon",
+    "hằng năm vào ngày 05/09": "yearly:05/09",
+    "cuối mỗi học kỳ": "semester",
+    "đầu năm học": "school_year",
+    "thường xuyên": "ongoing",
+    "khi có yêu cầu": "on_request",
+}
+RULE = re.compile(
+    r"\b(?:weekly|monthly|yearly|every):[\w:/,-]+|\b(?:semester|school_year|ongoing|on_request)\b"
+)
+
+
+def form(rule: str) -> tuple[object, ...]:
+    """What kind of schedule a rule is, whatever its days: every week or every few weeks (from a
+    first day or not), a day or a weekday of the month (first or last week), a day of the year,
+    the school calendar, or no date at all."""
+    read = parse_recurrence(rule)
+    weekday_of_month = None if read.nth is None else read.nth > 0
+    return read.every, read.weeks > 1, read.start is not None, weekday_of_month, read.named
+
+
+def test_the_help_sheet_names_every_form_of_schedule_the_importer_reads(
+    cli: Cli, tmp_path: Path
+) -> None:
+    path = tmp_path / "mau.xlsx"
+    cli("plan", "template", "--out", path)
+    sheet = openpyxl.load_workbook(path)["Hướng dẫn"]
+    guide = "\n".join(str(row[0]) for row in sheet.iter_rows(values_only=True))
+    written = [rule.rstrip(",") for rule in RULE.findall(guide)]
+    assert all(parse_recurrence(rule).rule == rule for rule in written), written
+    assert {form(rule) for rule in FORMS.values()} <= {form(rule) for rule in written}
+    assert all(form(words) == form(rule) for words, rule in FORMS.items())
+    for words in ("định kỳ 2 tuần/lần vào thứ Sáu", "thường xuyên", "khi có yêu cầu"):
+        assert words in guide
+    for period, due in (("tháng 3/2026", date(2026, 3, 31)), ("quý II/2026", date(2026, 6, 30)),
+                        ("năm 2026", date(2026, 12, 31))):  # fmt: skip
+        assert period in guide and parse_deadline(period) == due

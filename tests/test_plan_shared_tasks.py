@@ -45,6 +45,9 @@ units:
   - {code: VP, name: Văn phòng}
   - {code: CONGDOAN, name: Công đoàn}
   - {code: CHIDOAN, name: Chi đoàn}
+kpis:
+  - {key: teachers_standard, name: Giáo viên đạt chuẩn trình độ đào tạo, measure: "%",
+     direction: ">=", target: 99, year: 2026}
 tasks:
   - code: III.1.9
     title: Hoàn thành kế hoạch giáo dục của Tổ
@@ -100,10 +103,12 @@ def test_shared_and_coordinated_tasks_survive_export_and_import(
     read = read_plan(plan_path)
     assert [share.unit for share in read.tasks[0].owners] == ["TO_TOAN", "TO_VAN", "TO_ANH"]
     assert read.tasks[1].support == ["CONGDOAN", "CHIDOAN"]
-    assert read_plan(exported_again(school, tmp_path, fmt)).tasks == read.tasks
+    again = read_plan(exported_again(school, tmp_path, fmt))
+    assert (again.units, again.kpis, again.tasks) == (read.units, read.kpis, read.tasks)
+    assert len(again.units) == 7 and len(again.kpis) == 1
 
 
-@pytest.mark.parametrize("fmt", ["yaml", "xlsx"])
+@pytest.mark.parametrize("fmt", ["yaml", "json", "xlsx"])
 def test_each_units_own_progress_survives_export_and_import(
     school: Engine, tmp_path: Path, fmt: str
 ) -> None:
@@ -116,6 +121,10 @@ def test_each_units_own_progress_survives_export_and_import(
         ("TO_VAN", TaskStatus.IN_PROGRESS, 40),
         ("TO_ANH", None, None),
     ]
+    before = parts(school, "III.1.9")
+    with session_scope(school) as session:
+        import_plan(session, read_plan(path), now=local(3))
+    assert parts(school, "III.1.9") == before  # imported back: each unit's state unchanged
     if fmt == "xlsx":  # one row per subject group, as a school fills the form
         sheet = openpyxl.load_workbook(path)["Nhiệm vụ"]
         rows = [row for row in sheet.iter_rows(min_row=2, values_only=True) if row[0] == "III.1.9"]

@@ -40,7 +40,8 @@ async def test_each_person_gets_one_message_with_what_is_due(rig: Rig) -> None:
     assert len(single.tasks) == 1  # a reply to it updates that task
     for leader in ("Hiệu Trưởng", "Phó Hiệu Trưởng"):
         [brief] = rig.sender.to(leader)
-        assert brief.startswith("📋 <b>Tóm tắt cho thầy/cô</b> — điểm mới từ 07:31 29/11/2026:")
+        # the first brief: news since Saturday's brief time, not since Sunday
+        assert brief.startswith("📋 <b>Tóm tắt cho thầy/cô</b> — điểm mới từ 07:30 28/11/2026:")
         # T.OVER came overdue with the plan: counted, not listed as news
         assert "Kế hoạch mới nhập có 1 việc đã quá hạn từ trước — xem /baocao." in brief
     assert (result.messages, result.sent) == (4, 6)

@@ -1,7 +1,9 @@
 """Whatever a teacher types, the bot never updates a task they may not update, and never drops
-what they wrote: it is recorded (with the words that were not understood as the note), kept
-while the bot asks which task or what it means, or answered with what to type instead."""
+what they wrote: the words it did not parse are recorded (as the note of an update) or kept
+(while the bot asks which task or what it means). Only a refusal (not her task), a percentage
+above 100 or an invitation code is answered without storing them."""
 
+import re
 import unicodedata
 
 import pytest
@@ -19,20 +21,24 @@ TOKENS = [
     "III.1.4", "III.5.5", "III.3.4", "III.4.2", "iii14", "III 5.5", "III.9.9", "III.11",
     "xong", "xong rồi ạ", "da xong", "hoàn thành", "ok", "👍", "80%", "50 phần trăm", "150%",
     "dc 70%", "vướng", "vướng: thiếu máy", "chưa làm được vì thiếu kinh phí", "chưa xong",
-    "dạ", "em", "ạ", "1", "2", "3", ",", "và", "\n", "khối 6", "<b>&", "còn lớp 9A",
+    "dạ", "em", "ạ", "1", "2", "3", "7", ",", "và", "\n", "khối 6", "<b>&", "còn lớp 9A",
+    "đã nộp thêm biên bản", "III.5.5 xong, đã nộp thêm biên bản",
 ]  # fmt: skip
+# Words that say what happened: none of them may vanish unless the answer says why.
+CONTENT = ("máy", "kinh", "phí", "khối", "lớp", "9A", "nộp", "biên", "bản")
 TEXTS = st.lists(st.sampled_from(TOKENS) | st.text(max_size=8), min_size=1, max_size=6).map(
     " ".join
 )
 # Bot messages the teacher may answer: about her task, about an office task, a numbered list.
 THREADS = {"own": ["III.5.5"], "office": ["III.4.2"], "list": ["III.5.5", "III.4.2", "III.3.4"]}
-ANSWERED = (
-    "Nhiệm vụ",  # a refusal: not hers, not her unit's
-    "Tiến độ của",  # a percentage above 100
-    "Không có nhiệm vụ mã",  # a code that names no task
-    "Cách dùng",
-    "Hệ thống chưa hiểu",
+EXCUSED = (
+    "không thuộc tổ/bộ phận",  # refusals: not her unit's task, not given to her
+    "chưa được giao cho",
+    "không cần báo cáo thêm",  # archived
+    "phối hợp nên xem được",  # a task her unit only supports
+    "tính từ 0 đến 100%",  # a percentage above 100
     "Tài khoản này đã liên kết",  # eight letters and digits: an invitation code, not needed
+    "Không có việc nào đang mở",  # nothing left to put the words on
 )
 
 
@@ -82,8 +88,12 @@ def kept_since(school: ChatSchool, after: int) -> list[str]:
         return [row.text for row in rows]
 
 
-def answered(outcome: Outcome) -> bool:
-    return any(reply.text.startswith(ANSWERED) for reply in outcome.replies)
+def excused(outcome: Outcome) -> bool:
+    return any(reason in reply.text for reply in outcome.replies for reason in EXCUSED)
+
+
+def has_word(word: str, text: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) is not None
 
 
 @settings(
@@ -110,6 +120,13 @@ def test_any_text_updates_only_her_tasks_and_keeps_her_words(
     if text.strip().startswith("/") or not text.strip():
         return
     kept = kept_since(teacher, last_kept)
-    assert recorded or kept or answered(outcome), (text, [r.text for r in outcome.replies])
     for words in kept:
         assert all(word in text for word in words.split()), (text, words)
+    if excused(outcome):
+        return
+    stored = " ".join([update.note or "" for update, _ in recorded] + kept)
+    replies = [r.text for r in outcome.replies]
+    assert recorded or kept or replies, text
+    for word in CONTENT:
+        if has_word(word, text):
+            assert has_word(word, stored), (text, word, stored, replies)

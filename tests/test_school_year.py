@@ -2,7 +2,7 @@
 semester, the end of the year): its tasks "cuối mỗi học kỳ" and "đầu năm học" fall on those days,
 not on the usual calendar; the file, its JSON and its Excel form keep the year as written."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -11,8 +11,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models import Reminder, School, Task
+from handlers import reports
+from handlers.context import ChatConfig, Context
+from models import Member, Reminder, School, Task
 from models.db import session_scope
+from services.digest import compile_digest
+from services.permissions import load_actor
 from services.plan_files import PlanFileError, dump_text, read_plan
 from services.plan_store import export_plan, import_plan
 from services.reminders import CalendarDefaults, plan_all
@@ -20,7 +24,7 @@ from tests.conftest import Cli
 from tests.plan_school import exported_again, import_school, plan_file
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
-SCHOOL_YEAR = "{start: 05/09/2026, semester1_end: 10/01/2027, end: 31/05/2027}"
+SCHOOL_YEAR = "{start: 20/08/2026, semester1_end: 10/01/2027, end: 31/05/2027}"  # not 05/09
 PLAN = """
 school:
   code: NAMHOC
@@ -67,7 +71,7 @@ def occurrences(engine: Engine, now: datetime) -> dict[str, date]:
 def test_a_semester_task_is_due_at_the_end_of_the_schools_semester(school: Engine) -> None:
     assert occurrences(school, local(1, 12, 2026, hour=8)) == {
         "HK": date(2027, 1, 10),
-        "KG": date(2027, 9, 5),
+        "KG": date(2027, 8, 20),  # the school's start, not the usual 05/09
     }
     with Session(school) as session:
         reminders = session.exec(select(Reminder)).all()
@@ -82,6 +86,43 @@ def test_the_dry_run_reminds_of_it_a_week_before_the_schools_date(school: Engine
 
 def test_after_the_first_semester_the_next_is_the_end_of_the_year(school: Engine) -> None:
     assert occurrences(school, local(11, 1, 2027, hour=8))["HK"] == date(2027, 5, 31)
+
+
+def digest_of_the_week(engine: Engine, friday: datetime, folder: Path) -> str:
+    """The weekly digest the principal reads at 16:00 on `friday`, for the week to then; the
+    running bot has planned the week's reminders on Monday morning."""
+    end = friday.replace(hour=16)
+    occurrences(engine, end - timedelta(days=4, hours=8))
+    with Session(engine) as session:
+        school = session.exec(select(School)).one()
+        digest = compile_digest(session, school, start=end - timedelta(days=4, hours=16), end=end)
+        member = session.exec(select(Member).where(Member.name == "Hiệu Trưởng")).one()
+        ctx = Context(
+            session=session,
+            now=end,
+            config=ChatConfig(evidence_dir=folder / "minh-chung"),
+            member=member,
+            actor=load_actor(session, member),
+            school=school,
+        )
+        return str(reports.render_digest(ctx, digest))
+
+
+def test_the_digest_follows_the_schools_semester_end(school: Engine, tmp_path: Path) -> None:
+    """The school's first semester ends on 10/01 (the usual calendar: 15/01): the digest of the
+    week before says two days are left, the next week's says it is five days overdue."""
+    before = digest_of_the_week(school, local(8, 1, 2027), tmp_path)
+    assert "<b>HK</b> Sơ kết học kỳ — còn 2 ngày, 0%" in before
+    after = digest_of_the_week(school, local(15, 1, 2027), tmp_path)
+    assert "<b>HK</b> Sơ kết học kỳ — quá hạn 5 ngày, 0%" in after
+
+
+def test_the_digest_follows_the_usual_calendar_without_a_school_year(
+    engine: Engine, tmp_path: Path
+) -> None:
+    school = school_with(engine, tmp_path, NO_SCHOOL_YEAR)
+    before = digest_of_the_week(school, local(8, 1, 2027), tmp_path)
+    assert "<b>HK</b> Sơ kết học kỳ — còn 7 ngày, 0%" in before
 
 
 def test_without_a_school_year_the_usual_calendar_holds(engine: Engine, tmp_path: Path) -> None:
@@ -105,7 +146,7 @@ def test_the_school_year_survives_export_and_import(
     """YAML → `fmt` → YAML gives the same file, the school year and `semester` as written."""
     with Session(school) as session:
         before = dump_text(export_plan(session, session.exec(select(School)).one()), "yaml")
-    assert "school_year:\n      start: '2026-09-05'\n" in before
+    assert "school_year:\n      start: '2026-08-20'\n" in before
     assert "recurrence: semester\n" in before
     again = read_plan(exported_again(school, tmp_path, fmt))
     with session_scope(school) as session:
@@ -122,7 +163,7 @@ def test_the_excel_form_shows_the_school_year_on_its_settings_sheet(
     assert rows["school_year.start"][:3] == (
         "Ngày bắt đầu năm học",
         "school_year.start",
-        "05/09/2026",
+        "20/08/2026",
     )
     assert rows["school_year.semester1_end"][2] == "10/01/2027"
     assert rows["school_year.end"][2] == "31/05/2027"
@@ -175,7 +216,7 @@ def test_the_settings_sheet_takes_dates_as_excel_keeps_them_and_refuses_a_bad_or
     cells["school_year.semester1_end"].value = datetime(2027, 1, 15)  # a real date cell
     workbook.save(path)
     school_year = read_plan(path).school.settings.school_year
-    assert (school_year.start, school_year.semester1_end) == (date(2026, 9, 5), date(2027, 1, 15))
+    assert (school_year.start, school_year.semester1_end) == (date(2026, 8, 20), date(2027, 1, 15))
     cells["school_year.end"].value = "01/01/2027"
     workbook.save(path)
     with pytest.raises(PlanFileError) as refused:

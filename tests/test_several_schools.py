@@ -5,6 +5,8 @@ files is one person with a role in each; their second invitation links the same 
 Two small schools share one database; messages go through the chat core as Telegram sends them.
 """
 
+import re
+import shlex
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -21,9 +23,11 @@ from models import (
     Channel,
     ChatIdentity,
     Member,
+    Membership,
     ProgressUpdate,
     Reminder,
     ReminderKind,
+    Role,
     School,
     Task,
     TaskStatus,
@@ -35,6 +39,7 @@ from services.people import import_people
 from services.plan_files import read_plan
 from services.plan_store import import_plan
 from tests.chat_school import NOW, Clock
+from tests.conftest import Cli
 
 PLAN = """
 school: {{code: {code}, name: {name}}}
@@ -141,6 +146,58 @@ def test_a_second_schools_invitation_links_the_same_account(district: District) 
     ]
     assert "Tài khoản này đã liên kết với" in district.join(MAI, "LL", "Trần Thị Mai")
     assert district.say(MAI, "da xong 1 1").startswith("Tài khoản này đã liên kết với")
+
+
+def test_the_guides_example_of_one_person_in_two_schools_imports_and_links_one_account(
+    cli: Cli, engine: Engine, tmp_path: Path
+) -> None:
+    """docs/plan-format.md shows two schools' staff lists with the same phone, written two ways,
+    and the commands to import them: done as it says, cô Mai has a role in each school and both
+    invitations link her one chat account."""
+    guide = (Path(__file__).parents[1] / "docs" / "plan-format.md").read_text(encoding="utf-8")
+    section = guide.split("## Một người ở nhiều trường\n")[1].split("\n## ")[0]
+    files = re.findall(r"`([\w-]+\.csv)`:\n\n```csv\n(.*?)```", section, flags=re.DOTALL)
+    assert len(files) == 2
+    for name, text in files:
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    for code, (name, task, title) in SCHOOLS.items():
+        plan = tmp_path / f"{code}.yaml"
+        plan.write_text(PLAN.format(code=code, name=name, task=task, title=title), "utf-8")
+        cli("plan", "import", plan, "--school", code)
+    commands = re.findall(r"^dondoc (people import .*)$", section, flags=re.MULTILINE)
+    assert len(commands) == 2
+    for command in commands:
+        cli(*shlex.split(command))
+    with Session(engine) as session:
+        mai = {
+            school.code: (member.phone, membership.role)
+            for member, membership, school in session.exec(
+                select(Member, Membership, School)
+                .where(Membership.member_id == Member.id, School.id == Member.school_id)
+                .where(Member.name == "Trần Thị Mai")
+            )
+        }
+        assert mai == {"HB": ("0912000010", Role.UNIT_HEAD), "LL": ("0912000010", Role.STAFF)}
+        codes = {}
+        for school in session.exec(select(School)):
+            for item in issue_invitations(session, school, now=NOW, ttl_days=14):
+                if item.member.name == "Trần Thị Mai":
+                    codes[school.code] = item.code
+        session.commit()
+    config = ChatConfig(evidence_dir=tmp_path / "evidence", reports_dir=tmp_path / "reports")
+    core = ChatCore(engine, config, clock=Clock())
+    assert "đã được liên kết" in texts(core.handle(incoming(MAI, f"/start {codes['HB']}")))
+    second = texts(core.handle(incoming(MAI, f"/start {codes['LL']}")))
+    assert "đã được liên kết" in second and "một người khác" not in second
+    with Session(engine) as session:
+        linked = session.exec(
+            select(School.code)
+            .join(Member, Member.school_id == School.id)
+            .join(ChatIdentity, ChatIdentity.member_id == Member.id)
+            .where(ChatIdentity.external_user_id == str(MAI))
+            .order_by(School.code)
+        ).all()
+    assert linked == ["HB", "LL"]
 
 
 def test_tasks_follow_the_current_school_and_truong_switches(district: District) -> None:
