@@ -18,7 +18,7 @@ import sqlalchemy as sa
 import typer
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot import runner
 from bot.console import ConsoleChannel, UnknownPerson, console_user
@@ -26,8 +26,10 @@ from bot.demo import run_demo
 from bot.runner import RunRole, chat_config, chat_core, known_username
 from bot.settings import ConfigError, Settings, load_settings
 from data import DEFAULT_PLAN
-from handlers.context import InSchool
+from handlers.context import Context, InSchool
+from handlers.official_report import official_folder, render_summary
 from handlers.reports import digest_replies, report_folder
+from handlers.rollup import default_folder, rollup_text
 from messages import format_date, format_datetime, t
 from messages.rich import plain
 from models import School, Task
@@ -36,11 +38,21 @@ from models.db import Migration, make_engine, normalize_url, session_scope, upgr
 from scheduler.preview import preview
 from services.assignments import assign, place_assignees
 from services.digest import compile_digest, digest_period, week_period
+from services.evidence_export import evidence_codes, export_evidence
 from services.instances import alive
 from services.invitations import issue_invitations
 from services.people import PeopleFileError, import_people
+from services.period_report import (
+    FuturePeriod,
+    PeriodKind,
+    compile_period_report,
+    parse_period,
+    period_of,
+)
 from services.plan_files import PlanFileError, dump_text, read_plan, write_workbook
 from services.plan_store import ImportSummary, export_plan, import_plan
+from services.report_docx import Letterhead, write_report
+from services.rollup import compile_rollup, write_rollup_workbook
 from services.schools import SchoolNotFound, resolve_school
 from services.status import (
     UNDELIVERED_DAYS,
@@ -57,9 +69,11 @@ app = typer.Typer(help=t("cli.help"), no_args_is_help=True, add_completion=False
 db_app = typer.Typer(help=t("cli.db"), no_args_is_help=True)
 plan_app = typer.Typer(help=t("cli.plan"), no_args_is_help=True)
 people_app = typer.Typer(help=t("cli.people"), no_args_is_help=True)
+evidence_app = typer.Typer(help=t("cli.evidence"), no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(plan_app, name="plan")
 app.add_typer(people_app, name="people")
+app.add_typer(evidence_app, name="evidence")
 
 SchoolOption = Annotated[str | None, typer.Option("--school", help=t("cli.school"))]
 UserError = (ConfigError, PlanFileError, PeopleFileError, SchoolNotFound, UnknownPerson)
@@ -466,6 +480,58 @@ def people_import(file: Path, school: SchoolOption = None) -> None:
     )
 
 
+@evidence_app.command("export", help=t("cli.evidence.export"))
+@user_errors
+def evidence_export(
+    out: Annotated[Path | None, typer.Option("--out", help=t("cli.evidence.out"))] = None,
+    school: SchoolOption = None,
+    task: Annotated[str | None, typer.Option("--task", help=t("cli.evidence.task"))] = None,
+) -> None:
+    if out is None:
+        fail(t("evidence.cli.needs_out"))
+    if out.suffix.lower() != ".zip" or out.is_dir():
+        fail(t("evidence.cli.not_zip", path=out))
+    settings = load_settings()
+    with database(settings) as engine, session_scope(engine) as session:
+        target = resolve_school(session, school)
+        codes = None if task is None else _evidence_codes(session, target, task)
+        try:
+            export = export_evidence(session, target, out, codes=codes)
+        except OSError as exc:
+            fail(t("evidence.cli.cannot_write", path=out, reason=exc.strerror or exc))
+    if not export.files:
+        typer.echo(t("evidence.cli.none", path=out))
+        return
+    said = {"school": target.name, "path": out, "index": export.index_name}
+    typer.echo(t("evidence.cli.exported", count=export.stored, **said))
+    if export.missing:
+        typer.echo(t("evidence.cli.missing", count=len(export.missing)))
+    tz = ZoneInfo(target.timezone)
+    for item in export.missing:
+        evidence = item.evidence
+        typer.echo(
+            t(
+                "evidence.cli.missing_line",
+                code=evidence.code,
+                sender=evidence.sender or t("evidence.unknown_sender"),
+                time=format_datetime(evidence.at, tz),
+                name=evidence.file_name or evidence.source or "—",
+            )
+        )
+
+
+def _evidence_codes(session: Session, school: School, written: str) -> list[str]:
+    """The code `written` names (of a current or an archived task), else the command ends
+    saying so, with the close codes."""
+    codes = evidence_codes(session, school.id, written)
+    if codes:
+        return codes
+    similar = similar_codes(session, school.id, written)
+    if similar:
+        fail(t("cli.assign.unknown_task_similar", code=written, similar=", ".join(similar)))
+    fail(t("cli.assign.unknown_task", code=written))
+
+
 @app.command("assign", help=t("cli.assign"))
 @user_errors
 def assign_task(
@@ -546,7 +612,7 @@ def invite(
             "name": item.member.name,
             "unit": item.units[0].code if item.units else None,
             "units": [unit.code for unit in item.units],
-            "role": item.role.value,
+            "role": "office" if item.member.office else item.role.value,
             "phone": item.member.phone,
             "code": item.code,
             "expires_at": item.expires_at.isoformat(),
@@ -637,8 +703,16 @@ def digest(
     school: SchoolOption = None,
     week: Annotated[str | None, typer.Option("--week", help=t("cli.digest.week"))] = None,
     out: Annotated[Path | None, typer.Option("--out", help=t("cli.digest.out"))] = None,
+    all_schools: Annotated[
+        bool, typer.Option("--all-schools", help=t("cli.digest.all_schools"))
+    ] = False,
 ) -> None:
     settings = load_settings()
+    if all_schools:
+        if school is not None:
+            fail(t("cli.digest.all_and_school"))
+        _all_schools(settings, week, out)
+        return
     with database(settings) as engine, session_scope(engine) as session:
         target = resolve_school(session, school)
         now = utcnow()
@@ -655,6 +729,63 @@ def digest(
     for reply in replies:
         typer.echo(plain(reply.text))
     typer.echo(t("digest.files", files=", ".join(str(path) for path in replies[-1].files)))
+
+
+def _all_schools(settings: Settings, label: str | None, out: Path | None) -> None:
+    """The roll-up of every school of the deployment, as the education office reads it."""
+    now = utcnow()
+    tz = settings.timezone
+    week = None
+    if label is not None:
+        try:
+            week = parse_week(label)
+        except ValueError:
+            fail(t("cli.bad_week", value=label))
+        if week.starts(tz) > now:
+            fail(t("cli.future_week", week=week.label, dates=week.dates()))
+    with database(settings) as engine, session_scope(engine) as session:
+        schools = session.exec(select(School).order_by(col(School.id))).all()
+        compiled = compile_rollup(session, schools, now, tz, week)
+        ctx = Context(session=session, now=now, config=chat_config(settings))
+        text = rollup_text(ctx, compiled)
+        folder = out or default_folder(ctx, compiled)
+        workbook = folder / t("rollup.file.workbook", week=compiled.week.label)
+        write_rollup_workbook(compiled, workbook)
+    typer.echo(plain(text))
+    typer.echo(t("rollup.files", path=workbook))
+
+
+@app.command("report", help=t("cli.report"))
+@user_errors
+def report(
+    school: SchoolOption = None,
+    period: Annotated[str | None, typer.Option("--period", help=t("cli.report.period"))] = None,
+    out: Annotated[Path | None, typer.Option("--out", help=t("cli.report.out"))] = None,
+    parent: Annotated[str | None, typer.Option("--parent", help=t("cli.report.parent"))] = None,
+    place: Annotated[str | None, typer.Option("--place", help=t("cli.report.place"))] = None,
+    signer: Annotated[str | None, typer.Option("--signer", help=t("cli.report.signer"))] = None,
+) -> None:
+    settings = load_settings()
+    with database(settings) as engine, session_scope(engine) as session:
+        target = resolve_school(session, school)
+        now = utcnow()
+        today = now.astimezone(ZoneInfo(target.timezone)).date()
+        try:
+            wanted = period_of(PeriodKind.MONTH, today) if period is None else parse_period(period)
+        except ValueError:
+            fail(t("cli.bad_period", value=period))
+        try:
+            compiled = compile_period_report(session, target, wanted, now)
+        except FuturePeriod:
+            fail(t("cli.future_period", period=wanted.label))
+        ctx = InSchool(session=session, now=now, config=chat_config(settings), school=target)
+        folder = out or official_folder(ctx, wanted)
+        path = folder / t("report.file.official", period=wanted.label)
+        head = Letterhead(parent=parent, place=place, signer=signer)
+        write_report(compiled, path, issued=today, letterhead=head)
+        summary = render_summary(ctx, compiled)
+    typer.echo(plain(summary))
+    typer.echo(t("digest.files", files=str(path)))
 
 
 def _week(session: Session, school: School, label: str, now: datetime) -> tuple[datetime, datetime]:

@@ -17,12 +17,14 @@ from handlers import (
     buttons,
     choices,
     evidence,
+    evidence_folder,
     groups,
     joining,
     kpis,
     linking,
     progress,
     reports,
+    rollup,
     schools,
     tasks,
 )
@@ -47,6 +49,7 @@ COMMANDS: list[tuple[str, str, Handler, str]] = [
     ("giao", "assign", assign.assign_command, "menu.assign"),
     ("chiso", "kpi", kpis.kpi_command, "menu.kpi"),
     ("baocao", "report", reports.report_command, "menu.report"),
+    ("minhchung", "evidence", evidence_folder.evidence_command, "menu.evidence"),
     ("tomtat", "brief", brief.brief_command, "tomtat.menu"),
     ("lienket", "link", groups.link_command, "menu.link"),
     ("truong", "school", schools.school_command, "truong.menu"),
@@ -215,6 +218,8 @@ def route(ctx: Chat) -> None:
     if not isinstance(ctx, Known):
         joining.stranger(ctx, command, args)
         return
+    if ctx.member.office and rollup.office_message(ctx, command, args):
+        return  # the education office's: no task; /baocao is their roll-up
     if incoming.button:
         buttons.on_button(ctx, incoming.button)
         return

@@ -95,7 +95,8 @@ def show_help(ctx: Known, args: str) -> None:
     task, groups where the channel has them) or unit heads (assigning their unit's tasks, groups);
     nothing they cannot use;
     and, for a person in several schools, how to switch between them."""
-    parts = [ctx.text("help.common")]
+    # the education office's people have no task: what they can do instead
+    parts = [ctx.text("office.help" if ctx.member.office else "help.common")]
     if ctx.actor.is_leader:
         parts.append(ctx.text("help.leader"))
     elif ctx.actor.headed_units:

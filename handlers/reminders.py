@@ -9,6 +9,7 @@ from handlers.context import Context, InSchool, Personal
 from handlers.kpi_warnings import kpi_risk
 from handlers.render import numbered_lines, task_line, task_message, update_line
 from handlers.reports import weekly_digest
+from handlers.rollup import rollup_replies
 from messages import Rich, join_rich
 from models import Reminder, ReminderKind, Task, Unit
 from services.plan_text import due_order, next_due
@@ -57,6 +58,10 @@ def _personal(ctx: Personal, rows: list[Reminder]) -> list[tuple[Reply, list[int
     if digests:
         *parts, last = weekly_digest(ctx)
         messages += [(part, []) for part in parts] + [(last, digests)]
+    rollups = [row.id for row in rows if row.kind == ReminderKind.ROLLUP]
+    if rollups:  # one roll-up, however many weeks' rows wait
+        *parts, last = rollup_replies(ctx)
+        messages += [(part, []) for part in parts] + [(last, rollups)]
     return messages
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from handlers.chat import Reply
 from handlers.context import Context, InSchool, Known
 from handlers.kpis import measured_text, number_text
+from handlers.official_report import official_command
 from messages import Rich, format_date, format_percent, t
 from messages import join_rich as join
 from models import Direction
@@ -37,6 +38,9 @@ def report_command(ctx: Known, args: str) -> None:
         return
     if ctx.incoming is not None and ctx.incoming.is_group:
         ctx.say("report.private_only")
+        return
+    if args.strip():  # /baocao thang, /baocao quy: the official periodic report
+        official_command(ctx, args)
         return
     start, end = digest_period(ctx.session, ctx.school, ctx.now)
     digest = compile_digest(ctx.session, ctx.school, start=start, end=end)

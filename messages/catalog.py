@@ -755,8 +755,9 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "people.unknown_role": {
         "vi": "vai trò '{value}' không hợp lệ; hãy ghi Hiệu trưởng, Phó hiệu trưởng, "
-        "Tổ trưởng/Trưởng bộ phận hoặc Giáo viên/Nhân viên.",
-        "en": "role '{value}' is not valid; write principal, vice_principal, unit_head or staff.",
+        "Tổ trưởng/Trưởng bộ phận, Giáo viên/Nhân viên hoặc Phòng GD&ĐT.",
+        "en": "role '{value}' is not valid; write principal, vice_principal, unit_head, staff "
+        "or office.",
     },
     "people.bad_phone": {
         "vi": "số điện thoại '{value}' không hợp lệ; ghi 10 chữ số, ví dụ 0912345678.",
@@ -777,6 +778,18 @@ CATALOG: dict[str, dict[str, str]] = {
         "hãy để trống ở dòng này.",
         "en": "the oversees column is only for vice principals (the principal follows every "
         "unit); leave it empty on this row.",
+    },
+    "people.office_unit": {
+        "vi": "người của Phòng GD&ĐT không thuộc tổ/bộ phận nào của trường; hãy để trống cột "
+        "tổ/bộ phận (đang ghi '{value}').",
+        "en": "a person of the education office belongs to no unit of the school; leave the "
+        "unit column empty (it says '{value}').",
+    },
+    "people.office_and_unit": {
+        "vi": "'{name}' vừa là người của Phòng GD&ĐT vừa thuộc một tổ/bộ phận của trường; mỗi "
+        "người chỉ một trong hai, hãy sửa lại trong tệp.",
+        "en": "'{name}' is listed both as the education office's and in a unit of the school; "
+        "a person is one or the other, correct the file.",
     },
     "people.conflict": {
         "vi": "'{name}' có hai vai trò khác nhau trong cùng tổ/bộ phận {unit}.",
@@ -869,6 +882,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "role.vice_principal": {"vi": "Phó hiệu trưởng", "en": "Vice principal"},
     "role.unit_head": {"vi": "Tổ trưởng/Trưởng bộ phận", "en": "Unit head"},
     "role.staff": {"vi": "Giáo viên/Nhân viên", "en": "Teacher/Staff"},
+    "role.office": {"vi": "Phòng GD&ĐT", "en": "Education office"},
     # --- invitations -------------------------------------------------------------------------
     "invite.none": {
         "vi": "Mọi người đều đã tham gia hoặc chưa có ai; nhập danh sách: dondoc people import TỆP",
@@ -1483,21 +1497,27 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "help.head": {
         "vi": "<b>Dành cho tổ trưởng</b>\n"
-        "/giao <i>mã</i> [người] — giao việc của tổ cho thành viên",
+        "/giao <i>mã</i> [người] — giao việc của tổ cho thành viên\n"
+        "/minhchung [<i>mã</i>] — minh chứng của tổ; thư mục minh chứng của một việc",
         "en": "<b>For unit heads</b>\n"
-        "/assign <i>code</i> [person] — give a task of your unit to a member",
+        "/assign <i>code</i> [person] — give a task of your unit to a member\n"
+        "/evidence [<i>code</i>] — your unit's evidence; a task's evidence folder",
     },
     "help.leader": {
         "vi": "<b>Dành cho Ban giám hiệu</b>\n"
         "/baocao — báo cáo tổng hợp của trường\n"
+        "/baocao thang, /baocao quy — báo cáo định kỳ của tháng, quý (tệp Word)\n"
         "/tomtat — nhận tóm tắt điểm mới hằng ngày, hằng tuần, hoặc tắt\n"
         "/chiso <i>mã</i> <i>giá trị</i> — ghi chỉ số, ví dụ: /chiso dropout 0,4\n"
-        "/giao <i>mã</i> [người] — giao bất kỳ việc nào cho một người",
+        "/giao <i>mã</i> [người] — giao bất kỳ việc nào cho một người\n"
+        "/minhchung [<i>mã</i>] — minh chứng đã nhận; thư mục minh chứng của một việc",
         "en": "<b>For leaders</b>\n"
         "/report — the school report\n"
+        "/report month, /report quarter — the periodic report (a Word file)\n"
         "/brief — your brief of what is new: daily, weekly or off\n"
         "/kpi <i>key</i> <i>value</i> — record a KPI, e.g. /kpi dropout 0.4\n"
-        "/assign <i>code</i> [person] — assign any task to someone",
+        "/assign <i>code</i> [person] — assign any task to someone\n"
+        "/evidence [<i>code</i>] — evidence received; a task's evidence folder",
     },
     "help.groups": {
         "vi": "/lienket — (trong nhóm) liên kết nhóm với tổ",
@@ -2231,6 +2251,131 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "This group is now linked to <b>{unit}</b>. Commands work here; replies are recorded "
         "for whoever sends them.",
     },
+    # --- the education office: what its people can do, the weekly roll-up of its schools ----
+    "office.help": {
+        "vi": "<b>Dành cho Phòng GD&ĐT</b>\n"
+        "{You} theo dõi các trường đã đưa {you} vào danh sách nhân sự của trường; {you} không "
+        "có nhiệm vụ ở trường nào nên không nhận nhắc việc.\n"
+        "/baocao — bản tổng hợp các trường ngay bây giờ (mỗi tuần bot cũng tự gửi vào giờ gửi "
+        "báo cáo tuần), kèm tệp Excel\n"
+        "/kenh — nhận bản tổng hợp qua Telegram hay Zalo; liên kết thêm kênh\n"
+        "/ngonngu en — English",
+        "en": "<b>For the education office</b>\n"
+        "You follow the schools that list you in their people file; you have no task in any "
+        "school, so you get no reminders.\n"
+        "/report — the roll-up of your schools now (the bot also sends it every week at the "
+        "digest time), with a workbook\n"
+        "/channel — get the roll-up on Telegram or Zalo; link another channel\n"
+        "/language vi — tiếng Việt",
+    },
+    "office.only": {
+        "vi": "{You} là người của Phòng GD&ĐT nên không có nhiệm vụ ở trường nào để xem hay cập "
+        "nhật. Mỗi tuần bot gửi {you} bản tổng hợp các trường; {you} gõ /baocao để xem ngay, "
+        "hoặc /huongdan để xem các lệnh dành cho {you}.",
+        "en": "As a person of the education office you have no task in any school to see or "
+        "update. The bot sends you the roll-up of your schools every week; type /report to "
+        "see it now, or /help for what you can do.",
+    },
+    "rollup.private_only": {
+        "vi": "Bản tổng hợp có số liệu của các trường nên chỉ gửi trong tin nhắn riêng. {You} "
+        "vui lòng nhắn riêng /baocao cho bot.",
+        "en": "The roll-up covers your schools' figures, so it is only sent in a private chat. "
+        "Send /report to the bot directly.",
+    },
+    "rollup.file.workbook": {
+        "vi": "tong-hop-cac-truong-{week}.xlsx",
+        "en": "schools-roll-up-{week}.xlsx",
+    },
+    "rollup.file_kept": {
+        "vi": "📎 Kênh này không gửi được tệp: tệp Excel tổng hợp các trường ({workbook}) đã lưu "
+        "trên máy chủ. {You} nhận được tệp trên Telegram khi liên kết thêm Telegram và chọn "
+        "nhận ở đó (/kenh).",
+        "en": "📎 This channel cannot send files: the roll-up workbook ({workbook}) is kept on "
+        "the server. Link Telegram as well and choose it with /channel to receive it.",
+    },
+    "rollup.title": {
+        "vi": "🏫 <b>Tổng hợp tuần {dates}</b> — {count} trường",
+        "en": "🏫 <b>Week {dates}</b> — roll-up of {count} schools",
+        "en_one": "🏫 <b>Week {dates}</b> — roll-up of 1 school",
+    },
+    "rollup.as_of": {
+        "vi": "Số liệu đến {end}. Trường cần quan tâm trước: {count}/{schools}.",
+        "en": "Figures as of {end}. Schools needing attention first: {count} of {schools}.",
+    },
+    "rollup.no_school": {
+        "vi": "Chưa có trường nào đưa {you} vào danh sách nhân sự với vai trò Phòng GD&ĐT.",
+        "en": "No school lists you in its people file as the education office yet.",
+    },
+    "rollup.line": {
+        "vi": "{number}. <b>{school}</b>: tiến độ {progress} · xong {done}/{tasks} việc · "
+        "{overdue} việc quá hạn",
+        "en": "{number}. <b>{school}</b>: progress {progress} · done {done}/{tasks} · "
+        "overdue: {overdue}",
+    },
+    "rollup.line.long_overdue": {
+        "vi": "⏳ {count} việc quá hạn hơn {days} ngày",
+        "en": "⏳ {count} tasks past the {days}-day limit",
+        "en_one": "⏳ 1 task past the {days}-day limit",
+    },
+    "rollup.line.silent": {
+        "vi": "🔕 {count} tổ/bộ phận lâu không báo cáo",
+        "en": "🔕 {count} units silent for two weeks",
+        "en_one": "🔕 1 unit silent for two weeks",
+    },
+    "rollup.line.kpis": {
+        "vi": "📉 {count} chỉ số có nguy cơ không đạt",
+        "en": "📉 {count} KPIs at risk",
+        "en_one": "📉 1 KPI at risk",
+    },
+    "rollup.line.fine": {"vi": "✅ không có điểm cần lưu ý", "en": "✅ nothing to flag"},
+    "rollup.order": {
+        "vi": "<i>Thứ tự: trường có nhiều điểm cần lưu ý (chỉ số có nguy cơ, tổ quá hạn lâu, tổ "
+        "lâu không báo cáo) trước, rồi trường có nhiều việc quá hạn hơn, rồi tiến độ thấp hơn.</i>",
+        "en": "<i>Order: schools with the most points to flag (KPIs at risk, units long overdue, "
+        "silent units) first, then the most overdue tasks, then the lowest progress.</i>",
+    },
+    "rollup.attached": {
+        "vi": "📎 Tệp Excel kèm theo: mỗi trường một dòng, và danh sách việc quá hạn của từng trường.",
+        "en": "📎 The attached workbook: a row per school, and each school's overdue tasks.",
+    },
+    "rollup.kept": {
+        "vi": "Tệp Excel có mỗi trường một dòng và danh sách việc quá hạn của từng trường.",
+        "en": "The workbook has a row per school and each school's overdue tasks.",
+    },
+    "rollup.files": {"vi": "Tệp Excel tổng hợp: {path}", "en": "Roll-up workbook: {path}"},
+    "cli.digest.all_schools": {
+        "vi": "Tổng hợp mọi trường của hệ thống (như bản gửi Phòng GD&ĐT): in ra và ghi tệp Excel.",
+        "en": "Roll up every school of the deployment (as the education office gets it): print "
+        "it and write the workbook.",
+    },
+    "cli.digest.all_and_school": {
+        "vi": "Dùng --all-schools hoặc --school, không dùng cả hai.",
+        "en": "Use --all-schools or --school, not both.",
+    },
+    "xlsx.rollup.sheet.schools": {"vi": "Các trường", "en": "Schools"},
+    "xlsx.rollup.sheet.overdue": {"vi": "Quá hạn {code}", "en": "Overdue {code}"},
+    "xlsx.rollup.schools.rank": {"vi": "Thứ tự", "en": "Rank"},
+    "xlsx.rollup.schools.code": {"vi": "Mã trường", "en": "School code"},
+    "xlsx.rollup.schools.name": {"vi": "Trường", "en": "School"},
+    "xlsx.rollup.schools.progress": {"vi": "Tiến độ (%)", "en": "Progress (%)"},
+    "xlsx.rollup.schools.done": {"vi": "Đã xong", "en": "Done"},
+    "xlsx.rollup.schools.tasks": {"vi": "Số việc", "en": "Tasks"},
+    "xlsx.rollup.schools.overdue": {"vi": "Quá hạn", "en": "Overdue"},
+    "xlsx.rollup.schools.long_overdue": {"vi": "Quá hạn lâu", "en": "Long overdue"},
+    "xlsx.rollup.schools.silent": {"vi": "Tổ lâu không báo cáo", "en": "Silent units"},
+    "xlsx.rollup.schools.silent_units": {"vi": "Tên các tổ", "en": "Which units"},
+    "xlsx.rollup.schools.kpis": {"vi": "Chỉ số có nguy cơ", "en": "KPIs at risk"},
+    "xlsx.rollup.schools.kpi_names": {"vi": "Tên các chỉ số", "en": "Which KPIs"},
+    "xlsx.rollup.schools.updates": {"vi": "Lượt báo cáo", "en": "Reports"},
+    "xlsx.rollup.schools.as_of": {"vi": "Số liệu đến", "en": "As of"},
+    "xlsx.rollup.overdue.code": {"vi": "Mã", "en": "Code"},
+    "xlsx.rollup.overdue.title": {"vi": "Nhiệm vụ", "en": "Task"},
+    "xlsx.rollup.overdue.unit": {"vi": "Tổ/bộ phận", "en": "Unit"},
+    "xlsx.rollup.overdue.assignee": {"vi": "Người thực hiện", "en": "Assigned to"},
+    "xlsx.rollup.overdue.due": {"vi": "Hạn", "en": "Due"},
+    "xlsx.rollup.overdue.days": {"vi": "Số ngày quá hạn", "en": "Days overdue"},
+    "xlsx.rollup.overdue.progress": {"vi": "Tiến độ (%)", "en": "Progress (%)"},
+    "xlsx.rollup.overdue.last_report": {"vi": "Báo cáo gần nhất", "en": "Last report"},
     # --- the weekly digest and /baocao: the chat message, the workbook, the chart ---------
     # --- the command -------------------------------------------------------------------------
     "menu.report": {"vi": "Báo cáo tổng hợp (ban giám hiệu)", "en": "School report (leaders)"},
@@ -2248,6 +2393,223 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "report.file.workbook": {"vi": "bao-cao-tuan-{week}.xlsx", "en": "weekly-report-{week}.xlsx"},
     "report.file.chart": {"vi": "tien-do-{week}.png", "en": "progress-{week}.png"},
+    # --- the official periodic report (.docx, Decree 30/2020/NĐ-CP): /baocao thang|quy ------
+    "report.file.official": {"vi": "bao-cao-{period}.docx", "en": "report-{period}.docx"},
+    "official.bad_args": {
+        "vi": "Báo cáo định kỳ: gõ /baocao thang (tháng này) hoặc /baocao quy (quý này); "
+        "/baocao thang 11 hoặc /baocao quy 3 cho một tháng, quý đã qua. Gõ /baocao để xem "
+        "báo cáo tuần.",
+        "en": "Periodic report: type /report month (this month) or /report quarter (this "
+        "quarter); /report month 11 or /report quarter 3 for a past month or quarter. Type "
+        "/report for the weekly digest.",
+    },
+    "official.period.month": {"vi": "tháng {month} năm {year}", "en": "{month}/{year}"},
+    "official.period.quarter": {"vi": "quý {roman} năm {year}", "en": "Q{roman} {year}"},
+    "official.motto.nation": {
+        "vi": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "en": "SOCIALIST REPUBLIC OF VIETNAM",
+    },
+    "official.motto.words": {
+        "vi": "Độc lập - Tự do - Hạnh phúc",
+        "en": "Independence - Freedom - Happiness",
+    },
+    "official.number": {"vi": "Số:       /BC-{issuer}", "en": "No.:       /BC-{issuer}"},
+    "official.place_date": {
+        "vi": "{place}, ngày {day} tháng {month} năm {year}",
+        "en": "{place}, {day}/{month}/{year}",
+    },
+    "official.place_unknown": {"vi": "……………", "en": "……………"},
+    "official.type": {"vi": "BÁO CÁO", "en": "REPORT"},
+    "official.subject": {
+        "vi": "Kết quả thực hiện {plan}, {period}",
+        "en": "Results of implementing {plan}, {period}",
+    },
+    "official.subject.no_plan": {"vi": "kế hoạch của nhà trường", "en": "the school's plan"},
+    "official.so_far": {
+        "vi": "(số liệu tính đến {time} ngày {date})",
+        "en": "(figures up to {time} on {date})",
+    },
+    "official.intro": {
+        "vi": "Thực hiện {plan}, {school} báo cáo kết quả thực hiện {period} như sau:",
+        "en": "In implementing {plan}, {school} reports its results for {period} as follows:",
+    },
+    "official.h.general": {"vi": "KHÁI QUÁT CHUNG", "en": "OVERVIEW"},
+    "official.h.results": {"vi": "KẾT QUẢ THỰC HIỆN NHIỆM VỤ", "en": "RESULTS BY TASK"},
+    "official.h.kpis": {"vi": "KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU", "en": "INDICATORS AND TARGETS"},
+    "official.h.notes": {"vi": "Ý KIẾN CỦA CÁC TỔ, BỘ PHẬN", "en": "WHAT THE UNITS REPORTED"},
+    "official.h.next": {"vi": "PHƯƠNG HƯỚNG, NHIỆM VỤ KỲ TỚI", "en": "NEXT STEPS"},
+    "official.general.tasks": {
+        "vi": "Kế hoạch được triển khai đến {units} tổ, bộ phận. Trong kỳ có {followed} nhiệm vụ "
+        "được theo dõi theo thời hạn (việc định kỳ tính mỗi lần đến hạn trong kỳ một lượt) và "
+        "{ongoing} nhiệm vụ thường xuyên, khi có yêu cầu (không có thời hạn).",
+        "en": "The plan involves units: {units}. Tasks followed by deadline in the period (a "
+        "recurring task once per occurrence due in it): {followed}; ongoing or on-request tasks "
+        "(no deadline): {ongoing}.",
+    },
+    "official.general.activity": {
+        "vi": "Trong kỳ, các tổ, bộ phận đã gửi {updates} lượt báo cáo tiến độ; {done} nhiệm vụ "
+        "(lượt) hoàn thành trong kỳ; tỷ lệ hoàn thành chung {rate}.",
+        "en": "Progress reports sent by the units in the period: {updates}; tasks (occurrences) "
+        "done in the period: {done}; overall completion rate {rate}.",
+    },
+    "official.table.number": {"vi": "TT", "en": "No."},
+    "official.table.category": {"vi": "Nội dung", "en": "Category"},
+    "official.table.count": {"vi": "Số nhiệm vụ", "en": "Tasks"},
+    "official.table.share": {"vi": "Tỷ lệ", "en": "Share"},
+    "official.table.total": {"vi": "Tổng số theo dõi theo thời hạn", "en": "Followed by deadline"},
+    "official.cat.on_time": {"vi": "Đã hoàn thành đúng hạn", "en": "Done on time"},
+    "official.cat.late": {"vi": "Đã hoàn thành nhưng quá hạn", "en": "Done late"},
+    "official.cat.in_time": {
+        "vi": "Chưa hoàn thành, còn trong hạn",
+        "en": "Not done, within the deadline",
+    },
+    "official.cat.overdue": {"vi": "Chưa hoàn thành, đã quá hạn", "en": "Not done, overdue"},
+    "official.cat.ongoing": {
+        "vi": "Nhiệm vụ thường xuyên, khi có yêu cầu (không có thời hạn, không tính vào các "
+        "nhóm trên)",
+        "en": "Ongoing and on-request tasks (no deadline, not in the groups above)",
+    },
+    "official.cat.heading": {
+        "vi": "{number}. {name}: {count} nhiệm vụ",
+        "en": "{number}. {name}: {count}",
+    },
+    "official.entry.on_time": {
+        "vi": "- {code}: {title} ({unit}; hạn {due}; hoàn thành ngày {done}).",
+        "en": "- {code}: {title} ({unit}; due {due}; done on {done}).",
+    },
+    "official.entry.late": {
+        "vi": "- {code}: {title} ({unit}; hạn {due}; hoàn thành ngày {done}, trễ {days} ngày).",
+        "en": "- {code}: {title} ({unit}; due {due}; done on {done}, {days} days late).",
+        "en_one": "- {code}: {title} ({unit}; due {due}; done on {done}, 1 day late).",
+    },
+    "official.entry.in_time": {
+        "vi": "- {code}: {title} ({unit}; hạn {due}; đã thực hiện {progress}%).",
+        "en": "- {code}: {title} ({unit}; due {due}; {progress}% done).",
+    },
+    "official.entry.overdue": {
+        "vi": "- {code}: {title} ({unit}; hạn {due}, quá hạn {days} ngày; đã thực hiện "
+        "{progress}%).",
+        "en": "- {code}: {title} ({unit}; due {due}, {days} days overdue; {progress}% done).",
+        "en_one": "- {code}: {title} ({unit}; due {due}, 1 day overdue; {progress}% done).",
+    },
+    "official.entry.ongoing": {
+        "vi": "- {code}: {title} ({unit}; {rule}; đã thực hiện {progress}%).",
+        "en": "- {code}: {title} ({unit}; {rule}; {progress}% done).",
+    },
+    "official.entry.recurring": {"vi": "{title} ({rule})", "en": "{title} ({rule})"},
+    "official.entry.proposed": {"vi": "{date} (hạn đề xuất)", "en": "{date} (proposed)"},
+    "official.none": {"vi": "Không có.", "en": "None."},
+    "official.kpi.name": {"vi": "Chỉ tiêu", "en": "Indicator"},
+    "official.kpi.target": {"vi": "Mục tiêu", "en": "Target"},
+    "official.kpi.value": {"vi": "Kết quả đến {date}", "en": "Value as of {date}"},
+    "official.kpi.outlook": {"vi": "Đánh giá", "en": "Assessment"},
+    "official.kpi.target_year": {"vi": "{target} (năm {year})", "en": "{target} ({year})"},
+    "official.kpi.recorded": {"vi": "{value} (ngày {date})", "en": "{value} (on {date})"},
+    "official.kpi.no_value": {"vi": "chưa có số liệu", "en": "no data"},
+    "official.kpi.none": {
+        "vi": "Kế hoạch chưa có chỉ tiêu đo được.",
+        "en": "The plan has no measurable indicators yet.",
+    },
+    "official.note.source": {
+        "vi": "- {unit}, nhiệm vụ {code} ({who}, ngày {date}): ",
+        "en": "- {unit}, task {code} ({who}, {date}): ",
+    },
+    "official.note.quote": {"vi": "“{note}”", "en": "“{note}”"},
+    "official.note.none": {
+        "vi": "Trong kỳ, các tổ, bộ phận không gửi ý kiến kèm báo cáo tiến độ.",
+        "en": "The units sent no notes with their progress reports in the period.",
+    },
+    "official.next.overdue": {
+        "vi": "- Tập trung hoàn thành ngay {count} nhiệm vụ đã quá hạn: {codes}.",
+        "en": "- Finish the {count} overdue tasks first: {codes}.",
+        "en_one": "- Finish the overdue task first: {codes}.",
+    },
+    "official.next.due": {
+        "vi": "- Hoàn thành đúng hạn {count} nhiệm vụ đến hạn đến hết ngày {date}: {codes}.",
+        "en": "- Complete on time the {count} tasks due by {date}: {codes}.",
+        "en_one": "- Complete on time the task due by {date}: {codes}.",
+    },
+    "official.next.kpis": {
+        "vi": "- Có giải pháp cho {count} chỉ tiêu chưa đạt hoặc có nguy cơ không đạt: {names}.",
+        "en": "- Act on the {count} indicators not met or at risk: {names}.",
+        "en_one": "- Act on the indicator not met or at risk: {names}.",
+    },
+    "official.next.ongoing": {
+        "vi": "- Duy trì các nhiệm vụ thường xuyên; các tổ, bộ phận báo cáo tiến độ kịp thời, "
+        "gửi kèm minh chứng.",
+        "en": "- Keep up the ongoing tasks; units report progress in time, with evidence.",
+    },
+    "official.closing": {
+        "vi": "Trên đây là báo cáo kết quả thực hiện kế hoạch {period} của {school}./.",
+        "en": "This is the report of {school} on implementing the plan, {period}./.",
+    },
+    "official.recipients": {"vi": "Nơi nhận:", "en": "Recipients:"},
+    "official.recipient.parent": {"vi": "- {parent} (b/c);", "en": "- {parent} (for report);"},
+    "official.recipient.leaders": {"vi": "- Ban giám hiệu;", "en": "- The school's leaders;"},
+    "official.recipient.units": {"vi": "- Các tổ, bộ phận;", "en": "- The units;"},
+    "official.recipient.archive": {"vi": "- Lưu: VT.", "en": "- Archive: VT."},
+    "official.signer": {"vi": "HIỆU TRƯỞNG", "en": "PRINCIPAL"},
+    "official.summary.title": {
+        "vi": "📄 <b>Báo cáo {period}</b> — {school}",
+        "en": "📄 <b>Report, {period}</b> — {school}",
+    },
+    "official.summary.as_of": {
+        "vi": "Số liệu đến {time} ngày {date}; {followed} nhiệm vụ (lượt) theo dõi theo thời hạn:",
+        "en": "Figures up to {time} on {date}; tasks followed by deadline: {followed}:",
+    },
+    "official.summary.line": {"vi": "• {name}: <b>{number}</b>", "en": "• {name}: <b>{number}</b>"},
+    "official.summary.ongoing": {
+        "vi": "Thường xuyên, khi có yêu cầu (không có hạn): {number}",
+        "en": "Ongoing or on request (no deadline): {number}",
+    },
+    "official.summary.kpis": {
+        "vi": "Chỉ tiêu: đạt {met} · có nguy cơ {at_risk} · chưa đạt {not_met} · chưa có số "
+        "liệu {no_data}",
+        "en": "Indicators: met {met} · at risk {at_risk} · not met {not_met} · no data {no_data}",
+    },
+    "official.summary.attached": {
+        "vi": "📎 Báo cáo đầy đủ theo thể thức văn bản hành chính: tệp Word đính kèm.",
+        "en": "📎 The full report, in the administrative document layout: the Word file attached.",
+    },
+    "official.summary.kept": {
+        "vi": "📎 Kênh này không gửi được tệp: báo cáo đầy đủ ({file}) đã lưu trên máy chủ. "
+        "{You} nhận được tệp trên Telegram khi liên kết thêm Telegram và chọn nhận báo cáo ở đó "
+        "(/kenh).",
+        "en": "📎 This channel cannot send files: the full report ({file}) is kept on the server. "
+        "Link Telegram as well and choose it with /kenh to receive it.",
+    },
+    "cli.report": {
+        "vi": "Ghi báo cáo định kỳ (tháng, quý) theo thể thức văn bản hành chính, tệp .docx.",
+        "en": "Write the periodic report (month, quarter) as an administrative document, .docx.",
+    },
+    "cli.report.period": {
+        "vi": "Kỳ báo cáo: tháng dạng 2026-12 hoặc quý dạng 2026-Q4; mặc định là tháng này.",
+        "en": "The period: a month as 2026-12 or a quarter as 2026-Q4; default this month.",
+    },
+    "cli.report.out": {
+        "vi": "Thư mục ghi tệp (mặc định REPORTS_DIR/<trường>/<kỳ>).",
+        "en": "Folder for the file (default REPORTS_DIR/<school>/<period>).",
+    },
+    "cli.report.parent": {
+        "vi": 'Cơ quan chủ quản ghi trên đầu văn bản, ví dụ "UBND XÃ TÂN AN HỘI".',
+        "en": 'The parent body at the top of the document, e.g. "UBND XÃ TÂN AN HỘI".',
+    },
+    "cli.report.place": {
+        "vi": 'Địa danh ghi trước ngày tháng, ví dụ "Tân An Hội".',
+        "en": 'The place written before the date, e.g. "Tân An Hội".',
+    },
+    "cli.report.signer": {
+        "vi": "Họ tên người ký (mặc định: hiệu trưởng trong danh sách nhân sự).",
+        "en": "The signer's name (default: the principal in the people file).",
+    },
+    "cli.bad_period": {
+        "vi": "Kỳ báo cáo '{value}' không đúng; hãy ghi tháng dạng 2026-12 hoặc quý dạng 2026-Q4.",
+        "en": "'{value}' is not a period; write a month as 2026-12 or a quarter as 2026-Q4.",
+    },
+    "cli.future_period": {
+        "vi": "Kỳ {period} chưa bắt đầu nên chưa có báo cáo.",
+        "en": "The period {period} has not begun, so there is no report yet.",
+    },
     # --- the message -------------------------------------------------------------------------
     "digest.title": {
         "vi": "📊 <b>Tuần {dates}</b> — {school}",
@@ -2427,4 +2789,171 @@ CATALOG: dict[str, dict[str, str]] = {
     "xlsx.digest.kpis.date": {"vi": "Ngày ghi", "en": "Recorded on"},
     "xlsx.digest.kpis.projected": {"vi": "Dự báo đến hạn", "en": "Projected at the deadline"},
     "xlsx.digest.kpis.status": {"vi": "Đánh giá", "en": "Assessment"},
+    # --- the evidence folder: dondoc evidence export, /minhchung -----------------------------
+    "cli.evidence": {"vi": "Thư mục minh chứng.", "en": "The evidence folder."},
+    "cli.evidence.export": {
+        "vi": "Xuất mọi ảnh, tệp minh chứng đã nhận ra một tệp nén (.zip), xếp theo mục, mã "
+        "nhiệm vụ và tổ/bộ phận, kèm danh mục Excel (ai gửi tệp nào, lúc nào, cho việc nào).",
+        "en": "Export every photo and file received as evidence into a zip, by section, task "
+        "code and unit, with an Excel index (who sent which file, when, for which task).",
+    },
+    "cli.evidence.out": {
+        "vi": "Tệp nén sẽ ghi, ví dụ minh-chung.zip.",
+        "en": "The zip to write, e.g. evidence.zip.",
+    },
+    "cli.evidence.task": {
+        "vi": "Chỉ minh chứng của nhiệm vụ này, ví dụ III.4.2.",
+        "en": "Only this task's evidence, e.g. III.4.2.",
+    },
+    "evidence.cli.needs_out": {
+        "vi": "Cần cho biết tệp nén sẽ ghi, ví dụ: --out minh-chung.zip",
+        "en": "Say which zip to write, e.g. --out evidence.zip",
+    },
+    "evidence.cli.not_zip": {
+        "vi": "Tệp ghi ra phải có đuôi .zip, ví dụ --out minh-chung.zip (đang là '{path}').",
+        "en": "The file to write must end in .zip, e.g. --out evidence.zip (got '{path}').",
+    },
+    "evidence.cli.exported": {
+        "vi": "Đã ghi {count} tệp minh chứng của {school} vào {path} (danh mục: {index}).",
+        "en": "Wrote {count} evidence files of {school} to {path} (index: {index}).",
+        "en_one": "Wrote 1 evidence file of {school} to {path} (index: {index}).",
+    },
+    "evidence.cli.cannot_write": {
+        "vi": "Không ghi được {path}: {reason}",
+        "en": "Could not write {path}: {reason}",
+    },
+    "evidence.cli.none": {
+        "vi": "Chưa có minh chứng nào; {path} chỉ có danh mục (trống).",
+        "en": "No evidence yet; {path} holds only the (empty) index.",
+    },
+    "evidence.cli.missing": {
+        "vi": "⚠️ {count} tệp không còn trên máy chủ, danh mục ghi là thiếu:",
+        "en": "⚠️ {count} files are no longer on the server; the index lists them as missing:",
+        "en_one": "⚠️ 1 file is no longer on the server; the index lists it as missing:",
+    },
+    "evidence.cli.missing_line": {
+        "vi": "  – {code} · {sender} · {time} · {name}",
+        "en": "  – {code} · {sender} · {time} · {name}",
+    },
+    "menu.evidence": {"vi": "Thư mục minh chứng của một việc", "en": "A task's evidence folder"},
+    "evidence.deny": {
+        "vi": "Chỉ Ban giám hiệu và tổ trưởng nhận được thư mục minh chứng. {You} vẫn gửi minh "
+        "chứng như thường: gửi ảnh hoặc tệp kèm mã việc, ví dụ “III.4.2 biên bản họp”.",
+        "en": "Only leaders and unit heads can receive the evidence folder. You can still send "
+        "evidence as usual: a photo or file captioned with the task code, e.g. “III.4.2 "
+        "meeting minutes”.",
+    },
+    "evidence.deny_task": {
+        "vi": "Minh chứng của {code} chỉ gửi cho Ban giám hiệu và tổ trưởng của tổ/bộ phận phụ "
+        "trách việc này. Xin {you} liên hệ tổ trưởng phụ trách.",
+        "en": "The evidence of {code} goes only to leaders and the head of the unit in charge "
+        "of it. Please ask that unit head.",
+    },
+    "evidence.private_only": {
+        "vi": "Thư mục minh chứng có ảnh, tệp và tên người gửi nên chỉ gửi trong tin nhắn riêng. "
+        "{You} vui lòng nhắn riêng /minhchung cho bot.",
+        "en": "The evidence folder has photos, files and senders' names, so it is only sent in "
+        "a private chat. Send /evidence to the bot directly.",
+    },
+    "evidence.none_task": {
+        "vi": "<b>{code}</b> — {title}: chưa có minh chứng nào. Gửi ảnh hoặc tệp kèm mã {code} "
+        "để lưu minh chứng cho việc này.",
+        "en": "<b>{code}</b> — {title}: no evidence yet. Send a photo or file captioned {code} "
+        "to keep it as this task's evidence.",
+    },
+    "evidence.header": {
+        "vi": "📁 <b>Minh chứng {code}</b> — {title}: {count} tệp",
+        "en": "📁 <b>Evidence {code}</b> — {title}: {count} files",
+        "en_one": "📁 <b>Evidence {code}</b> — {title}: 1 file",
+    },
+    "evidence.attached": {
+        "vi": "Tệp nén kèm theo xếp theo tổ/bộ phận; danh mục Excel bên trong ghi ai gửi tệp "
+        "nào, lúc nào.",
+        "en": "The attached zip is sorted by unit; the Excel index inside says who sent which "
+        "file, and when.",
+    },
+    "evidence.line": {
+        "vi": "• {time} — {sender} ({channel}): {name}",
+        "en": "• {time} — {sender} ({channel}): {name}",
+    },
+    "evidence.line_note": {
+        "vi": "• {time} — {sender} ({channel}): {name} — {note}",
+        "en": "• {time} — {sender} ({channel}): {name} — {note}",
+    },
+    "evidence.more": {
+        "vi": "… và {count} tệp khác (xem danh mục).",
+        "en": "… and {count} more files (see the index).",
+        "en_one": "… and 1 more file (see the index).",
+    },
+    "evidence.missing": {
+        "vi": "⚠️ {count} tệp không còn trên máy chủ; danh mục ghi là thiếu.",
+        "en": "⚠️ {count} files are no longer on the server; the index lists them as missing.",
+        "en_one": "⚠️ 1 file is no longer on the server; the index lists it as missing.",
+    },
+    "evidence.kept": {
+        "vi": "📎 Kênh này không gửi được tệp: tệp nén {name} (kèm danh mục Excel) đã lưu trên "
+        "máy chủ, tại {folder}. {You} nhận được tệp trên Telegram khi liên kết thêm Telegram "
+        "và chọn nhận ở đó (/kenh).",
+        "en": "📎 This channel cannot send files: the zip {name} (with its Excel index) is kept "
+        "on the server, in {folder}. Link Telegram as well and choose it with /kenh to "
+        "receive it.",
+    },
+    "evidence.too_big": {
+        "vi": "📎 Tệp nén {name} ({size} MB) lớn hơn mức Telegram cho phép gửi ({limit} MB): "
+        "đã lưu trên máy chủ, tại {folder}.",
+        "en": "📎 The zip {name} ({size} MB) is larger than Telegram lets a bot send ({limit} "
+        "MB): it is kept on the server, in {folder}.",
+    },
+    "evidence.summary.header": {
+        "vi": "📁 <b>Minh chứng đã nhận</b> ({count} việc):",
+        "en": "📁 <b>Evidence received</b> ({count} tasks):",
+        "en_one": "📁 <b>Evidence received</b> (1 task):",
+    },
+    "evidence.summary.line": {
+        "vi": "• <b>{code}</b> {title}: {count} tệp, mới nhất {date}",
+        "en": "• <b>{code}</b> {title}: {count} files, latest {date}",
+        "en_one": "• <b>{code}</b> {title}: 1 file, latest {date}",
+    },
+    "evidence.summary.more": {
+        "vi": "… và {count} việc khác.",
+        "en": "… and {count} more tasks.",
+        "en_one": "… and 1 more task.",
+    },
+    "evidence.summary.footer": {
+        "vi": "Gõ /minhchung <i>mã</i> để nhận thư mục minh chứng của một việc, ví dụ "
+        "/minhchung III.4.2.",
+        "en": "Type /evidence <i>code</i> for a task's evidence folder, e.g. /evidence III.4.2.",
+    },
+    "evidence.summary.none": {
+        "vi": "Chưa có minh chứng nào. Minh chứng là ảnh hoặc tệp gửi cho bot kèm mã việc, ví "
+        "dụ “III.4.2 biên bản họp”.",
+        "en": "No evidence yet. Evidence is a photo or file sent to the bot captioned with the "
+        "task code, e.g. “III.4.2 meeting minutes”.",
+    },
+    "evidence.file.zip": {"vi": "minh-chung-{code}.zip", "en": "evidence-{code}.zip"},
+    "evidence.file.index": {"vi": "danh-muc-minh-chung.xlsx", "en": "evidence-index.xlsx"},
+    "evidence.file.photo": {"vi": "ảnh", "en": "photo"},
+    "evidence.file.document": {"vi": "tệp", "en": "file"},
+    "evidence.unknown_sender": {"vi": "không rõ người gửi", "en": "unknown sender"},
+    "evidence.channel.telegram": {"vi": "Telegram", "en": "Telegram"},
+    "evidence.channel.zalo": {"vi": "Zalo", "en": "Zalo"},
+    "evidence.channel.console": {"vi": "máy của trường", "en": "school computer"},
+    "evidence.state.stored": {"vi": "có trong tệp nén", "en": "in the zip"},
+    "evidence.state.missing": {
+        "vi": "thiếu: không còn trên máy chủ",
+        "en": "missing: no longer on the server",
+    },
+    "xlsx.evidence.sheet": {"vi": "Danh mục minh chứng", "en": "Evidence index"},
+    "xlsx.evidence.number": {"vi": "STT", "en": "No."},
+    "xlsx.evidence.path": {"vi": "Tệp trong thư mục nén", "en": "File in the zip"},
+    "xlsx.evidence.code": {"vi": "Mã nhiệm vụ", "en": "Task code"},
+    "xlsx.evidence.title": {"vi": "Nhiệm vụ", "en": "Task"},
+    "xlsx.evidence.unit": {"vi": "Tổ/bộ phận", "en": "Unit"},
+    "xlsx.evidence.sender": {"vi": "Người gửi", "en": "Sent by"},
+    "xlsx.evidence.channel": {"vi": "Kênh", "en": "Channel"},
+    "xlsx.evidence.time": {"vi": "Thời gian gửi", "en": "Sent at"},
+    "xlsx.evidence.note": {"vi": "Ghi chú", "en": "Note"},
+    "xlsx.evidence.file_name": {"vi": "Tên tệp gốc", "en": "Original file name"},
+    "xlsx.evidence.size": {"vi": "Dung lượng (byte)", "en": "Size (bytes)"},
+    "xlsx.evidence.state": {"vi": "Tình trạng", "en": "State"},
 }

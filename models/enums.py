@@ -57,6 +57,7 @@ class ReminderKind(StrEnum):
     BRIEF = "brief"  # a leader's daily brief: what is new since the last one
     KPI_RISK = "kpi_risk"  # a KPI's projection no longer reaches its target
     REPLY = "reply"  # an answer to a person that could not be sent at once: kept, sent later
+    ROLLUP = "rollup"  # the education office's weekly roll-up of its schools
 
 
 class BriefFrequency(StrEnum):

@@ -15,7 +15,7 @@ class Reminder(SQLModel, table=True):
     be sent at once (`payload` holds it, `channel` and `chat_id` say where). `dedupe_key` is
     unique: (task, recipient, kind, occurrence) for task reminders, (recipient, day) for briefs,
     (KPI, value, recipient) for KPI warnings, (unit, recipient, week) for check-ins, (school,
-    recipient, week) for digests.
+    recipient, week) for digests, (person, week) for the education office's roll-up.
 
     A sweep claims a row (`sending`, `claimed_by`, `claim_version` + 1) and records a send only
     under that same claim: `claimed_by` and `claim_version` are the fencing token. `attempts`

@@ -55,6 +55,9 @@ class Member(SQLModel, table=True):
     # the one linked last
     preferred_channel: Channel | None = Field(default=None, sa_type=enum_type(Channel))
     active: bool = True
+    # of the education office (Phòng GD&ĐT), not the school's staff: in no unit, with no task,
+    # reminder, check-in or brief; gets the roll-up of the schools listing them (services/rollup)
+    office: bool = False
     brief: BriefFrequency = Field(
         default=BriefFrequency.DAILY, sa_type=enum_type(BriefFrequency)
     )  # a leader's brief of what is new

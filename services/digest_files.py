@@ -4,17 +4,13 @@ PNG chart of progress per unit. Texts come from the message catalogue, in the re
 import threading
 import unicodedata
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import openpyxl
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from PIL import Image, ImageDraw, ImageFont
 from sqlmodel import Session
 
@@ -22,9 +18,7 @@ from messages import format_percent, t
 from models import Direction, Kpi, TaskStatus
 from services.digest import Digest, KpiItem, TaskItem, UnitRow, period_reports
 from services.plan_text import countdown, describe_target
-
-DATE_FORMAT = "DD/MM/YYYY"
-DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
+from services.workbooks import add_sheet
 
 
 def _chart_font() -> Path:
@@ -79,40 +73,8 @@ def _add_sheet(
     rows: list[list[Any]],
     columns: list[tuple[str, int]],
 ) -> None:
-    """A write-only sheet: its widths and frozen row are set before the first row goes out."""
-    sheet = workbook.create_sheet(t(f"xlsx.digest.sheet.{name}", locale))
-    for index, (_, width) in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for column, _ in columns:
-        cell = WriteOnlyCell(sheet, t(f"xlsx.digest.{name}.{column}", locale))
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for row in rows:
-        sheet.append([_cell(sheet, _clean(value)) for value in row])
-
-
-def _cell(sheet: Any, value: Any) -> Any:
-    """A date or time with its display format, user text never read as a formula; anything
-    else as it is."""
-    if isinstance(value, date):
-        # openpyxl's stubs leave out date, which it writes as a date
-        cell = WriteOnlyCell(sheet, value)  # type: ignore[arg-type]
-        cell.number_format = DATETIME_FORMAT if isinstance(value, datetime) else DATE_FORMAT
-        return cell
-    if isinstance(value, str) and value.startswith("="):
-        cell = WriteOnlyCell(sheet, value)
-        cell.data_type = "s"
-        return cell
-    return value
-
-
-def _clean(value: Any) -> Any:
-    """Control characters cannot be stored in a workbook: drop them from text."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+    labels = [(t(f"xlsx.digest.{name}.{column}", locale), width) for column, width in columns]
+    add_sheet(workbook, t(f"xlsx.digest.sheet.{name}", locale), labels, rows)
 
 
 def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:

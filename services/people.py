@@ -1,6 +1,10 @@
 """The staff list: `name,unit,role,phone[,xung_ho][,phu_trach]` rows from CSV or Excel, upserted
 into members. `phu_trach` lists the units a vice principal oversees (their brief covers them);
-when the column is there it replaces what each listed person oversaw, empty meaning every unit."""
+when the column is there it replaces what each listed person oversaw, empty meaning every unit.
+
+A row whose role is the education office (`office`, "Phòng GD&ĐT", "chuyên viên phòng giáo
+dục") names someone who follows the school from the office: no unit (the column stays empty),
+no task; `Member.office`, and the weekly roll-up of the schools that list them."""
 
 import csv
 import io
@@ -49,6 +53,22 @@ ROLE_WORDS = {
         "gvcn",
     ),
 }
+OFFICE_WORDS = (
+    "office",
+    "education office",
+    "phòng gd&đt",
+    "phòng gd-đt",
+    "phòng gdđt",
+    "phòng gd",
+    "phòng giáo dục",
+    "phòng giáo dục và đào tạo",
+    "phòng giáo dục & đào tạo",
+    "chuyên viên phòng gd&đt",
+    "chuyên viên phòng gd",
+    "chuyên viên phòng giáo dục",
+    "chuyên viên phòng giáo dục và đào tạo",
+    "chuyên viên",
+)
 SALUTATION_WORDS = {  # stored as "thầy" or "cô"
     "thầy": ("thầy", "thay", "thầy giáo", "thay giao"),
     "cô": ("cô", "co", "cô giáo", "co giao"),
@@ -63,8 +83,8 @@ class StaffRow(NamedTuple):
     number: int
     name: str
     phone: str | None
-    unit: Unit
-    role: Role
+    unit: Unit | None  # None: the education office's, in no unit
+    role: Role | None  # None: the education office
     salutation: str | None  # None: not said
     oversees: tuple[Unit, ...]
 
@@ -83,6 +103,7 @@ def fold_name(text: str) -> str:
 
 
 ROLE_BY_WORD = {fold_name(word): role for role, words in ROLE_WORDS.items() for word in words}
+OFFICE_BY_WORD = frozenset(fold_name(word) for word in OFFICE_WORDS)
 FIELD_BY_HEADER = {fold_name(word): field for field, words in HEADERS.items() for word in words}
 SALUTATION_BY_WORD = {
     fold_name(word): salutation for salutation, words in SALUTATION_WORDS.items() for word in words
@@ -161,13 +182,17 @@ def import_people(session: Session, school: School, path: Path) -> PeopleSummary
         name = re.sub(r"\s+", " ", record.get("name", ""))
         if not name:
             row_problems.append(t("people.missing_name"))
+        role_word = fold_name(record.get("role", "") or "staff")
+        office = role_word in OFFICE_BY_WORD
         unit = unit_by_key.get(fold_name(record.get("unit", "")))
-        if unit is None:
+        if office and record.get("unit"):
+            row_problems.append(t("people.office_unit", value=record["unit"]))
+        elif unit is None and not office:
             row_problems.append(
                 t("people.unknown_unit", value=record.get("unit", ""), known=known_units)
             )
-        role = ROLE_BY_WORD.get(fold_name(record.get("role", "") or "staff"))
-        if role is None:
+        role = ROLE_BY_WORD.get(role_word)
+        if role is None and not office:
             row_problems.append(t("people.unknown_role", value=record.get("role", "")))
         phone = None
         if record.get("phone"):
@@ -184,10 +209,10 @@ def import_people(session: Session, school: School, path: Path) -> PeopleSummary
             for code in codes
             if fold_name(code) not in unit_by_key
         ]
-        if codes and role is not None and role != Role.VICE_PRINCIPAL:
+        if codes and (office or role not in (None, Role.VICE_PRINCIPAL)):
             row_problems.append(t("people.oversight_not_vice"))
         problems += [t("people.row", row=number, problem=p) for p in row_problems]
-        if not row_problems and unit is not None and role is not None:
+        if not row_problems and (office or (unit is not None and role is not None)):
             parsed.append(StaffRow(number, name, phone, unit, role, salutation, oversees))
     if not parsed and not problems:
         problems.append(t("people.empty"))
@@ -212,6 +237,10 @@ def _match(
     return namesakes[0] if namesakes else None
 
 
+def _name(members: list[Member], member_id: int) -> str:
+    return next(member.name for member in members if member.id == member_id)
+
+
 class AmbiguousName(Exception):
     pass
 
@@ -230,6 +259,15 @@ def _replace_oversight(session: Session, overseen: dict[int, set[int]]) -> None:
     )
 
 
+def _office_only(session: Session, office: set[int]) -> None:
+    """People of the education office have no place in a unit: what they had goes."""
+    if not office:
+        return
+    for table in (Membership, Oversight):
+        for row in session.exec(select(table).where(col(table.member_id).in_(office))):
+            session.delete(row)
+
+
 def _store(
     session: Session,
     school: School,
@@ -245,6 +283,8 @@ def _store(
     phone_in_file: dict[int, str] = {}
     problems: list[str] = []
     overseen: dict[int, set[int]] = {}
+    office: dict[int, int] = {}  # member id -> the row that says they are the office's
+    in_units: dict[int, int] = {}  # member id -> a row that gives them a unit
     for number, name, phone, unit, role, salutation, oversees in parsed:
         try:
             member = _match(members, name, phone, phone_in_file)
@@ -267,20 +307,37 @@ def _store(
             member.salutation = salutation
             updated.add(member.id)
         phone_in_file.setdefault(member.id, member.phone or "")
+        overseen.setdefault(member.id, set()).update(u.id for u in oversees)
+        if unit is None or role is None:  # the education office's
+            office.setdefault(member.id, number)
+            if not member.office:
+                member.office = True
+                updated.add(member.id)
+            continue
+        in_units.setdefault(member.id, number)
+        if member.office:
+            member.office = False
+            updated.add(member.id)
         key = (member.id, unit.id)
         if roles.get(key, role) != role:
             problems.append(
                 t("people.row", row=number, problem=t("people.conflict", name=name, unit=unit.code))
             )
         roles[key] = role
-        overseen.setdefault(member.id, set()).update(u.id for u in oversees)
         membership = session.get(Membership, key)
         if membership is None:
             session.add(Membership(member_id=member.id, unit_id=unit.id, role=role))
         else:
             membership.role = role
+    problems += [
+        t("people.row", row=max(row, in_units[member_id]),
+          problem=t("people.office_and_unit", name=_name(members, member_id)))
+        for member_id, row in office.items()
+        if member_id in in_units
+    ]  # fmt: skip
     if oversight:
         _replace_oversight(session, overseen)
+    _office_only(session, set(office) - set(in_units))
     session.flush()
     by_phone: dict[str, list[str]] = {}
     for member in members:

@@ -9,7 +9,11 @@ imported) was never missed: its row is due now.
 
 Leaders get no task reminders as a unit's head or for a unit without one: their brief
 (services/brief.py) tells them what is new, at most once a day. As a task's assignee they are
-reminded like anyone."""
+reminded like anyone.
+
+People of the education office (`Member.office`) are in no unit: no task reminder, check-in or
+brief; once a week, at the digest time of the school their roll-up is addressed from, one
+roll-up per person however many schools list them (services/rollup.py)."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -41,6 +45,7 @@ from services.brief import brief_key, brief_since, compile_brief
 from services.permissions import LEADERS
 from services.progress import is_report, record_progress
 from services.recurrence import parse_recurrence, recurrence_of
+from services.rollup import rollup_key, rollups_from
 from services.school_calendar import SchoolCalendar
 from services.school_settings import FollowUp, ReminderPolicy, SchoolYear, follow_up
 from services.tasks import current, current_tasks
@@ -121,6 +126,11 @@ def plan_school(
             Due(f"digest:{school.id}:{leader}:{week}", ReminderKind.DIGEST, week, digest_at,
                 recipient_id=leader)
             for leader in leaders
+        ]  # fmt: skip
+        wanted += [
+            Due(rollup_key(person, week), ReminderKind.ROLLUP, week, digest_at,
+                recipient_id=member)
+            for person, member in rollups_from(session, school)
         ]  # fmt: skip
     wanted += _briefs(session, school, rules, calendar, timing, leaders)
     created = _insert_new(session, school, wanted, timing)

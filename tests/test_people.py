@@ -421,7 +421,8 @@ def test_unknown_role_is_refused_listing_the_labels(
     output = refuse(cli, engine, write_csv(tmp_path, ["Người Mới,VANPHONG,Bảo vệ,"]))
     assert "dòng 2: vai trò 'Bảo vệ' không hợp lệ" in output
     assert (
-        "Hiệu trưởng, Phó hiệu trưởng, Tổ trưởng/Trưởng bộ phận hoặc Giáo viên/Nhân viên" in output
+        "Hiệu trưởng, Phó hiệu trưởng, Tổ trưởng/Trưởng bộ phận, Giáo viên/Nhân viên hoặc "
+        "Phòng GD&ĐT" in output
     )
 
 
