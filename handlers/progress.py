@@ -311,7 +311,9 @@ def ask_which(
         else:
             key = f"reply.which_{intent.value}"  # /xong or /vuong alone
         header = ctx.text(key, text=text[:200])
-    lines = [header, *numbered_lines(ctx, candidates, ctx.today)]
+    # where there are no buttons, the numbered choices are the lines
+    listed = numbered_lines(ctx, candidates, ctx.today) if ctx.capabilities.buttons else []
+    lines = [header, *listed]
     buttons = task_choices(ctx, candidates, f"a:{kept}:")
     ctx.send(Reply(join_rich(lines), buttons=buttons, tasks=tuple(t.id for t in candidates)))
 

@@ -5,6 +5,7 @@ from datetime import date
 from handlers.chat import Button, Reply
 from handlers.context import Context
 from messages import Rich, format_date, format_datetime, join_rich
+from messages.rich import plain
 from models import ProgressUpdate, Task, TaskStatus, Unit, UpdateSource
 from services.assignments import assignees, role_holders
 from services.permissions import can_update
@@ -120,7 +121,19 @@ def task_message(
 
 def task_choices(ctx: Context, tasks: list[Task], prefix: str) -> tuple[tuple[Button, ...], ...]:
     """One button per task (the first CHOICES), labelled with its code and the start of its
-    title; the payload is `prefix` followed by the task id."""
+    title; the payload is `prefix` followed by the task id. Where there are no buttons, every
+    task is a numbered choice, read as its whole line (so a question need not list them too)."""
+    if not ctx.capabilities.buttons:
+        shared = _shared(ctx, tasks)
+        return tuple(
+            (
+                Button(
+                    plain(task_line(ctx, task, ctx.today, None, shared)).removeprefix("• "),
+                    f"{prefix}{task.id}",
+                ),
+            )
+            for task in tasks
+        )
     shared = _shared(ctx, tasks[:CHOICES])
     return tuple(
         (Button(f"{task.code} · {_short(shown_title(ctx, task, shared))}", f"{prefix}{task.id}"),)

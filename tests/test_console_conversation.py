@@ -178,3 +178,17 @@ def test_the_bot_says_thay_co_and_never_ban_or_minh(school: ChatSchool, who: str
     assert "thầy/cô" in said.lower()
     assert re.search(r"(?i)(?<!\w)bạn(?!\w)", said) is None, said
     assert re.search(r"(?<!\w)Mình(?!\w)", said) is None, said
+
+
+def test_a_question_over_many_tasks_offers_each_as_a_numbered_choice(school: ChatSchool) -> None:
+    """The principal's "xong, đã duyệt" could be about any of 18 open tasks: on a channel
+    without buttons every one of them is a choice (not only the first ten), listed once."""
+    principal, lines = console(school, PRINCIPAL)
+    principal.on_line("xong, đã duyệt")
+    question = lines[-1]
+    offered = numbered(question.split("trả lời bằng số để chọn:", 1)[1])
+    assert len(offered) == 18 and question.count("III.2.4") == 1
+    twelfth = offered[12].split()[0]
+    principal.on_line("12")
+    assert state(school, twelfth) == (TaskStatus.DONE, 100)
+    assert "đã duyệt" in notes(school)
