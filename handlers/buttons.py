@@ -29,6 +29,7 @@ from messages import format_datetime
 from models import PendingReport, ProgressUpdate, Snooze, Task, TaskStatus, UpdateSource
 from services.permissions import can_view
 from services.progress import UndoRefused, undo_update
+from services.text import is_number
 
 MORNING = time(7, 30)
 TASK_ACTIONS = ("d", "p", "z", "b", "v")
@@ -39,7 +40,7 @@ KEPT_FOR = timedelta(days=7)  # kept words can be applied by a tap this long
 
 def _row_id(text: str) -> int | None:
     """A database id from a button payload; anything else (or out of range) is no id."""
-    return int(text) if text.isdigit() and int(text) < 2**31 else None
+    return int(text) if is_number(text) and int(text) < 2**31 else None
 
 
 def task_in(session: Session, payload: str) -> int | None:
@@ -110,7 +111,7 @@ def _on_task(ctx: Known, action: str, task_id: int, choice: str) -> None:
             )
         )
     elif action == "p" and choice:
-        percent = int(choice) if choice.isdigit() and int(choice) <= 100 else None
+        percent = int(choice) if is_number(choice) and int(choice) <= 100 else None
         if percent is None:
             ctx.outcome.notice = ctx.text("button.outdated")
         else:
@@ -146,7 +147,7 @@ def _apply_kept(ctx: Known, kept_id: int, task_id: int, what: str) -> None:
         _record(ctx, task, Statement(CHOSEN[what], note=kept.text or None))
     elif what == "n":
         _record(ctx, task, Statement(Meaning.PERCENT, note=kept.text or None))
-    elif what.isdigit() and int(what) <= 100:
+    elif is_number(what) and int(what) <= 100:
         _record(ctx, task, Statement(Meaning.PERCENT, int(what), note=kept.text or None))
     else:
         intent = Meaning(kept.intent) if kept.intent else None

@@ -35,6 +35,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _begin_before_savepoint(connection: sa.Connection, _name: str | None) -> None:
+    """Python's sqlite3 begins a transaction only before a data change, not before a
+    SAVEPOINT: a savepoint as a transaction's first statement would run outside it, and what
+    it held would stay after a rollback (the dry run of the planner kept its reminders)."""
+    driver = connection.connection.driver_connection
+    if driver is not None and not driver.in_transaction:
+        driver.execute("BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite:"):
@@ -43,6 +52,7 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "savepoint", _begin_before_savepoint)
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
 

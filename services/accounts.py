@@ -7,7 +7,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from models import Channel, ChatIdentity, Member, School
-from services.text import fold
+from services.text import fold, is_number
 
 TICK = timedelta(microseconds=1)
 
@@ -77,7 +77,7 @@ def matching(account: list[Link], wanted: str) -> list[Link]:
     """The links `wanted` names: a number in the list (1, 2, …), else part of the school's name
     or its code, typed with or without diacritics."""
     text = wanted.strip()
-    if text.isdigit():
+    if is_number(text):
         number = int(text)
         return [account[number - 1]] if 1 <= number <= len(account) else []
     folded = fold(text)

@@ -33,7 +33,7 @@ from services.school_calendar import (
     parse_weekly,
     parse_working_days,
 )
-from services.text import fold
+from services.text import fold, is_number
 from services.validation import RefusedFile
 from services.workbooks import UnreadableWorkbook, open_workbook
 
@@ -476,7 +476,7 @@ def _as_written(name: str, value: Any) -> Any:
         return [int(value) if float(value).is_integer() else value]
     if name == "before_days" and isinstance(value, str):
         parts = [] if fold(value) in _OFF else re.split(r"[,;\s]+", value.strip())
-        return [int(part) if part.isdigit() else part for part in parts if part]
+        return [int(part) if is_number(part) else part for part in parts if part]
     if name in ("overdue_every_days", "escalate_after_days") and isinstance(value, str):
         days = re.fullmatch(r"(\d+)\s*(?:ngay)?", fold(value))
         return int(days[1]) if days else value

@@ -28,7 +28,7 @@ from services.people import ROLE_BY_WORD, fold_name
 from services.plan_dates import PlanDate, parse_plan_date
 from services.recurrence import RecurrenceError, parse_recurrence
 from services.school_settings import ReminderRules, SchoolSettings
-from services.text import fold
+from services.text import fold, is_number
 from services.validation import invalid
 
 YES = {"true", "yes", "có", "co", "đạt", "dat", "1", "x"}
@@ -59,7 +59,7 @@ def parse_deadline(value: Any) -> date:
     if month:
         last_month, last_year = int(month[1]), int(month[2])
     elif quarter:
-        number = ROMAN.get(quarter[1]) or (int(quarter[1]) if quarter[1].isdigit() else 0)
+        number = ROMAN.get(quarter[1]) or (int(quarter[1]) if is_number(quarter[1]) else 0)
         last_month, last_year = 3 * number if 1 <= number <= 4 else 0, int(quarter[2])
     elif year:
         last_month, last_year = 12, int(year[1])

@@ -325,6 +325,8 @@ def _upsert_tasks(
             changed = (
                 _import_state(session, school, task, rule, share, now, at, problems) or changed
             )
+            if rule is not None and task.occurrence is None:  # on the school's own calendar
+                task.occurrence = rule.next_on_or_after(today)  # from the start, as planning does
             if changed:
                 task.updated_at = now
             shares.append((task, changed))

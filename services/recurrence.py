@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from typing import Protocol
 
 from services.recurrence_words import rule_from_words
-from services.text import fold
+from services.text import fold, is_number
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NTH = {"1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "last": -1}  # a weekday's week in its month
@@ -165,7 +165,7 @@ def parse_recurrence(text: str, school_year: SchoolYearDates | None = None) -> R
     kind, _, arg = rule.partition(":")
     if kind == "weekly" and arg in WEEKDAYS:
         return Recurrence("week", weekday=WEEKDAYS.index(arg))
-    if kind == "monthly" and arg.isdigit() and 1 <= int(arg) <= 31:
+    if kind == "monthly" and is_number(arg) and 1 <= int(arg) <= 31:
         return Recurrence("month", day=int(arg))
     nth, _, weekday = arg.partition("-")
     if kind == "monthly" and nth in NTH and weekday in WEEKDAYS:
@@ -218,7 +218,7 @@ def _every(arg: str, text: str) -> Recurrence:
 
 def _day_month(text: str) -> tuple[int, int]:
     day, _, month = text.strip().partition("/")
-    if not (day.isdigit() and month.isdigit()):
+    if not (is_number(day) and is_number(month)):
         raise RecurrenceError(text)
     try:
         date(2024, int(month), int(day))  # a leap year, so 29/02 is allowed

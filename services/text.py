@@ -25,3 +25,9 @@ def code_key(written: str) -> str:
 
 def squashed(code: str) -> str:
     return re.sub(r"[^0-9A-Z]", "", code.upper())
+
+
+def is_number(text: str) -> bool:
+    """Digits 0-9 only: what `int` reads as the number it shows ("²" and "٣" are digits to
+    `str.isdigit`, but not what a person means by a number here)."""
+    return text.isascii() and text.isdigit()

@@ -4,7 +4,7 @@ an error, and no row changes unless the reply says what was recorded."""
 import hashlib
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
@@ -86,6 +86,8 @@ def linked(school: ChatSchool) -> ChatSchool:
     is_group=st.booleans(),
     reply_to=st.none() | st.just(TASK_MESSAGE) | st.text(max_size=12),
 )
+@example(user=LINKED, text="", button=":²", files=(), is_group=False, reply_to=None)  # found once
+@example(user=LINKED, text="/truong ²", button=None, files=(), is_group=False, reply_to=None)
 def test_any_input_gets_an_answer_or_silence_and_changes_nothing_silently(
     linked: ChatSchool,
     user: str,

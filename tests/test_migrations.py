@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
+from models import School
 from models.db import alembic_config, make_engine, upgrade_schema
 
 
@@ -162,3 +164,14 @@ def test_one_account_in_two_schools_downgrades_to_its_first_link(blank_engine: E
         kept = connection.exec_driver_sql("SELECT member_id FROM chatidentity").scalars().all()
     assert kept == [1]
     upgrade_schema(blank_engine)
+
+
+def test_a_savepoint_first_in_a_transaction_is_undone_with_it(engine: Engine) -> None:
+    """On both databases a rollback undoes what a savepoint held, even when the savepoint was
+    the transaction's first statement (Python's sqlite3 alone would have run it outside)."""
+    with Session(engine) as session:
+        with session.begin_nested():
+            session.add(School(code="TAM", name="Trường tạm"))
+        session.rollback()
+    with Session(engine) as session:
+        assert session.exec(select(School).where(School.code == "TAM")).first() is None

@@ -260,8 +260,8 @@ def test_the_task_card_and_the_overview_show_the_deadline_as_written(
         assert when_line(ctx, tasks["K.1"]) == "Hạn: tháng 3/2026 (còn 12 ngày)"
         assert when_line(ctx, tasks["K.2"]) == "Hạn: quý II/2026 (còn 103 ngày)"
         assert when_line(ctx, tasks["K.5"]) == "Hạn: 15/01/2026 (quá hạn 63 ngày)"
-        assert when_line(ctx, tasks["H.1"]) == (
-            "Lặp lại: thứ Sáu cuối cùng hằng tháng; lần tới 27/03/2026 (còn 8 ngày)"
+        assert when_line(ctx, tasks["H.1"]) == (  # January's, never done, is still due
+            "Lặp lại: thứ Sáu cuối cùng hằng tháng; lần tới 30/01/2026 (quá hạn 48 ngày)"
         )
         vi = render_overview(session, target, now.date())
         en = render_overview(session, target, now.date(), "en")

@@ -13,12 +13,13 @@ from sqlmodel import Session, select
 
 from handlers import reports
 from handlers.context import ChatConfig, Context
-from models import Member, Reminder, School, Task
+from models import Member, Reminder, School, Task, TaskStatus, UpdateSource
 from models.db import session_scope
 from services.digest import compile_digest
 from services.permissions import load_actor
 from services.plan_files import PlanFileError, dump_text, read_plan
 from services.plan_store import export_plan, import_plan
+from services.progress import record_progress
 from services.reminders import CalendarDefaults, plan_all
 from tests.conftest import Cli
 from tests.plan_school import exported_again, import_school, plan_file
@@ -85,6 +86,11 @@ def test_the_dry_run_reminds_of_it_a_week_before_the_schools_date(school: Engine
 
 
 def test_after_the_first_semester_the_next_is_the_end_of_the_year(school: Engine) -> None:
+    with session_scope(school) as session:
+        task = session.exec(select(Task).where(Task.code == "HK")).one()
+        done = local(10, 1, 2027, hour=9)
+        record_progress(session, task, None, source=UpdateSource.IMPORT, now=done,
+                        status=TaskStatus.DONE, percent=100)  # fmt: skip
     assert occurrences(school, local(11, 1, 2027, hour=8))["HK"] == date(2027, 5, 31)
 
 
@@ -238,3 +244,18 @@ def test_a_school_year_given_after_the_first_import_moves_the_coming_semester_en
     with session_scope(engine) as session:
         import_plan(session, read_plan(plan), now=local(2, 12, 2026, hour=8))
     assert occurrences(engine, local(2, 12, 2026, hour=9))["HK"] == date(2027, 1, 10)
+
+
+def test_right_after_the_import_the_schools_dates_hold_everywhere(school: Engine) -> None:
+    """Before the bot has planned any reminder, what the school reads of a recurring task
+    (the task card, the digest, the overview) already follows its own school year."""
+    with Session(school) as session:
+        tasks = {task.code: task for task in session.exec(select(Task))}
+        assert {code: task.occurrence for code, task in tasks.items()} == {
+            "HK": date(2027, 1, 10),
+            "KG": date(2027, 8, 20),
+        }
+        target = session.exec(select(School)).one()
+        end = local(8, 1, 2027, hour=16)
+        digest = compile_digest(session, target, start=end - timedelta(days=4), end=end)
+        assert {item.code: item.due for item in digest.tasks}["HK"] == date(2027, 1, 10)
