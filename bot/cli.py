@@ -51,8 +51,9 @@ from services.period_report import (
 )
 from services.plan_files import PlanFileError, dump_text, read_plan, write_workbook
 from services.plan_store import ImportSummary, export_plan, import_plan
-from services.report_docx import Letterhead, write_report
+from services.report_docx import write_report
 from services.rollup import compile_rollup, write_rollup_workbook
+from services.school_settings import letterhead_of
 from services.schools import SchoolNotFound, resolve_school
 from services.status import (
     UNDELIVERED_DAYS,
@@ -781,7 +782,10 @@ def report(
         ctx = InSchool(session=session, now=now, config=chat_config(settings), school=target)
         folder = out or official_folder(ctx, wanted)
         path = folder / t("report.file.official", period=wanted.label)
-        head = Letterhead(parent=parent, place=place, signer=signer)
+        given = {"parent": parent, "place": place, "signer": signer}  # over the plan file's
+        head = letterhead_of(target.settings).model_copy(
+            update={part: value for part, value in given.items() if value}
+        )
         write_report(compiled, path, issued=today, letterhead=head)
         summary = render_summary(ctx, compiled)
     typer.echo(plain(summary))

@@ -21,7 +21,8 @@ from services.period_report import (
     compile_period_report,
     period_of,
 )
-from services.report_docx import Letterhead, period_text, write_report
+from services.report_docx import period_text, write_report
+from services.school_settings import letterhead_of
 from services.text import fold
 
 KINDS = {
@@ -65,7 +66,8 @@ def official_reply(ctx: InSchool, period: Period) -> Reply:
     report = compile_period_report(ctx.session, ctx.school, period, ctx.now)
     name = t("report.file.official", ctx.locale, period=period.label)
     path = official_folder(ctx, period) / name
-    write_report(report, path, issued=ctx.today, letterhead=Letterhead(), locale=ctx.locale)
+    head = letterhead_of(ctx.school.settings)
+    write_report(report, path, issued=ctx.today, letterhead=head, locale=ctx.locale)
     summary = render_summary(ctx, report)
     if ctx.capabilities.files:
         return Reply(join([summary, ctx.text("official.summary.attached")]), files=(path,))

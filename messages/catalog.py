@@ -498,6 +498,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "End of the first semester",
     },
     "xlsx.setting.school_year.end": {"vi": "Ngày kết thúc năm học", "en": "School year end"},
+    "xlsx.setting.letterhead.parent": {
+        "vi": "Cơ quan chủ quản (báo cáo)",
+        "en": "Parent body (reports)",
+    },
+    "xlsx.setting.letterhead.place": {"vi": "Địa danh (báo cáo)", "en": "Place (reports)"},
+    "xlsx.setting.letterhead.signer": {"vi": "Người ký (báo cáo)", "en": "Signer (reports)"},
     "xlsx.help.quiet_hours": {
         "vi": "Khoảng giờ bot không nhắn tin, ví dụ 21:30-06:00; ghi 'không' để bot nhắn cả "
         "ngày. Để trống: mặc định của hệ thống (thường là 21:00-06:30).",
@@ -557,6 +563,22 @@ CATALOG: dict[str, dict[str, str]] = {
         "đến hạn vào ngày này và ngày kết thúc năm học. Để trống cả ba: 15/01 và 25/05.",
         "en": "The end of the first semester, e.g. 10/01/2027; semester tasks are due on it and "
         "on the school year's end. All three empty: 15/01 and 25/05.",
+    },
+    "xlsx.help.letterhead.parent": {
+        "vi": "Cơ quan cấp trên ghi ở góc trái báo cáo gửi lên, ví dụ UBND XÃ TÂN AN HỘI. Để "
+        "trống: chỉ ghi tên trường.",
+        "en": "The body above the school, top left of its official reports, e.g. UBND XÃ TÂN "
+        "AN HỘI. Empty: the school's name alone.",
+    },
+    "xlsx.help.letterhead.place": {
+        "vi": "Địa danh ghi trước ngày tháng của báo cáo, ví dụ Tân An Hội.",
+        "en": "The place written before a report's date, e.g. Tân An Hội.",
+    },
+    "xlsx.help.letterhead.signer": {
+        "vi": "Người ký báo cáo khi không phải hiệu trưởng có trong danh sách cán bộ. Để trống: "
+        "hiệu trưởng.",
+        "en": "Who signs the reports when not the principal in the people file. Empty: the "
+        "principal.",
     },
     "xlsx.help.school_year.end": {
         "vi": "Ngày kết thúc năm học (cuối học kỳ II), ví dụ 31/05/2027; sau ngày kết thúc học "

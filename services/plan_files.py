@@ -79,6 +79,9 @@ SETTINGS = (
     "school_year.start",
     "school_year.semester1_end",
     "school_year.end",
+    "letterhead.parent",
+    "letterhead.place",
+    "letterhead.signer",
 )
 SCHOOL_YEAR_DAYS = ("start", "semester1_end", "end")  # settings.school_year, dates
 DATE_FIELDS = ("deadline", "date", "until", "done_on")
@@ -505,7 +508,9 @@ def _field_location(error: ErrorDetails) -> Location:
     if error["type"] == "extra_forbidden":
         return loc
     depth = 2 if loc[:1] == ("school",) else 3
-    while depth < len(loc) and loc[depth - 1] in ("settings", "reminders", "school_year"):
+    while depth < len(loc) and loc[depth - 1] in (
+        "settings", "reminders", "school_year", "letterhead"
+    ):  # fmt: skip
         depth += 1
     return loc[:depth]
 

@@ -8,7 +8,6 @@ top, centred, from the second page.
 The facts come from services/period_report.py; every text from the message catalogue.
 """
 
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,6 +29,7 @@ from services.digest_files import kpi_model
 from services.kpi_forecast import Outlook
 from services.period_report import FOLLOWED, Category, Entry, PeriodKind, PeriodReport
 from services.plan_text import describe_recurrence, describe_target
+from services.school_settings import Letterhead
 
 FONT = "Times New Roman"
 BODY_PT = 14
@@ -40,16 +40,6 @@ HEADER_LEFT = Mm(65)  # the issuing body's column; the motto's takes the rest
 RECIPIENTS_LEFT = Mm(80)
 FIRST_LINE = Mm(12.7)
 ROMAN = ("I", "II", "III", "IV", "V", "VI")
-
-
-@dataclass(frozen=True)
-class Letterhead:
-    """What the database does not hold: the parent body ("UBND XÃ TÂN AN HỘI"), the place
-    written before the date ("Tân An Hội"), and the signer when not the principal on file."""
-
-    parent: str | None = None
-    place: str | None = None
-    signer: str | None = None
 
 
 def period_text(report: PeriodReport, locale: str = "vi") -> str:

@@ -80,6 +80,18 @@ class SchoolYear(BaseModel):
         return self
 
 
+class Letterhead(BaseModel):
+    """What the school's official reports carry above and below their text (Decree 30/2020):
+    the body the school belongs to ("UBND XÃ TÂN AN HỘI"), the place written before the date
+    ("Tân An Hội") and who signs when not the principal on file."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    parent: str | None = Field(default=None, max_length=200)
+    place: str | None = Field(default=None, max_length=100)
+    signer: str | None = Field(default=None, max_length=200)
+
+
 class SchoolSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -90,6 +102,7 @@ class SchoolSettings(BaseModel):
     checkin: str | None = None  # "thu 09:00"
     group_reminders: bool = False  # also remind in a unit's linked group
     school_year: SchoolYear | None = None  # None: the usual calendar (services/recurrence.py)
+    letterhead: Letterhead | None = None  # None: the school's name alone, a dotted place
 
     @field_validator("quiet_hours")
     @classmethod
@@ -164,6 +177,11 @@ def follow_up(
         group_reminders=settings.group_reminders,
         school_year=settings.school_year,
     )
+
+
+def letterhead_of(raw: dict | None) -> Letterhead:
+    """The letterhead a school's stored settings give (empty parts where they give none)."""
+    return SchoolSettings.model_validate(raw or {}).letterhead or Letterhead()
 
 
 def school_year_of(raw: dict | None) -> SchoolYear | None:

@@ -371,6 +371,30 @@ def test_dondoc_report_writes_the_docx(
     assert any(p.text.endswith("quý IV năm 2026") for p in document.paragraphs)
 
 
+def test_the_plan_files_letterhead_heads_the_report_and_survives_excel(
+    cli, report_school: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The school writes its letterhead once, in the plan file (or its Excel form): every
+    report carries it; a flag on the command line still wins for one report."""
+    letterhead = "  settings:\n    letterhead: {parent: UBND XÃ TÂN AN HỘI, place: Tân An Hội}\n"
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(PLAN.replace("units:\n", letterhead + "units:\n", 1), encoding="utf-8")
+    cli("plan", "import", plan)
+    workbook = tmp_path / "ke-hoach.xlsx"
+    cli("plan", "export", "--format", "xlsx", "--out", workbook)
+    cli("plan", "import", workbook)  # back from Excel: the same letterhead
+    monkeypatch.setattr("bot.cli.utcnow", lambda: AFTER)
+    out = tmp_path / "out"
+    cli("report", "--period", "2026-12", "--out", out)
+    document = docx.Document(str(out / "bao-cao-2026-12.docx"))
+    (body, _), (_, dated) = cell_texts(document.tables[0])
+    assert body.splitlines()[:2] == ["UBND XÃ TÂN AN HỘI", "TRƯỜNG THCS THỊ TRẤN 2"]
+    assert dated == "Tân An Hội, ngày 05 tháng 01 năm 2027"
+    cli("report", "--period", "2026-12", "--out", out, "--place", "Thị trấn")
+    document = docx.Document(str(out / "bao-cao-2026-12.docx"))
+    assert cell_texts(document.tables[0])[1][1].startswith("Thị trấn, ngày 05")
+
+
 @pytest.mark.parametrize("period", ["2026-13", "12/2026", "Q4"])
 def test_dondoc_report_says_how_to_write_a_period(cli, report_school: Engine, period: str) -> None:
     result = cli("report", "--period", period, expect=2)
