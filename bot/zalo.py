@@ -7,6 +7,7 @@ import contextlib
 import hmac
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
@@ -75,6 +76,7 @@ class ZaloChannel:
     core: ChatCore
     api: ZaloBotApi
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    waiting: Counter[str] = field(default_factory=Counter)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def take(self, message: ZaloMessage) -> None:
@@ -85,15 +87,17 @@ class ZaloChannel:
         task.add_done_callback(self.tasks.discard)
 
     async def _in_order(self, message: ZaloMessage) -> None:
-        lock = self.locks.setdefault(message.chat_id, asyncio.Lock())
+        chat = message.chat_id
+        self.waiting[chat] += 1
         try:
-            async with lock:
+            async with self.locks.setdefault(chat, asyncio.Lock()):
                 await self.on_message(message)
         except Exception:
             log.exception("could not answer Zalo message %s", message.message_id)
         finally:
-            if not lock.locked() and self.locks.get(message.chat_id) is lock:
-                del self.locks[message.chat_id]
+            self.waiting[chat] -= 1
+            if not self.waiting[chat]:  # nobody else of this chat waits: forget its lock
+                del self.waiting[chat], self.locks[chat]
 
     async def on_message(self, message: ZaloMessage) -> None:
         if message.is_bot or message.is_group:  # groups are beta on Zalo: one-to-one only

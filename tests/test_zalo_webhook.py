@@ -88,3 +88,18 @@ async def test_a_body_that_is_not_an_update_or_too_big_is_refused(hooked: Hooked
     assert (bad.status_code, empty.status_code) == (400, 400)
     assert big.status_code == 413
     assert hooked.zalo.sent == []
+
+
+async def test_a_chats_messages_are_handled_in_the_order_they_came(hooked: Hooked) -> None:
+    """Acknowledged at once, handled after: three messages sent in a burst still act in order
+    (the card, then its second choice, then the 75% of that)."""
+    zalo = hooked.zalo
+    assert (
+        await zalo.deliver_webhook(zalo.text_update("zl1", hooked.school.codes[OFFICE_HEAD])) == 200
+    )
+    await wait_until(lambda: len(zalo.texts_to("zl1")) >= 2, 10)
+    for text in ("/viec III.4.2", "2", "số 3"):
+        assert await zalo.deliver_webhook(zalo.text_update("zl1", text)) == 200
+    await wait_until(lambda: hooked.school.task("III.4.2").progress == 75, 10)
+    await hooked.channel.drain()
+    assert hooked.channel.locks == {}  # nothing kept for a chat that is done
