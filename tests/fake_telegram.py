@@ -68,10 +68,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Self, TypedDict, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 from aiohttp import web
 
+from tests.loopback import Fault as LoopbackFault
 from tests.loopback import LoopbackServer
 
 SPEC_FILE = "telegram-bot-api-10.1.json"
@@ -991,28 +992,13 @@ class TelegramLimits:
 
 
 @dataclass(kw_only=True, eq=False)
-class Fault:
-    """A fault in force from its creation until ``end()`` or the end of its ``with`` block."""
+class Fault(LoopbackFault):
+    """A fault of every call, or (``sending_only``) of the calls that send."""
 
     sending_only: bool = False
-    hits: int = field(default=0, init=False)  # calls it answered or delayed
-    in_force: list[Fault] = field(repr=False)  # the fake's faults in force
-
-    def __post_init__(self) -> None:
-        self.in_force.append(self)
 
     def covers(self, method: str) -> bool:
         return not self.sending_only or method in SENDING_METHODS
-
-    def end(self) -> None:
-        if self in self.in_force:
-            self.in_force.remove(self)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.end()
 
 
 @dataclass(kw_only=True, eq=False)

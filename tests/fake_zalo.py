@@ -53,15 +53,15 @@ import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, Self, TypedDict, TypeVar
+from typing import Any, TypedDict, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
 
-from tests.loopback import LoopbackServer
+from tests.loopback import Fault, LoopbackServer
 
 DEFAULT_TOKEN = "3141592653589793238:FAKE-zalo-secret-Xk2Lq9"
 TEXT_LIMIT = 2000
@@ -264,27 +264,6 @@ class _Failure:
     chat_id: str | None
     error: ApiError
     remaining: int
-
-
-@dataclass(kw_only=True, eq=False)
-class Fault:
-    """A fault in force from its creation until ``end()`` or the end of its ``with`` block."""
-
-    hits: int = field(default=0, init=False)  # calls it answered or delayed
-    in_force: list[Fault] = field(repr=False)
-
-    def __post_init__(self) -> None:
-        self.in_force.append(self)
-
-    def end(self) -> None:
-        if self in self.in_force:
-            self.in_force.remove(self)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.end()
 
 
 @dataclass(kw_only=True, eq=False)

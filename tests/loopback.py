@@ -1,10 +1,34 @@
 """An aiohttp server on 127.0.0.1 at a free port, used as ``async with``: the base of the fake
 chat platforms (Telegram's Bot API, Zalo's)."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
 from aiohttp import web
+
+
+@dataclass(kw_only=True, eq=False)
+class Fault:
+    """A fault in force from its creation until ``end()`` or the end of its ``with`` block."""
+
+    hits: int = field(default=0, init=False)  # calls it answered or delayed
+    in_force: list[Fault] = field(repr=False)  # the fake's faults in force
+
+    def __post_init__(self) -> None:
+        self.in_force.append(self)
+
+    def end(self) -> None:
+        if self in self.in_force:
+            self.in_force.remove(self)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.end()
 
 
 class LoopbackServer:

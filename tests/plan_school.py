@@ -12,6 +12,7 @@ from handlers.context import ChatConfig
 from handlers.core import ChatCore
 from models import Channel, ChatIdentity, Member, School
 from models.db import session_scope
+from services.invitations import issue_invitations
 from services.people import import_people
 from services.plan_files import dump_text, read_plan, write_workbook
 from services.plan_store import export_plan, import_plan
@@ -30,6 +31,24 @@ def import_school(engine: Engine, plan: Path, people: str, now: datetime) -> Eng
         import_plan(session, read_plan(plan), now=now)
         import_people(session, session.exec(select(School)).one(), staff)
     return engine
+
+
+def import_schools(
+    engine: Engine, folder: Path, schools: dict[str, tuple[str, str]], now: datetime, ttl_days: int
+) -> dict[tuple[str, str], str]:
+    """Several schools on one database, each from its plan and staff list (text): their
+    invitation codes by (school code, member name)."""
+    codes: dict[tuple[str, str], str] = {}
+    for code, (plan, people) in schools.items():
+        path = plan_file(folder, plan, f"{code}.yaml")
+        staff = plan_file(folder, people, f"{code}.csv")
+        with session_scope(engine) as session:
+            import_plan(session, read_plan(path), now=now)
+            school = session.exec(select(School).where(School.code == code)).one()
+            import_people(session, school, staff)
+            issued = issue_invitations(session, school, now=now, ttl_days=ttl_days)
+            codes |= {(code, item.member.name): item.code for item in issued}
+    return codes
 
 
 def exported_again(engine: Engine, folder: Path, fmt: str) -> Path:

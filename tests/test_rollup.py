@@ -37,15 +37,13 @@ from models import (
     UpdateSource,
 )
 from models.db import session_scope
-from services.invitations import issue_invitations
 from services.people import PeopleFileError, import_people
 from services.permissions import load_actor
-from services.plan_files import read_plan
-from services.plan_store import import_plan
 from services.progress import record_progress
 from services.rollup import compile_rollup, office_schools, person_of
 from tests.chat_school import Clock
 from tests.conftest import Cli
+from tests.plan_school import import_schools
 from tests.sweep_rig import RecordingSender
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -152,18 +150,11 @@ def _report(session: Session, code: str, who: str, percent: int) -> None:
 
 @pytest.fixture
 def district(engine: Engine, tmp_path: Path) -> District:
-    codes: dict[tuple[str, str], str] = {}
-    for code, (name, kpis, tasks) in SCHOOLS.items():
-        plan = tmp_path / f"{code}.yaml"
-        plan.write_text(PLAN.format(code=code, name=name, kpis=kpis, tasks=tasks), "utf-8")
-        people = tmp_path / f"{code}.csv"
-        people.write_text(PEOPLE[code], encoding="utf-8")
-        with session_scope(engine) as session:
-            import_plan(session, read_plan(plan), now=IMPORTED)
-            school = session.exec(select(School).where(School.code == code)).one()
-            import_people(session, school, people)
-            issued = issue_invitations(session, school, now=IMPORTED, ttl_days=60)
-            codes |= {(code, item.member.name): item.code for item in issued}
+    plans = {
+        code: (PLAN.format(code=code, name=name, kpis=kpis, tasks=tasks), PEOPLE[code])
+        for code, (name, kpis, tasks) in SCHOOLS.items()
+    }
+    codes = import_schools(engine, tmp_path, plans, IMPORTED, ttl_days=60)
     with session_scope(engine) as session:
         kpi = session.exec(select(Kpi).where(Kpi.key == "efficiency")).one()
         session.add(KpiValue(kpi_id=kpi.id, value=95.5, recorded_at=REPORTED))

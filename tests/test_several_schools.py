@@ -35,11 +35,9 @@ from models import (
 from models.db import session_scope
 from scheduler.dispatch import Dispatcher
 from services.invitations import issue_invitations
-from services.people import import_people
-from services.plan_files import read_plan
-from services.plan_store import import_plan
 from tests.chat_school import NOW, Clock
 from tests.conftest import Cli
+from tests.plan_school import import_schools
 
 PLAN = """
 school: {{code: {code}, name: {name}}}
@@ -111,18 +109,11 @@ def texts(outcome: Outcome) -> str:
 
 @pytest.fixture
 def district(engine: Engine, tmp_path: Path) -> District:
-    codes: dict[tuple[str, str], str] = {}
-    for code, (name, task, title) in SCHOOLS.items():
-        plan = tmp_path / f"{code}.yaml"
-        plan.write_text(PLAN.format(code=code, name=name, task=task, title=title), "utf-8")
-        people = tmp_path / f"{code}.csv"
-        people.write_text(PEOPLE[code], encoding="utf-8")
-        with session_scope(engine) as session:
-            import_plan(session, read_plan(plan), now=NOW)
-            school = session.exec(select(School).where(School.code == code)).one()
-            import_people(session, school, people)
-            issued = issue_invitations(session, school, now=NOW, ttl_days=14)
-            codes |= {(code, item.member.name): item.code for item in issued}
+    plans = {
+        code: (PLAN.format(code=code, name=name, task=task, title=title), PEOPLE[code])
+        for code, (name, task, title) in SCHOOLS.items()
+    }
+    codes = import_schools(engine, tmp_path, plans, NOW, ttl_days=14)
     config = ChatConfig(evidence_dir=tmp_path / "evidence", reports_dir=tmp_path / "reports")
     clock = Clock()
     return District(engine, ChatCore(engine, config, clock=clock), clock, codes)
