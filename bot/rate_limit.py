@@ -9,6 +9,7 @@ PTB's AIORateLimiter knows no priority and, on a 429, pauses every request of th
 import asyncio
 import math
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
@@ -16,6 +17,7 @@ from typing import Any
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
 
 BULK = "bulk"
 JSONDict = dict[str, Any]
@@ -135,5 +137,9 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
 
 
 def retry_seconds(error: RetryAfter) -> float:
-    value = error.retry_after
+    """The wait a 429 asks for. PTB 22 warns at each read that PTB 23 gives a timedelta: this
+    reads either, so the warning says nothing here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable
+from dataclasses import replace
 from typing import Any
 
 from telegram import (
@@ -208,9 +209,10 @@ class TelegramChannel:
                             raise
                         log.warning("an answer to %s waits in the outbox (%s)", chat_id, exc)
                         kept = True
-                if kept:  # this one and the rest, in order
+                if kept:  # this one and the rest, in order, still answering the same message
+                    later = replace(reply, answers=str(answer_to)) if answer_to else reply
                     await asyncio.to_thread(
-                        self.core.keep_reply, Channel.TELEGRAM, str(chat_id), reply
+                        self.core.keep_reply, Channel.TELEGRAM, str(chat_id), later
                     )
                 elif reply.tasks:
                     about_tasks.append((str(sent.message_id), reply))
@@ -254,6 +256,8 @@ async def send_reply(
     message. `bulk`: a reminder, which waits behind answers to people. `mention`: a person
     named first (HTML), whom a selective question is for."""
     limit = BULK if bulk else None
+    if answer_to is None and reply.answers:
+        answer_to = int(reply.answers)
     room = CAPABILITIES.text_limit - (MENTION_ROOM if mention else 0)
     parts = split(reply.text, room, html_line)
     if mention is not None:

@@ -56,6 +56,7 @@ class Reply:
     expects: str | None = None  # "blocked": the answer to this message is a reason
     ask_reply: bool = False  # invite the user to answer (a reply box, where the channel has one)
     files: tuple[Path, ...] = ()  # sent after the text: images as photos, others as documents
+    answers: str | None = None  # the channel's id of the message it answers, when sent later
 
 
 def reply_payload(reply: Reply) -> str:
@@ -72,6 +73,7 @@ def reply_of(payload: str) -> Reply:
         expects=data["expects"],
         ask_reply=data["ask_reply"],
         files=tuple(Path(path) for path in data["files"]),
+        answers=data.get("answers"),  # not in answers kept before it was added
     )
 
 

@@ -957,3 +957,26 @@ async def test_a_group_linked_by_one_school_cannot_be_taken_over_by_another(
         link = session.exec(select(UnitChat)).one()
         assert session.get(Unit, link.unit_id).code == "VANPHONG"
         assert session.get(Unit, link.unit_id).school_id != other.id
+
+
+async def test_an_answer_kept_in_a_group_still_answers_the_senders_message(
+    bot: TelegramBot,
+) -> None:
+    """Telegram would not take the answer at once (502): when it goes out later it is still
+    shown as the answer to the message it answers, not loose in the group."""
+    await join(bot, OFFICE_HEAD)
+    await linked_group(bot)
+    update = bot.tg.message_update(
+        bot.tg.user(MAI), "/viec III.4.2", chat_id=GROUP, chat_type="supergroup"
+    )
+    bot.tg.fail_next("sendMessage", 502, chat_id=GROUP)
+    assert await bot.feed(update) == []
+    bot.school.clock.advance(minutes=1)
+    sweep = Dispatcher(
+        bot.school.engine, bot.school.core.config, {Channel.TELEGRAM: TelegramSender(bot.app.bot)},
+        bot.school.core.remember, bot.school.core.mark_unreachable, clock=bot.school.clock,
+    )  # fmt: skip
+    assert (await sweep.sweep()).messages == 1
+    sent = bot.tg.sent[-1]
+    quoted = bot.tg.message(sent["chat_id"], sent["message_id"]).get("reply_to_message") or {}
+    assert (sent["chat_id"], quoted.get("message_id")) == (GROUP, update["message"]["message_id"])
