@@ -1,5 +1,6 @@
 """What a handler works with: the incoming message, who sent it, the database, the clock."""
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,6 +22,10 @@ class ChatConfig:
     default_timezone: str = "Asia/Ho_Chi_Minh"
     # what each channel of the process can do, as its adapter declares it
     channels: Mapping[Channel, Capabilities] = field(default_factory=dict)
+
+    def capabilities(self, channel: Channel | None) -> Capabilities:
+        """What `channel` can do; everything for no channel (printed by the CLI)."""
+        return self.channels.get(channel, ANYWHERE) if channel else ANYWHERE
 
 
 # What a message is written for when it goes to no channel (printed by the CLI): everything.
@@ -57,7 +62,7 @@ class Context:
     def capabilities(self) -> Capabilities:
         """What the channel this is written for can do."""
         channel = self.incoming.channel if self.incoming is not None else self.channel
-        return self.config.channels.get(channel, ANYWHERE) if channel else ANYWHERE
+        return self.config.capabilities(channel)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -98,6 +103,15 @@ class InSchool(Context):
     """The bot speaks in a school: a reminder (to a person or a unit's group chat), the digest."""
 
     school: School = field()
+
+    def archive(self, *parts: str) -> Path:
+        """<reports dir>/<school code, path-safe>/<parts>, created: where the school's reports,
+        workbooks and evidence zips are kept."""
+        folder = self.config.reports_dir.joinpath(
+            re.sub(r"[^0-9A-Za-z_-]", "_", self.school.code), *parts
+        )
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
 
 
 @dataclass(kw_only=True)

@@ -4,12 +4,11 @@ import logging
 import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, insert
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from handlers import (
     assign,
@@ -28,13 +27,13 @@ from handlers import (
     schools,
     tasks,
 )
-from handlers.chat import Capabilities, Incoming, Outcome, Reply, reply_payload
-from handlers.context import ANYWHERE, Chat, ChatConfig, Known
+from handlers.chat import Incoming, Outcome, Reply, reply_payload
+from handlers.context import Chat, ChatConfig, Known
 from messages import h
-from models import BotMessage, Channel, ChatIdentity, ReceivedMessage
+from models import BotMessage, Channel, ChatIdentity
 from models.base import utcnow
 from models.db import session_scope
-from services import accounts, outbox
+from services import accounts, outbox, received
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +60,6 @@ HANDLERS: dict[str, Handler] = {"start": joining.start}
 for vietnamese, english, handler, _ in COMMANDS:
     HANDLERS[vietnamese] = HANDLERS[english] = handler
 REMEMBER = insert(BotMessage)
-RECEIVED_FOR = timedelta(days=1)  # a channel delivers a message twice within minutes, not days
 
 
 def _clean(text: str) -> str:
@@ -109,7 +107,9 @@ class ChatCore:
         """Never raises: an unexpected error is logged, rolled back and answered politely."""
         incoming = cleaned(incoming)
         try:
-            if incoming.message_id is not None and not self._first_time(incoming):
+            if incoming.message_id is not None and not received.first_time(
+                self.engine, incoming.channel, incoming.message_id, self.clock()
+            ):
                 log.info("%s message %s came again: dropped", incoming.channel, incoming.message_id)
                 return Outcome()
             with session_scope(self.engine) as session:
@@ -120,38 +120,15 @@ class ChatCore:
             log.exception("could not handle %s message from %s", incoming.channel, incoming.user_id)
             return Outcome([Reply(h("error.internal"))], notice=h("error.internal"))
 
-    def _first_time(self, incoming: Incoming) -> bool:
-        """Whether this message id is new on its channel (a webhook may deliver it twice, and
-        several instances may take it at once: the database says who was first)."""
-        now = self.clock()
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(
-                    delete(ReceivedMessage).where(
-                        col(ReceivedMessage.received_at) < now - RECEIVED_FOR
-                    )
-                )
-                connection.execute(
-                    insert(ReceivedMessage).values(
-                        channel=incoming.channel, message_id=incoming.message_id, received_at=now
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
-
     def _picked(self, session: Session, incoming: Incoming) -> Incoming:
         """On a channel without buttons, a bare number that picks one of the chat's numbered
         choices is that button's press."""
-        if self.capabilities(incoming.channel).buttons or incoming.button or incoming.files:
+        if self.config.capabilities(incoming.channel).buttons or incoming.button or incoming.files:
             return incoming
         payload = choices.picked(
             session, incoming.channel, incoming.chat_id, incoming.text, self.clock()
         )
         return incoming if payload is None else replace(incoming, button=payload, text="")
-
-    def capabilities(self, channel: Channel) -> Capabilities:
-        return self.config.channels.get(channel, ANYWHERE)
 
     def _context(self, session: Session, incoming: Incoming) -> Chat:
         """Who writes, and in which of their schools: see `schools.acting`."""
@@ -194,7 +171,7 @@ class ChatCore:
         if rows:
             with self.engine.begin() as connection:
                 connection.execute(REMEMBER, rows)
-        if not self.capabilities(channel).buttons:
+        if not self.config.capabilities(channel).buttons:
             with session_scope(self.engine) as session:
                 choices.keep(session, channel, chat_id, [reply for _, reply in sent], self.clock())
 

@@ -4,7 +4,6 @@ listing of who sent what, when, and where the zip is kept); without: the tasks w
 
 The zip is kept under <reports dir>/<school>/minh-chung/, refreshed at each request."""
 
-import re
 from pathlib import Path
 
 from sqlmodel import col, select
@@ -72,15 +71,14 @@ def _shares(ctx: Known, text: str) -> list[Task] | None:
 
 
 def zip_file(ctx: Known, tasks: list[Task], whole: bool) -> Path:
-    """<reports dir>/<school>/minh-chung/minh-chung-<code>.zip; the units in the name when the
+    """minh-chung/minh-chung-<code>.zip in the school's archive; the units in the name when the
     zip has only some units' evidence of a shared task."""
-    school = re.sub(r"[^0-9A-Za-z_-]", "_", ctx.school.code)
     label = tasks[0].code
     if not whole:
         units = [ctx.session.get_one(Unit, task.unit_id).code for task in tasks]
         label = "-".join([label, *units])
     name = safe_part(t("evidence.file.zip", ctx.locale, code=label), 120)
-    return ctx.config.reports_dir / school / FOLDER / name
+    return ctx.archive(FOLDER) / name
 
 
 def _folder(ctx: Known, tasks: list[Task], *, whole: bool) -> None:

@@ -75,11 +75,8 @@ def official_reply(ctx: InSchool, period: Period) -> Reply:
 
 
 def official_folder(ctx: InSchool, period: Period) -> Path:
-    """<reports dir>/<school>/<period>, beside the weekly digests' folders."""
-    safe = re.sub(r"[^0-9A-Za-z_-]", "_", ctx.school.code)
-    folder = ctx.config.reports_dir / safe / period.label
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """Beside the weekly digests' folders."""
+    return ctx.archive(period.label)
 
 
 def render_summary(ctx: Context, report: PeriodReport) -> Rich:

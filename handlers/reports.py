@@ -2,7 +2,6 @@
 how a digest reads in chat, shared with the weekly digest the bot sends by itself: one message
 that fits a phone screen, what needs a decision first; the workbook and the chart have the rest."""
 
-import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -58,11 +57,8 @@ def weekly_digest(ctx: InSchool) -> list[Reply]:
 
 
 def report_folder(ctx: InSchool, digest: Digest) -> Path:
-    """<reports dir>/<school>/<week>: one archive folder per week, refreshed by later reports."""
-    safe = re.sub(r"[^0-9A-Za-z_-]", "_", ctx.school.code)
-    folder = ctx.config.reports_dir / safe / digest.week.label
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """One archive folder per week, refreshed by later reports."""
+    return ctx.archive(digest.week.label)
 
 
 def digest_replies(ctx: InSchool, digest: Digest, folder: Path) -> list[Reply]:

@@ -96,12 +96,8 @@ def html_line(line: Line) -> str:
     return "".join(parts)
 
 
-def render(text: Rich, line: Render) -> str:
-    return "\n".join(line(each) for each in lines(text))
-
-
 def plain(text: Rich) -> str:
-    return render(text, plain_line)
+    return "\n".join(plain_line(line) for line in lines(text))
 
 
 def split(text: Rich, limit: int, line: Render) -> list[str]:

@@ -17,7 +17,7 @@ from models import School
 from models.base import utcnow
 from models.db import session_scope
 from scheduler.dispatch import Dispatcher, SweepResult
-from services import instances
+from services import instances, received
 from services.reminders import CalendarDefaults, plan_school
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ class FollowUp:
     def heartbeat(self) -> None:
         with session_scope(self.engine) as session:
             instances.beat(session, self.name, self.clock())
+            received.forget_old(session, self.clock())
 
     def start(
         self,

@@ -10,9 +10,12 @@ import pytest
 
 from bot.zalo import MAX_BODY_BYTES, ZaloChannel, ZaloWebhook
 from bot.zalo_api import ZaloBotApi
+from models import Channel
+from services import received
 from tests.chat_school import OFFICE_HEAD, ChatSchool
 from tests.fake_zalo import FakeZalo
 from tests.processes import wait_until
+from tests.sweep_rig import Rig
 
 SECRET = "truong-tt2-bi-mat"
 
@@ -103,3 +106,17 @@ async def test_a_chats_messages_are_handled_in_the_order_they_came(hooked: Hooke
     await wait_until(lambda: hooked.school.task("III.4.2").progress == 75, 10)
     await hooked.channel.drain()
     assert hooked.channel.locks == {}  # nothing kept for a chat that is done
+
+
+def test_the_ids_of_messages_older_than_a_day_are_forgotten_at_a_heartbeat(rig: Rig) -> None:
+    """The ids kept to drop a second delivery do not pile up: each heartbeat forgets those a
+    day old (a channel delivers twice within minutes, not days)."""
+    assert received.first_time(rig.engine, Channel.ZALO, "m1", rig.clock())
+    assert not received.first_time(rig.engine, Channel.ZALO, "m1", rig.clock())
+    rig.clock.advance(hours=23)
+    rig.follow_up.register("all")
+    rig.follow_up.heartbeat()
+    assert not received.first_time(rig.engine, Channel.ZALO, "m1", rig.clock())
+    rig.clock.advance(hours=2)
+    rig.follow_up.heartbeat()
+    assert received.first_time(rig.engine, Channel.ZALO, "m1", rig.clock())
